@@ -1,0 +1,30 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { SlotView } from '@helix/contracts';
+
+/** The last heartbeat of each runner; online/offline is derived from last_seen when read. */
+@Entity({ name: 'runners' })
+export class RunnerEntity {
+  @PrimaryColumn({ type: 'text' })
+  id!: string;
+
+  @Column({ type: 'bigint', name: 'memory_total', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  memoryTotal!: number;
+
+  @Column({ type: 'bigint', name: 'memory_allocated', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  memoryAllocated!: number;
+
+  @Column({ type: 'jsonb', name: 'settings_versions' })
+  settingsVersions!: Record<string, number>;
+
+  @Column({ type: 'boolean', name: 'hf_token_provided' })
+  hfTokenProvided!: boolean;
+
+  @Column({ type: 'jsonb' })
+  slots!: SlotView[];
+
+  @Column({ type: 'timestamptz', name: 'first_seen' })
+  firstSeen!: Date;
+
+  @Column({ type: 'timestamptz', name: 'last_seen' })
+  lastSeen!: Date;
+}

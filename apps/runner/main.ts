@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { ConfigError, loadConfigOrExit } from '@helix/config';
+import { installShutdown, runOrDie } from '@helix/bootstrap';
+import { RunnerConfig, resolveRunnerSettings, type RunnerSettings } from './src/config';
+import { RunnerModule } from './src/app.module';
+import { slotProviders } from './src/slots';
+
+const config = loadConfigOrExit(RunnerConfig);
+let settings: RunnerSettings;
+try {
+  settings = resolveRunnerSettings(config);
+} catch (err: unknown) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
+
+void runOrDie('runner', async () => {
+  const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings, slotProviders), new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  installShutdown(app, 'runner');
+  await app.listen(settings.httpPort, '0.0.0.0');
+  app.get(Logger).log({ runner_id: settings.runnerId, url: await app.getUrl(), memory_total: settings.memoryTotal } as never, 'runner started');
+});

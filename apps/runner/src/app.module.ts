@@ -1,0 +1,43 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { loggingModule } from '@helix/logging';
+import { HealthModule, ReadinessRegistry } from '@helix/health';
+import { connectNats, natsSettingsFromEnv, trackConnection } from '@helix/nats';
+import { Secret } from '@helix/secrets';
+import { TokenStore } from '@helix/token-store';
+import { NATS_CONNECTION, RUNNER_CONFIG, RUNNER_SETTINGS, TOKEN_STORE, type RunnerConfig, type RunnerSettings } from './config';
+import { SettingsSyncService } from './settings/settings-sync.service';
+import { HeartbeatService } from './heartbeat/heartbeat.service';
+import { NatsLifecycle } from './nats-lifecycle';
+
+@Module({})
+export class RunnerModule {
+  static forRoot(config: RunnerConfig, settings: RunnerSettings, slotProviders: Provider[]): DynamicModule {
+    return {
+      module: RunnerModule,
+      imports: [
+        loggingModule('runner'),
+        HealthModule.forRoot(),
+      ],
+      providers: [
+        { provide: RUNNER_CONFIG, useValue: config },
+        { provide: RUNNER_SETTINGS, useValue: settings },
+        // The only place the runner keeps tokens: memory.
+        { provide: TOKEN_STORE, useFactory: () => new TokenStore(config.HF_TOKEN ? Secret.of(config.HF_TOKEN) : null) },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), `runner-${settings.runnerId}`) },
+        NatsLifecycle,
+        SettingsSyncService,
+        HeartbeatService,
+        {
+          provide: 'READINESS',
+          inject: [ReadinessRegistry, NATS_CONNECTION, SettingsSyncService],
+          useFactory: (registry: ReadinessRegistry, nc: NatsConnection, sync: SettingsSyncService) => {
+            const nats = trackConnection(nc);
+            registry.add({ name: 'nats', check: () => nats.connected() }, { name: 'settings_replay', check: () => sync.replayComplete });
+          },
+        },
+        ...slotProviders,
+      ],
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { HEARTBEAT_INTERVAL_MS, RUNNERS_HEARTBEAT, type RunnerHeartbeat, type SlotView } from '@helix/contracts';
+import { TokenStore } from '@helix/token-store';
+import { encodeJson } from '@helix/nats';
+import { NATS_CONNECTION, RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
+
+/** What the heartbeat reports about this runner's vLLM slots. */
+export interface SlotsSource {
+  views(): SlotView[];
+  memoryAllocated(): number;
+}
+export const SLOTS_SOURCE = Symbol('SLOTS_SOURCE');
+
+/** Publishes `runners.heartbeat` every 5 s (and once at start) so the control plane knows this runner is online. */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(TOKEN_STORE) private readonly store: TokenStore,
+    @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
+    @Inject(SLOTS_SOURCE) private readonly slots: SlotsSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.beat();
+    this.timer = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  heartbeat(): RunnerHeartbeat {
+    return {
+      runner_id: this.settings.runnerId,
+      memory_total: this.settings.memoryTotal,
+      memory_allocated: this.slots.memoryAllocated(),
+      settings_versions: this.store.versions(),
+      hf_token_provided: this.store.resolve({}).token !== null,
+      slots: this.slots.views(),
+      sent_at: new Date().toISOString(),
+    };
+  }
+
+  /** Also called on every change so the control plane learns it before the next tick. */
+  beat(): void {
+    if (this.nc.isClosed()) return;
+    try {
+      this.nc.publish(RUNNERS_HEARTBEAT, encodeJson(this.heartbeat()));
+    } catch {
+      // Disconnected: the next tick after reconnecting reports the current state.
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { EncryptedEnvelope, Scope } from '@helix/contracts';
+
+/** One Hugging Face token per scope; `envelope` is AES-256-GCM under HELIX_ENCRYPTION_KEY. */
+@Entity({ name: 'hf_tokens' })
+export class HfTokenEntity {
+  @PrimaryColumn({ type: 'text' })
+  scope!: Scope;
+
+  /** '' for the global scope, so that (scope, scope_id) can be the primary key. */
+  @PrimaryColumn({ type: 'text', name: 'scope_id' })
+  scopeId!: string;
+
+  @Column({ type: 'integer' })
+  version!: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  envelope!: EncryptedEnvelope | null;
+
+  @Column({ type: 'text', nullable: true })
+  fingerprint!: string | null;
+
+  @Column({ type: 'timestamptz', name: 'created_at' })
+  createdAt!: Date;
+
+  @Column({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt!: Date;
+
+  @Column({ type: 'text', name: 'updated_by', nullable: true })
+  updatedBy!: string | null;
+}

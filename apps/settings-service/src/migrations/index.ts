@@ -1,0 +1,3 @@
+import { Init1764230400000 } from './1764230400000-init';
+
+export const SETTINGS_MIGRATIONS = [Init1764230400000];

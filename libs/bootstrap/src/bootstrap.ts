@@ -1,0 +1,58 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
+import { createLogger } from '@helix/logging';
+import { natsConnectionOptions, natsSettingsFromEnv } from '@helix/nats';
+
+const SHUTDOWN_LIMIT_MS = 10_000;
+
+/**
+ * A NATS microservice (queue group: replicas share the requests) that also serves /healthz,
+ * /readyz and /metrics over HTTP for Kubernetes probes and Prometheus.
+ */
+export async function bootstrapService(options: { name: string; module: DynamicModule; queue: string; healthPort: number; host?: string }): Promise<INestApplication> {
+  return runOrDie(options.name, async () => {
+    const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
+    app.useLogger(app.get(Logger));
+    app.connectMicroservice<MicroserviceOptions>(
+      { transport: Transport.NATS, options: { ...natsConnectionOptions(natsSettingsFromEnv(), options.name), queue: options.queue } },
+      { inheritAppConfig: true },
+    );
+    installShutdown(app, options.name);
+    await app.startAllMicroservices();
+    await app.listen(options.healthPort, options.host ?? '0.0.0.0');
+    app.get(Logger).log({ health_url: await app.getUrl() } as never, `${options.name} started`);
+    return app;
+  });
+}
+
+/** SIGTERM/SIGINT close the app (drain NATS, close DB, stop children); a hung close is cut at 10 s. */
+export function installShutdown(app: INestApplication, name: string): void {
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    setTimeout(() => {
+      createLogger(name).error({ signal }, 'shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** A start-up failure is one JSON log line and exit code 1, never an unlogged stack. */
+export async function runOrDie<T>(name: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    createLogger(name).fatal({ err: { message: (err as Error).message } }, `${name} failed to start`);
+    process.exit(1);
+  }
+}

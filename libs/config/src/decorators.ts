@@ -1,0 +1,103 @@
+import { parseMemory } from '@helix/contracts';
+import { isBase64Key32 } from '@helix/secrets';
+import { Transform } from 'class-transformer';
+import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+
+// Every message names the variable ($property) and the expected form, never $value: values of
+// configuration variables are often secrets, and these messages end up on stderr and in logs.
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function rule(name: string, validate: (value: unknown) => boolean, expectation: string, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name,
+      validator: { validate, defaultMessage: buildMessage((each) => `${each}$property must be ${expectation}`, options) },
+    },
+    options,
+  );
+}
+
+/** 32 bytes in strict standard base64 (an AES-256 key). */
+export function IsBase64Key32(options?: ValidationOptions): PropertyDecorator {
+  return rule('isBase64Key32', isBase64Key32, '32 bytes encoded as base64', options);
+}
+
+/** One or more comma-separated nats:// or tls:// URLs, each with a host. */
+export function IsNatsUrlList(options?: ValidationOptions): PropertyDecorator {
+  return rule(
+    'isNatsUrlList',
+    (value) => typeof value === 'string' && value.split(',').every((part) => hasProtocol(part.trim(), ['nats:', 'tls:'], true)),
+    'a comma-separated list of nats:// or tls:// URLs',
+    options,
+  );
+}
+
+/** A postgres:// or postgresql:// connection URL. */
+export function IsPostgresUrl(options?: ValidationOptions): PropertyDecorator {
+  // The host may be empty (a Unix socket given by ?host=), so only the scheme and syntax are checked.
+  return rule(
+    'isPostgresUrl',
+    (value) => typeof value === 'string' && hasProtocol(value, ['postgres:', 'postgresql:'], false),
+    'a postgres:// or postgresql:// URL',
+    options,
+  );
+}
+
+/** A TCP port, 0–65535, as a decimal string or (after @EnvInt) a number; 0 asks for any free port. */
+export function IsPort(options?: ValidationOptions): PropertyDecorator {
+  return rule(
+    'isPort',
+    (value) => {
+      const n = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value;
+      return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535;
+    },
+    'an integer port from 0 to 65535',
+    options,
+  );
+}
+
+/** A memory size such as 80GB or 24GiB, or a positive number of bytes (see parseMemory). */
+export function IsMemorySize(options?: ValidationOptions): PropertyDecorator {
+  return rule('isMemorySize', (value) => parseMemory(value) !== null, 'a memory size such as 80GB, 24GiB or a number of bytes', options);
+}
+
+/** A pino level. */
+export function IsLogLevel(options?: ValidationOptions): PropertyDecorator {
+  return rule('isLogLevel', (value) => (LOG_LEVELS as readonly unknown[]).includes(value), `one of ${LOG_LEVELS.join(', ')}`, options);
+}
+
+// The transforms below convert only well-formed text and pass anything else through unchanged,
+// so the validator reports it by variable name instead of the value turning into NaN or false.
+
+/** Decimal integer text → number (e.g. a port). */
+export function EnvInt(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    if (typeof value !== 'string' || !/^[+-]?\d+$/.test(value.trim())) return value;
+    const n = Number(value.trim());
+    return Number.isSafeInteger(n) ? n : value;
+  });
+}
+
+/** true/false, 1/0, yes/no, on/off (any case) → boolean. */
+export function EnvBool(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    return value;
+  });
+}
+
+/** A memory size (80GB, 24GiB, bytes) → a number of bytes. */
+export function EnvMemory(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => parseMemory(value) ?? value);
+}
+
+function hasProtocol(text: string, protocols: string[], needsHost: boolean): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return protocols.includes(url.protocol) && (!needsHost || url.hostname !== '');
+}

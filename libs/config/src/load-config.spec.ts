@@ -1,0 +1,204 @@
+import { IsBoolean, IsInt, IsOptional, IsString } from 'class-validator';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  ConfigError,
+  EnvBool,
+  EnvInt,
+  EnvMemory,
+  IsBase64Key32,
+  IsLogLevel,
+  IsMemorySize,
+  IsNatsUrlList,
+  IsPort,
+  IsPostgresUrl,
+  loadConfig,
+  loadConfigOrExit,
+  type LogLevel,
+} from './index';
+
+class SampleConfig {
+  @IsNatsUrlList()
+  HELIX_NATS_URL = 'nats://127.0.0.1:4222';
+
+  @IsPostgresUrl()
+  DATABASE_URL!: string;
+
+  @EnvInt()
+  @IsPort()
+  HELIX_HTTP_PORT = 8080;
+
+  @IsBase64Key32()
+  HELIX_ENCRYPTION_KEY!: string;
+
+  @IsOptional()
+  @IsString()
+  HELIX_NATS_USER?: string;
+
+  @IsLogLevel()
+  LOG_LEVEL: LogLevel = 'info';
+
+  @IsOptional()
+  @EnvMemory()
+  @IsMemorySize()
+  HELIX_RUNNER_MEMORY?: number;
+
+  @IsOptional()
+  @EnvBool()
+  @IsBoolean()
+  HELIX_FLAG?: boolean;
+}
+
+const KEY = Buffer.alloc(32, 9).toString('base64');
+const VALID = { DATABASE_URL: 'postgres://helix:pw@127.0.0.1:5432/helix', HELIX_ENCRYPTION_KEY: KEY };
+
+function configError(env: NodeJS.ProcessEnv, cls: new () => object = SampleConfig): ConfigError {
+  try {
+    loadConfig(cls, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('returns a typed instance with defaults and conversions applied', () => {
+    const config = loadConfig(SampleConfig, { ...VALID, HELIX_HTTP_PORT: '9000', HELIX_RUNNER_MEMORY: '24GiB', HELIX_FLAG: 'yes' });
+    expect(config).toBeInstanceOf(SampleConfig);
+    expect(config.HELIX_HTTP_PORT).toBe(9000);
+    expect(config.HELIX_NATS_URL).toBe('nats://127.0.0.1:4222');
+    expect(config.LOG_LEVEL).toBe('info');
+    expect(config.HELIX_RUNNER_MEMORY).toBe(24 * 1024 ** 3);
+    expect(config.HELIX_FLAG).toBe(true);
+    expect(config.HELIX_NATS_USER).toBeUndefined();
+  });
+
+  it('ignores unrelated environment variables', () => {
+    const config = loadConfig(SampleConfig, { ...VALID, PATH: '/usr/bin', AWS_SECRET_ACCESS_KEY: 'nope' });
+    expect('PATH' in config).toBe(false);
+    expect(JSON.stringify(config)).not.toContain('nope');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig(SampleConfig, { ...VALID, LOG_LEVEL: '', HELIX_HTTP_PORT: '' })).toMatchObject({ LOG_LEVEL: 'info', HELIX_HTTP_PORT: 8080 });
+    expect(configError({ ...VALID, DATABASE_URL: '' }).message).toBe('invalid configuration: DATABASE_URL is required');
+  });
+
+  it('names every missing required variable on one line', () => {
+    const e = configError({});
+    expect(e.message).toBe('invalid configuration: DATABASE_URL is required; HELIX_ENCRYPTION_KEY is required');
+    expect(e.variables).toEqual(['DATABASE_URL', 'HELIX_ENCRYPTION_KEY']);
+    expect(e.name).toBe('ConfigError');
+  });
+
+  it.each([
+    ['31 bytes', Buffer.alloc(31, 9).toString('base64')],
+    ['33 bytes', Buffer.alloc(33, 9).toString('base64')],
+    ['hex', Buffer.alloc(32, 9).toString('hex')],
+    ['trailing garbage', KEY + '!!'],
+  ])('rejects a malformed key (%s) without printing it', (_name, key) => {
+    const e = configError({ ...VALID, HELIX_ENCRYPTION_KEY: key });
+    expect(e.message).toBe('invalid configuration: HELIX_ENCRYPTION_KEY must be 32 bytes encoded as base64');
+    expect(e.message).not.toContain(key);
+  });
+
+  it.each([
+    ['HELIX_HTTP_PORT', '65536', 'an integer port from 0 to 65535'],
+    ['HELIX_HTTP_PORT', '-1', 'an integer port from 0 to 65535'],
+    ['HELIX_HTTP_PORT', '80.5', 'an integer port from 0 to 65535'],
+    ['HELIX_HTTP_PORT', 'http', 'an integer port from 0 to 65535'],
+    ['HELIX_NATS_URL', 'http://127.0.0.1:4222', 'a comma-separated list of nats:// or tls:// URLs'],
+    ['HELIX_NATS_URL', 'nats://a:4222,', 'a comma-separated list of nats:// or tls:// URLs'],
+    ['HELIX_NATS_URL', '127.0.0.1:4222', 'a comma-separated list of nats:// or tls:// URLs'],
+    ['DATABASE_URL', 'mysql://h/db', 'a postgres:// or postgresql:// URL'],
+    ['DATABASE_URL', 'helix@localhost', 'a postgres:// or postgresql:// URL'],
+    ['LOG_LEVEL', 'DEBUG', 'one of fatal, error, warn, info, debug, trace, silent'],
+    ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent'],
+    ['HELIX_RUNNER_MEMORY', 'lots', 'a memory size such as 80GB, 24GiB or a number of bytes'],
+    ['HELIX_RUNNER_MEMORY', '0GB', 'a memory size such as 80GB, 24GiB or a number of bytes'],
+  ])('rejects %s=%s', (name, value, expectation) => {
+    expect(configError({ ...VALID, [name]: value }).message).toBe(`invalid configuration: ${name} must be ${expectation}`);
+  });
+
+  it.each([
+    ['HELIX_HTTP_PORT', '0', 0],
+    ['HELIX_HTTP_PORT', '65535', 65535],
+    ['HELIX_NATS_URL', 'nats://a:4222, tls://b:4443', 'nats://a:4222, tls://b:4443'],
+    ['DATABASE_URL', 'postgresql:///helix?host=/var/run/postgresql', 'postgresql:///helix?host=/var/run/postgresql'],
+    ['LOG_LEVEL', 'silent', 'silent'],
+    ['HELIX_RUNNER_MEMORY', '80GB', 80e9],
+    ['HELIX_FLAG', 'off', false],
+  ])('accepts %s=%s', (name, value, expected) => {
+    expect(loadConfig(SampleConfig, { ...VALID, [name]: value })[name as keyof SampleConfig]).toBe(expected);
+  });
+
+  it('does not convert implicitly: a number needs @EnvInt', () => {
+    class Strict {
+      @IsInt()
+      COUNT = 1;
+    }
+    expect(configError({ COUNT: '8' }, Strict).message).toMatch(/^invalid configuration: COUNT must be an integer number$/);
+  });
+
+  it('never prints a credential from a malformed URL', () => {
+    const url = 'postgres://helix:Hunter2-is-secret@db:99999/helix';
+    const e = configError({ ...VALID, DATABASE_URL: url });
+    expect(e.message).toBe('invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL');
+    expect(e.message).not.toContain('Hunter2');
+  });
+
+  it('drops the detail rather than print a value a custom message would show', () => {
+    class Leaky {
+      @IsBase64Key32({ message: '$property must be a key, got "$value"' })
+      KEY!: string;
+    }
+    const e = configError({ KEY: 'hf_not_a_key_but_secret' }, Leaky);
+    expect(e.message).toBe('invalid configuration: KEY is invalid');
+  });
+
+  it('never echoes an invalid value, whichever variable it is in', () => {
+    const secretish = fc.string({ unit: fc.constantFrom(...'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ_-'), minLength: 12, maxLength: 40 });
+    const name = fc.constantFrom('HELIX_NATS_URL', 'DATABASE_URL', 'HELIX_HTTP_PORT', 'HELIX_ENCRYPTION_KEY', 'LOG_LEVEL', 'HELIX_RUNNER_MEMORY', 'HELIX_FLAG');
+    fc.assert(
+      fc.property(name, secretish, (variable, value) => {
+        const e = configError({ ...VALID, [variable]: value });
+        expect(e.variables).toEqual([variable]);
+        expect(e.message).not.toContain(value);
+        expect(e.message).not.toMatch(/[\r\n]/);
+      }),
+    );
+  });
+});
+
+describe('loadConfigOrExit', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('writes one line to stderr and exits with 1 on a bad configuration', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+      throw new Error(`exit ${code}`);
+    }) as typeof process.exit);
+    expect(() => loadConfigOrExit(SampleConfig, { DATABASE_URL: VALID.DATABASE_URL, HELIX_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow('exit 1');
+    expect(exit).toHaveBeenCalledWith(1);
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(write.mock.calls[0][0]).toBe('invalid configuration: HELIX_ENCRYPTION_KEY must be 32 bytes encoded as base64\n');
+  });
+
+  it('returns the config when it is valid', () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    expect(loadConfigOrExit(SampleConfig, VALID).HELIX_ENCRYPTION_KEY).toBe(KEY);
+    expect(exit).not.toHaveBeenCalled();
+  });
+
+  it('rethrows errors that are not configuration errors', () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    class Broken {
+      constructor() {
+        throw new RangeError('bug in the config class');
+      }
+    }
+    expect(() => loadConfigOrExit(Broken, {})).toThrow(RangeError);
+    expect(exit).not.toHaveBeenCalled();
+  });
+});

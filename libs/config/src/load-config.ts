@@ -1,0 +1,69 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+/** Configuration could not be loaded; `message` is one line that names variables, never values. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    /** The variables that are missing or invalid, in declaration order. */
+    readonly variables: string[],
+    problems: string[],
+  ) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Builds a validated config object from environment variables, once at start-up. Property names
+ * of `cls` are the variable names; defaults are property initialisers. Every property needs at
+ * least one class-validator decorator (e.g. @IsOptional() @IsString()): the whitelist drops
+ * undecorated ones, which is what keeps unrelated variables out.
+ */
+export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+  const plain: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(env)) {
+    // `FOO=` is how compose files and shells pass "not set"; treat it so, rather than as a value
+    // that fails validation or silently overrides a default.
+    if (value !== undefined && value !== '') plain[name] = value;
+  }
+  // Implicit conversion is off so that "08080" or "1e3" never sneak through as numbers: every
+  // conversion is an explicit @Transform (EnvInt, EnvBool, EnvMemory).
+  const config = plainToInstance(cls, plain, { enableImplicitConversion: false });
+  const errors = validateSync(config, {
+    whitelist: true,
+    forbidNonWhitelisted: false,
+    forbidUnknownValues: false,
+    stopAtFirstError: true,
+    validationError: { target: false, value: true },
+  });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map((e) => e.property),
+      errors.map((e) => describe(e, plain[e.property])),
+    );
+  }
+  return config;
+}
+
+/** loadConfig for a process entry point: a bad configuration prints one line and exits with 1. */
+export function loadConfigOrExit<T extends object>(cls: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+  try {
+    return loadConfig(cls, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(error.message + '\n');
+    return process.exit(1);
+  }
+}
+
+function describe(error: ValidationError, raw: string | undefined): string {
+  const name = error.property;
+  if (error.value === undefined) return `${name} is required`;
+  const message = Object.values(error.constraints ?? {})[0];
+  if (!message) return `${name} is invalid`;
+  // Our decorators never put the value in a message, but a class may use a custom message with
+  // $value; if the value shows up, give up the detail rather than print a possible secret.
+  // (Values under 4 characters are not secrets and would match ordinary words.)
+  if (raw !== undefined && raw.length >= 4 && message.includes(raw)) return `${name} is invalid`;
+  return message.replace(/\s*[\r\n]+\s*/g, ' ');
+}

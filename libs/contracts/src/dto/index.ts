@@ -1,0 +1,2 @@
+export * from './settings.dto';
+export * from './users.dto';

@@ -1,0 +1,6 @@
+export * from './subjects';
+export * from './settings';
+export * from './errors';
+export * from './memory';
+export * from './runners';
+export * from './dto/index';

@@ -1,0 +1,51 @@
+/** Every NATS subject and stream name used between Helix processes, in one place. */
+
+export const SETTINGS_STREAM = 'SETTINGS';
+export const SETTINGS_UPDATED_PREFIX = 'settings.updated';
+export const SETTINGS_UPDATED_ALL = 'settings.updated.>';
+
+/** Runner → settings-service acknowledgements. Captured by a stream so no ack is lost while the
+ * settings-service is down. */
+export const SETTINGS_APPLIED = 'settings.applied';
+export const SETTINGS_ACKS_STREAM = 'SETTINGS_ACKS';
+export const SETTINGS_ACKS_CONSUMER = 'settings-service-acks';
+
+export const RUNNERS_HEARTBEAT = 'runners.heartbeat';
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** A runner that missed this many heartbeats is offline. */
+export const HEARTBEAT_MISSED_OFFLINE = 3;
+
+export const runnerSlotsCreate = (runnerId: string): string => `runner.${runnerId}.slots.create`;
+export const runnerSlotsStop = (runnerId: string): string => `runner.${runnerId}.slots.stop`;
+export const runnerSlotsStatus = (runnerId: string): string => `runner.${runnerId}.slots.status`;
+export const RUNNER_SLOTS_STATUS_ALL = 'runner.*.slots.status';
+
+/** Request/reply patterns between the gateway and the services (NestJS NATS transport, queue groups). */
+export const Patterns = {
+  settingsGet: 'svc.settings.system.get',
+  settingsUpdate: 'svc.settings.system.update',
+  settingsSyncStatus: 'svc.settings.sync.status',
+  runnersList: 'svc.models.runners.list',
+  modelsCreate: 'svc.models.create',
+  modelsList: 'svc.models.list',
+  modelsGet: 'svc.models.get',
+  modelsUpdate: 'svc.models.update',
+  modelsDelete: 'svc.models.delete',
+} as const;
+
+export const QueueGroups = {
+  settings: 'settings-service',
+  models: 'models-service',
+} as const;
+
+/** Runner ids become one NATS subject token, so they are restricted to these characters. */
+export const RUNNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Ids that may hold any character (model ids contain '/') are base64url-encoded into one token. */
+export function encodeSubjectToken(id: string): string {
+  return Buffer.from(id, 'utf8').toString('base64url');
+}
+
+export function decodeSubjectToken(token: string): string {
+  return Buffer.from(token, 'base64url').toString('utf8');
+}

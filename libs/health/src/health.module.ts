@@ -1,0 +1,71 @@
+import { Controller, Get, Global, Header, HttpCode, HttpException, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { collectDefaultMetrics, register } from 'prom-client';
+
+/** One named readiness condition (NATS connected, Postgres answering, replay done…). */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<boolean> | boolean;
+}
+
+/** Each app registers its own checks here (from a provider that can inject its connections). */
+@Injectable()
+export class ReadinessRegistry {
+  private readonly checks: ReadinessCheck[] = [];
+
+  add(...checks: ReadinessCheck[]): void {
+    this.checks.push(...checks);
+  }
+
+  async evaluate(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+    const results = await Promise.all(this.checks.map(async (c) => [c.name, await safe(c)] as const));
+    return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results) };
+  }
+}
+
+@Controller()
+export class HealthController {
+  constructor(private readonly registry: ReadinessRegistry) {}
+
+  @Get('healthz')
+  @HttpCode(200)
+  healthz(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  async readyz(): Promise<{ status: 'ready'; checks: Record<string, boolean> }> {
+    const { ready, checks } = await this.registry.evaluate();
+    if (ready) return { status: 'ready', checks };
+    const failing = Object.keys(checks).filter((name) => !checks[name]);
+    throw new HttpException({ error: 'unavailable', message: `Not ready: ${failing.join(', ')}.`, checks }, 503);
+  }
+
+  @Get('metrics')
+  @Header('Content-Type', register.contentType)
+  metrics(): Promise<string> {
+    return register.metrics();
+  }
+}
+
+async function safe(check: ReadinessCheck): Promise<boolean> {
+  try {
+    return await check.check();
+  } catch {
+    return false;
+  }
+}
+
+let defaultMetricsStarted = false;
+
+/** /healthz, /readyz and /metrics for every HTTP process. */
+@Global()
+@Module({})
+export class HealthModule {
+  static forRoot(): DynamicModule {
+    if (!defaultMetricsStarted) {
+      collectDefaultMetrics();
+      defaultMetricsStarted = true;
+    }
+    return { module: HealthModule, controllers: [HealthController], providers: [ReadinessRegistry], exports: [ReadinessRegistry] };
+  }
+}

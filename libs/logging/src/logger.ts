@@ -1,0 +1,51 @@
+import type { DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import pino, { type LoggerOptions } from 'pino';
+
+/**
+ * Key-name redaction is only a second line of defence: tokens live in `Secret` values that print
+ * as [REDACTED], and child-process output is scrubbed by value. These paths catch credentials that
+ * arrive as plain strings in requests.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.body',
+  'huggingface_token',
+  'hf_token',
+  'token',
+  'api_key',
+];
+
+const HEALTH_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function pinoOptions(service: string, level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
+  return {
+    level,
+    base: { service, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACT_PATHS, remove: true },
+  };
+}
+
+/** nestjs-pino for every app: JSON lines on stdout, one service name per process. */
+export function loggingModule(service: string): DynamicModule {
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      ...pinoOptions(service),
+      autoLogging: { ignore: (req) => HEALTH_ROUTES.has((req.url ?? '').split('?')[0]) },
+      // Only what an operator needs from a request; never headers or bodies.
+      serializers: {
+        req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+    },
+  });
+}
+
+/** A plain pino logger for code outside Nest's container (bootstrap, scripts). */
+export function createLogger(service: string): pino.Logger {
+  return pino(pinoOptions(service));
+}

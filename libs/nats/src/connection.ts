@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+
+/** How every Helix process reaches NATS (HELIX_NATS_URL, HELIX_NATS_USER/PASSWORD or HELIX_NATS_CREDS). */
+export interface NatsSettings {
+  servers: string[];
+  user?: string;
+  password?: string;
+  credsFile?: string;
+}
+
+export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsSettings {
+  return {
+    servers: (env.HELIX_NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()).filter(Boolean),
+    user: env.HELIX_NATS_USER || undefined,
+    password: env.HELIX_NATS_PASSWORD || undefined,
+    credsFile: env.HELIX_NATS_CREDS || undefined,
+  };
+}
+
+/**
+ * Options shared by raw connections and the NestJS NATS transport. Services must outlive a NATS
+ * outage, so they wait for the first connection and reconnect forever.
+ */
+export function natsConnectionOptions(settings: NatsSettings, name: string): NodeConnectionOptions {
+  const options: NodeConnectionOptions = {
+    servers: settings.servers,
+    name,
+    waitOnFirstConnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    reconnectJitter: 100,
+    pingInterval: 10_000,
+  };
+  if (settings.credsFile) {
+    options.authenticator = credsAuthenticator(readFileSync(settings.credsFile));
+  } else if (settings.user) {
+    options.user = settings.user;
+    options.pass = settings.password;
+  }
+  return options;
+}
+
+export function connectNats(settings: NatsSettings, name: string): Promise<NatsConnection> {
+  return connect(natsConnectionOptions(settings, name));
+}
+
+/**
+ * Follows a connection's status events so /readyz can answer without a round trip.
+ * The client reconnects by itself; this only reports whether it is currently connected.
+ */
+export function trackConnection(nc: NatsConnection): { connected(): boolean } {
+  let connected = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'close') connected = false;
+      else if (s.type === 'reconnect') connected = true;
+    }
+  })().catch(() => (connected = false));
+  return { connected: () => connected && !nc.isClosed() };
+}

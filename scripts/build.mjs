@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Compiles every app and lib with SWC (keeps decorator metadata, rewrites @helix/* aliases to
+// relative paths), so each app starts as `node dist/apps/<app>/main.js`. Type errors are caught by
+// `npm run typecheck`, which .ci/run runs before the tests.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+rmSync(resolve(root, 'dist'), { recursive: true, force: true });
+execFileSync(
+  resolve(root, 'node_modules/.bin/swc'),
+  ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts,**/testing/**', '--quiet'],
+  { cwd: root, stdio: 'inherit' },
+);
