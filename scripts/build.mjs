@@ -8,9 +8,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-rmSync(resolve(root, 'dist'), { recursive: true, force: true });
+// `--clean` starts from an empty dist/; by default files are overwritten in place so a build never
+// pulls the rug from processes (or parallel test runs) using dist/.
+if (process.argv.includes('--clean')) rmSync(resolve(root, 'dist'), { recursive: true, force: true });
 execFileSync(
   resolve(root, 'node_modules/.bin/swc'),
-  ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts,**/testing/**', '--quiet'],
+  ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'],
   { cwd: root, stdio: 'inherit' },
 );

@@ -18,6 +18,7 @@ import { ErrorFilter } from './http/errors';
 import { SERVICES_CLIENT, ServiceClient } from './services/service-client';
 import { SystemSettingsController } from './settings/system-settings.controller';
 import { RunnersController } from './runners/runners.controller';
+import { ModelsController } from './models/models.controller';
 
 @Module({})
 export class GatewayModule {
@@ -45,7 +46,7 @@ export class GatewayModule {
         ]),
         HealthModule.forRoot(),
       ],
-      controllers: [SystemSettingsController, UsersController, RunnersController],
+      controllers: [SystemSettingsController, UsersController, RunnersController, ModelsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UsersService,

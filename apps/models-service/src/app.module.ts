@@ -12,6 +12,14 @@ import { Runners1764230600000 } from './migrations/1764230600000-runners';
 import { RunnersService } from './runners/runners.service';
 import { RunnersController } from './runners/runners.controller';
 import { NatsLifecycle } from './nats-lifecycle';
+import { Models1764230700000 } from './migrations/1764230700000-models';
+import { ModelsController } from './models/models.controller';
+import { ModelsService } from './models/models.service';
+import { Scheduler } from './scheduling/scheduler.service';
+import { Reconciler } from './scheduling/reconciler.service';
+import { RunnerCommands } from './slots/runner-commands';
+import { SlotTracker } from './slots/slot-tracker.service';
+import { SlotStatusSubscriber } from './slots/slot-status.subscriber';
 
 @Module({})
 export class ModelsServiceModule {
@@ -26,7 +34,7 @@ export class ModelsServiceModule {
               url: config.DATABASE_URL,
               schema: DB_SCHEMA,
               entities: [RunnerEntity],
-              migrations: [Runners1764230600000],
+              migrations: [Runners1764230600000, Models1764230700000],
               applicationName: 'helix-models-service',
             }),
             retryAttempts: Number.MAX_SAFE_INTEGER,
@@ -36,7 +44,7 @@ export class ModelsServiceModule {
         }),
         HealthModule.forRoot(),
       ],
-      controllers: [RunnersController],
+      controllers: [RunnersController, ModelsController],
       providers: [
         { provide: MODELS_CONFIG, useValue: config },
         { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), 'models-service') },
@@ -50,6 +58,12 @@ export class ModelsServiceModule {
           },
         },
         RunnersService,
+        RunnerCommands,
+        Scheduler,
+        SlotTracker,
+        SlotStatusSubscriber,
+        Reconciler,
+        ModelsService,
       ],
     };
   }

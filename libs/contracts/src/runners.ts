@@ -12,7 +12,8 @@ export interface SlotError {
 export interface SlotView {
   id: string;
   model_id: string;
-  runner_id: string;
+  /** null only for a slot that could not be placed (error `no_capacity`). */
+  runner_id: string | null;
   state: SlotState;
   restarts: number;
   endpoint: string | null;

@@ -2,6 +2,7 @@ import { ArgumentsHost, BadRequestException, Catch, HttpException, HttpStatus, t
 import type { FastifyReply } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ERROR_STATUS, isErrorBody, type ErrorBody, type ErrorCode, type FieldError } from '@helix/contracts';
+import { isDatabaseUnavailable } from '@helix/persistence';
 
 /** An error that already has its SPEC §4 body (e.g. relayed from a service). */
 export class ApiError extends HttpException {
@@ -41,6 +42,10 @@ export class ErrorFilter implements ExceptionFilter {
       if (status === 404) return { status, body: { error: 'not_found', message } };
       if (status >= 400 && status < 500) return { status: 400, body: { error: 'bad_request', message } };
       return { status, body: { error: 'unavailable', message } };
+    }
+    // Users and keys live in the gateway's own schema: without Postgres nobody can be authenticated.
+    if (isDatabaseUnavailable(exception)) {
+      return { status: 503, body: { error: 'unavailable', message: 'The database is unavailable; try again shortly.' } };
     }
     // Fastify's own client errors (malformed JSON, wrong content type, body too large).
     const fastifyError = exception as { statusCode?: number; code?: string; message?: string };

@@ -1,24 +1,41 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isErrorBody } from '@helix/contracts';
 import { ApiError } from '../http/errors';
 
 export const SERVICES_CLIENT = 'SERVICES_CLIENT';
 const REQUEST_TIMEOUT_MS = 10_000;
+const RECONNECT_POLL_MS = 200;
 
-/** Request/reply to a service over NATS; service errors keep their code, anything else is a 503. */
+/**
+ * Request/reply to a service over NATS; service errors keep their code, anything else is a 503.
+ * While NATS is reconnecting the Nest client refuses to send at all, so such a request is held
+ * (not lost, not sent twice) until the connection is back or the deadline passes.
+ */
 @Injectable()
 export class ServiceClient implements OnApplicationShutdown {
-  constructor(@Inject(SERVICES_CLIENT) private readonly client: ClientProxy) {}
+  constructor(
+    @Inject(SERVICES_CLIENT) private readonly client: ClientProxy,
+    @InjectPinoLogger('ServiceClient') private readonly logger: PinoLogger,
+  ) {}
 
-  async request<T>(pattern: string, payload: unknown, service: string): Promise<T> {
-    try {
-      return await firstValueFrom(this.client.send<T>(pattern, payload ?? {}).pipe(timeout(REQUEST_TIMEOUT_MS)));
-    } catch (err) {
-      if (isErrorBody(err)) throw new ApiError(err);
-      const reason = err instanceof TimeoutError ? 'did not answer in time' : 'is unavailable';
-      throw new ApiError({ error: 'unavailable', message: `The ${service} ${reason}; try again shortly.` });
+  async request<T>(pattern: string, payload: unknown, service: string, deadline = ServiceClient.deadline()): Promise<T> {
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw unavailable(service, 'did not answer in time');
+      try {
+        return await firstValueFrom(this.client.send<T>(pattern, payload ?? {}).pipe(timeout(remaining)));
+      } catch (err) {
+        if (isErrorBody(err)) throw new ApiError(err);
+        if (isNotSent(err)) {
+          await new Promise((r) => setTimeout(r, Math.min(RECONNECT_POLL_MS, Math.max(0, deadline - Date.now()))));
+          continue;
+        }
+        this.logger.warn({ pattern, err: { name: (err as Error)?.name, message: (err as Error)?.message ?? String(err) } }, `request to the ${service} failed`);
+        throw unavailable(service, err instanceof TimeoutError ? 'did not answer in time' : 'is unavailable');
+      }
     }
   }
 
@@ -30,4 +47,18 @@ export class ServiceClient implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }
+}
+
+/**
+ * Failures where no service received the request, so sending it again cannot apply it twice: the
+ * Nest client refuses to publish while reconnecting, and NATS reports "no responders" while the
+ * services' subscriptions are not back yet after an outage.
+ */
+function isNotSent(err: unknown): boolean {
+  if (typeof err === 'string') return err.includes('Connection lost');
+  return /no subscribers listening/i.test(String((err as Error)?.message));
+}
+
+function unavailable(service: string, reason: string): ApiError {
+  return new ApiError({ error: 'unavailable', message: `The ${service} ${reason}; try again shortly.` });
 }

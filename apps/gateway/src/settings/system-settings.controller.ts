@@ -30,12 +30,13 @@ export class SystemSettingsController {
   @Put()
   @ApiOperation({ summary: 'Set ("hf_…") or clear ("" or null) the global Hugging Face token; omit the field to change nothing.' })
   update(@Body() dto: UpdateSystemSettingsDto, @CurrentUser() user: UserEntity): Promise<SystemSettingsView> {
-    const request: UpdateSystemSettingsRequest = { updated_by: user.id, deadline_ms: ServiceClient.deadline() };
+    const deadline = ServiceClient.deadline();
+    const request: UpdateSystemSettingsRequest = { updated_by: user.id, deadline_ms: deadline };
     if (dto.huggingface_token !== undefined) {
       // The token crosses NATS encrypted, like every other copy of it.
       request.huggingface_token = dto.huggingface_token ? seal(this.busKey, Secret.of(dto.huggingface_token), Aad.updateRequest('global', null)) : null;
       dto.huggingface_token = undefined;
     }
-    return this.services.request(Patterns.settingsUpdate, request, 'settings service');
+    return this.services.request(Patterns.settingsUpdate, request, 'settings service', deadline);
   }
 }

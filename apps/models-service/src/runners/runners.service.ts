@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSED_OFFLINE, RUNNER_ID_PATTERN, type RunnerHeartbeat, type RunnerRecord } from '@helix/contracts';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSED_OFFLINE, RUNNER_ID_PATTERN, reservesMemory, type RunnerHeartbeat, type RunnerRecord } from '@helix/contracts';
 import { RunnerEntity } from './runner.entity';
+import { SLOT_COLUMNS, toSlotView, type SlotRow } from '../models/rows';
 
 export const OFFLINE_AFTER_MS = HEARTBEAT_INTERVAL_MS * HEARTBEAT_MISSED_OFFLINE;
 
@@ -27,9 +28,19 @@ export class RunnersService {
     return { joined: !previous || now.getTime() - new Date(previous).getTime() > OFFLINE_AFTER_MS };
   }
 
+  /** Slots and allocated memory come from the slot table (the scheduler's view), not the last heartbeat. */
   async list(now = Date.now()): Promise<RunnerRecord[]> {
-    const runners = await this.db.getRepository(RunnerEntity).find({ order: { id: 'ASC' } });
-    return runners.map((r) => toRecord(r, now));
+    const [runners, slots, models]: [RunnerEntity[], SlotRow[], Array<{ id: string; memory: string }>] = await Promise.all([
+      this.db.getRepository(RunnerEntity).find({ order: { id: 'ASC' } }),
+      this.db.query(`SELECT ${SLOT_COLUMNS} FROM models.slots WHERE runner_id IS NOT NULL ORDER BY created_at`),
+      this.db.query('SELECT id, memory FROM models.models'),
+    ]);
+    const memory = new Map(models.map((m) => [m.id, Number(m.memory)]));
+    return runners.map((r) => {
+      const own = slots.filter((s) => s.runner_id === r.id).map(toSlotView);
+      const allocated = own.filter(reservesMemory).reduce((sum, s) => sum + (memory.get(s.model_id) ?? 0), 0);
+      return { ...toRecord(r, now), memory_allocated: allocated, slots: own };
+    });
   }
 
   async online(now = Date.now()): Promise<RunnerRecord[]> {

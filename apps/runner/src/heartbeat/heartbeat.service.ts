@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { HEARTBEAT_INTERVAL_MS, RUNNERS_HEARTBEAT, type RunnerHeartbeat, type SlotView } from '@helix/contracts';
 import { TokenStore } from '@helix/token-store';
 import { encodeJson } from '@helix/nats';
+import { SettingsSyncService } from '../settings/settings-sync.service';
 import { NATS_CONNECTION, RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
 
 /** What the heartbeat reports about this runner's vLLM slots. */
@@ -22,9 +23,12 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(TOKEN_STORE) private readonly store: TokenStore,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(SLOTS_SOURCE) private readonly slots: SlotsSource,
+    private readonly sync: SettingsSyncService,
   ) {}
 
   onApplicationBootstrap(): void {
+    // A new token changes what this runner reports; tell the control plane now, not at the next tick.
+    this.sync.on('applied', () => this.beat());
     this.beat();
     this.timer = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
   }

@@ -1,7 +1,32 @@
 import type { Provider } from '@nestjs/common';
-import { SLOTS_SOURCE, type SlotsSource } from '../heartbeat/heartbeat.service';
+import { VllmSupervisor } from '@helix/vllm-supervisor';
+import { TokenStore } from '@helix/token-store';
+import { createLogger } from '@helix/logging';
+import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
+import { SLOTS_SOURCE } from '../heartbeat/heartbeat.service';
+import { SlotsService, VLLM_SUPERVISOR } from './slots.service';
 
-/** Slots are not wired yet: this runner reports none. */
-const noSlots: SlotsSource = { views: () => [], memoryAllocated: () => 0 };
+/** SIGTERM → SIGKILL grace per vLLM process; the runner must be down within 10 s (SPEC §2). */
+const STOP_GRACE_MS = 5_000;
 
-export const slotProviders: Provider[] = [{ provide: SLOTS_SOURCE, useValue: noSlots }];
+export const slotProviders: Provider[] = [
+  {
+    provide: VLLM_SUPERVISOR,
+    inject: [RUNNER_SETTINGS, TOKEN_STORE],
+    useFactory: (settings: RunnerSettings, store: TokenStore) =>
+      new VllmSupervisor({
+        vllmBin: settings.vllmBin,
+        host: '127.0.0.1',
+        advertiseHost: settings.advertiseHost,
+        portRange: settings.portRange,
+        startTimeoutMs: settings.startTimeoutMs,
+        backoff: { initialMs: settings.backoffInitialMs, maxRestarts: settings.maxRestarts },
+        stopGraceMs: STOP_GRACE_MS,
+        logger: createLogger('runner').child({ context: 'VllmSupervisor' }),
+        // Every token the runner holds is scrubbed from vLLM's output, whichever one a slot uses.
+        knownTokens: () => store.knownTokens(),
+      }),
+  },
+  SlotsService,
+  { provide: SLOTS_SOURCE, useExisting: SlotsService },
+];

@@ -1,2 +1,3 @@
 export * from './settings.dto';
 export * from './users.dto';
+export * from './models.dto';

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ValidateBy, ValidationOptions, buildMessage } from 'class-validator';
+import { ValidateBy, ValidateIf, ValidationOptions, buildMessage } from 'class-validator';
 
 /** 1–1024 printable ASCII characters, no white space (SPEC §4.1). */
 export const HF_TOKEN_PATTERN = /^[\x21-\x7E]{1,1024}$/;
@@ -28,6 +28,8 @@ export class UpdateSystemSettingsDto {
     description: 'The global Hugging Face token. "" or null clears it; omit the field to change nothing.',
     example: 'hf_xxxxxxxxxxxxxxxxxxxx',
   })
+  // Absent means "no change"; null still reaches the validator (it clears).
+  @ValidateIf((_, value) => value !== undefined)
   @IsHuggingFaceTokenOrClear()
   huggingface_token?: string | null;
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `helix` command (SPEC §9). No framework: commander + fetch, see apps/cli/README.md.
+import { run } from './src/cli';
+import { Output } from './src/output';
+
+const out = new Output(process.stdout, process.stderr);
+
+run(process.argv.slice(2), {
+  out,
+  env: process.env,
+  stdin: process.stdin,
+  interactive: process.stdin.isTTY === true,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    out.error(`unexpected failure: ${(err as Error)?.message ?? String(err)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,110 @@
+import { Option, type Command } from 'commander';
+import { modelPath } from '../api-client';
+import { contextFor, type CliIo } from '../context';
+import { buildModelBody, parseContext, readModelFile, type ModelFlags } from '../model-input';
+import { renderModel, renderModels, type ModelView } from '../views';
+
+/** The seed's model (SPEC §4.3), shown verbatim by `helix model create --help`. */
+export const SEED_MODEL_JSON = `{"id":"Qwen/Qwen2.5-VL-7B-Instruct","name":"Qwen 2.5 VL 7B","type":"chat","runtime":"vllm",
+ "memory":"39GB","context_length":32768,"description":"…","enabled":true,"auto_pull":true,
+ "prewarm":true,"runtime_args":["--trust-remote-code","--max-model-len","32768"]}`;
+
+export const MODEL_CREATE_HELP = `
+The comprehensive vLLM example (Qwen 2.5 VL 7B, as in the seed), with flags:
+
+  helix model create Qwen/Qwen2.5-VL-7B-Instruct \\
+    --name "Qwen 2.5 VL 7B" --type chat --runtime vllm \\
+    --memory 39GB --context 32768 --description "…" \\
+    --enabled --auto-pull --prewarm \\
+    --runtime-args '["--trust-remote-code","--max-model-len","32768"]'
+
+or from a file holding the model JSON (the body of POST /api/v1/models):
+
+  cat > model.json <<'JSON'
+${SEED_MODEL_JSON}
+JSON
+  helix model create --file model.json
+
+Flags given together with --file override the file's values (the id too); --name is not needed
+with --file. --memory takes bytes or a unit: KB MB GB TB (decimal, 39GB = 39000000000) or
+KiB MiB GiB TiB (binary). --runtime-args is a JSON array of strings passed to \`vllm serve\`
+after the model id; --max-model-len is added from --context unless the args set it.
+An enabled model is started on the best-fitting runner right away; --prewarm also starts it on
+every runner that joins with room for it; --disabled only stores it.`;
+
+const asList = (body: unknown): ModelView[] => {
+  if (Array.isArray(body)) return body as ModelView[];
+  const wrapped = (body as { models?: unknown; data?: unknown } | null) ?? {};
+  if (Array.isArray(wrapped.models)) return wrapped.models as ModelView[];
+  if (Array.isArray(wrapped.data)) return wrapped.data as ModelView[];
+  return [];
+};
+
+/** `helix model create|list|get|delete` (SPEC §4.3, §9). */
+export function registerModel(program: Command, io: CliIo): void {
+  const model = program.command('model').description('the model registry (reads for any user, writes for admins)');
+
+  model
+    .command('create')
+    .description('create a model (and start it if enabled) from flags, a --file with the model JSON, or both')
+    .argument('[id]', 'Hugging Face model id, e.g. Qwen/Qwen2.5-VL-7B-Instruct (optional with --file)')
+    .option('--file <path>', 'model JSON file (the body of POST /api/v1/models); "-" reads stdin')
+    .option('--name <name>', 'display name (required without --file)')
+    .addOption(new Option('--type <type>', 'model type').choices(['chat', 'embed', 'image']))
+    .option('--runtime <runtime>', 'runtime (vllm)')
+    .option('--memory <size>', 'GPU memory the model needs, e.g. 39GB, 40GiB or bytes')
+    .option('--context <tokens>', 'context length in tokens (context_length; required for chat)', parseContext)
+    .option('--description <text>', 'description')
+    .addOption(new Option('--enabled', 'deploy it (the default)').conflicts('disabled'))
+    .option('--disabled', 'store it only, do not deploy')
+    .option('--auto-pull', 'pull the weights automatically')
+    .option('--no-auto-pull', 'do not pull the weights automatically (overrides --file)')
+    .option('--prewarm', 'also start it on every runner that joins with room for it')
+    .option('--no-prewarm', 'do not prewarm (overrides --file)')
+    .option('--runtime-args <json>', `JSON array of extra vLLM arguments, e.g. '["--trust-remote-code"]'`)
+    .addHelpText('after', MODEL_CREATE_HELP)
+    .action(async (id: string | undefined, options: ModelFlags, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const file = options.file !== undefined ? readModelFile(options.file, io.readFile) : undefined;
+      const body = buildModelBody(id, options, file);
+      const created = await client.post<ModelView>('/api/v1/models', body);
+      if (json) return out.json(created);
+      out.print(`Created model ${created?.id ?? body.id}.`);
+      if (created && typeof created === 'object') out.print(renderModel(created));
+    });
+
+  model
+    .command('list')
+    .alias('ls')
+    .description('list models with their slots')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const body = await client.get<unknown>('/api/v1/models');
+      if (json) return out.json(body);
+      out.print(renderModels(asList(body)));
+    });
+
+  model
+    .command('get')
+    .description('show a model and its slots: state, error and which token each vLLM process got')
+    .argument('<id>', 'model id, e.g. Qwen/Qwen2.5-VL-7B-Instruct')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const found = await client.get<ModelView>(modelPath(id));
+      if (json) return out.json(found);
+      out.print(renderModel(found));
+    });
+
+  model
+    .command('delete')
+    .alias('rm')
+    .description("delete a model; its slots are stopped first")
+    .argument('<id>', 'model id')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const { body } = await client.delete<ModelView>(modelPath(id));
+      if (json) return out.json(body ?? { id, deleted: true });
+      const stopped = Array.isArray(body?.slots) ? body.slots.length : 0;
+      out.print(`Deleted model ${id}${stopped ? ` (${stopped} slot${stopped === 1 ? '' : 's'} stopped)` : ''}.`);
+    });
+}

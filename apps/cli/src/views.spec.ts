@@ -1,0 +1,169 @@
+import type { RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
+import { fingerprint } from '@helix/secrets';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatBytes } from './format';
+import { renderTable } from './table';
+import { renderCreatedUser, renderModel, renderModels, renderRunners, renderSettings, syncSummary, type ModelView } from './views';
+
+const TOKEN = 'hf_tableLeakCanary0123456789';
+const FP = fingerprint(TOKEN);
+
+/** What a buggy or future server might add: views must print chosen fields only. */
+const leaky = { huggingface_token: TOKEN, hf_token: TOKEN, token: TOKEN, env: { HF_TOKEN: TOKEN } };
+
+const settings: SystemSettingsView = {
+  id: 'system',
+  created: '2026-11-27T10:00:00.000Z',
+  updated: '2026-11-27T10:05:00.000Z',
+  huggingface_token_set: true,
+  huggingface_token_source: 'database',
+  huggingface_token_fingerprint: FP,
+  version: 3,
+};
+
+const slot = (over: Partial<SlotView> = {}): SlotView => ({
+  id: 'slot-1',
+  model_id: 'Qwen/Qwen2.5-VL-7B-Instruct',
+  runner_id: 'gpu-1',
+  state: 'running',
+  restarts: 0,
+  endpoint: 'http://10.0.0.5:40001',
+  hf_token_source: 'global',
+  hf_token_fingerprint: FP,
+  error: null,
+  created: '2026-11-27T10:00:00.000Z',
+  updated: '2026-11-27T10:00:01.000Z',
+  ...over,
+});
+
+const runner = (over: Partial<RunnerView> = {}): RunnerView => ({
+  id: 'gpu-1',
+  state: 'online',
+  last_seen: '2026-11-27T10:05:00.000Z',
+  memory_total: 80_000_000_000,
+  memory_allocated: 39_000_000_000,
+  settings_version: 3,
+  in_sync: true,
+  hf_token_provided: true,
+  slots: [slot()],
+  ...over,
+});
+
+const model: ModelView = {
+  id: 'Qwen/Qwen2.5-VL-7B-Instruct',
+  name: 'Qwen 2.5 VL 7B',
+  type: 'chat',
+  runtime: 'vllm',
+  memory: 39_000_000_000,
+  context_length: 32768,
+  description: '…',
+  enabled: true,
+  auto_pull: true,
+  prewarm: true,
+  runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
+  slots: [slot(), slot({ id: 'slot-2', runner_id: 'gpu-2', state: 'failed', hf_token_source: 'none', hf_token_fingerprint: null, error: { code: 'hf_auth', message: 'Set the Hugging Face token.' } })],
+};
+
+describe('views', () => {
+  it('settings show configured/source/fingerprint/version/sync, never the token', () => {
+    const text = renderSettings({ ...settings, ...leaky } as SystemSettingsView, syncSummary([runner(), runner({ id: 'gpu-2', in_sync: false, state: 'offline' })]));
+    expect(text).toContain('configured');
+    expect(text).toContain('database');
+    expect(text).toContain(FP);
+    expect(text).toMatch(/Version:\s+3/);
+    expect(text).toMatch(/Runners in sync:\s+1\/2 \(1 offline\)/);
+    expect(text).not.toContain(TOKEN);
+  });
+
+  it('settings without a token, and an unknown sync state', () => {
+    const text = renderSettings({ ...settings, huggingface_token_set: false, huggingface_token_source: 'none', huggingface_token_fingerprint: null }, 'unknown');
+    expect(text).toMatch(/not configured/);
+    expect(text).toMatch(/Fingerprint:\s+-/);
+    expect(text).toMatch(/Runners in sync:\s+unknown/);
+  });
+
+  it('runner list shows the current version and each runner in sync or not', () => {
+    const text = renderRunners([runner({ ...leaky } as Partial<RunnerView>), runner({ id: 'gpu-2', settings_version: 2, in_sync: false, slots: [] })], 3);
+    const [header, blank, columns, first, second] = text.split('\n');
+    expect(header).toBe('Current settings version: 3');
+    expect(blank).toBe('');
+    expect(columns).toMatch(/^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+HF TOKEN\s+LAST SEEN$/);
+    expect(first).toMatch(/^gpu-1\s+online\s+39GB\/80GB\s+1 \(1 running\)\s+3\s+yes\s+provided/);
+    expect(second).toMatch(/^gpu-2\s+online\s+39GB\/80GB\s+0\s+2\s+no\s+provided/);
+    expect(text).not.toContain(TOKEN);
+    expect(renderRunners([])).toBe('No runners registered.');
+  });
+
+  it('model get shows slots with state, error and token source; never a token', () => {
+    const text = renderModel({ ...model, ...leaky } as ModelView);
+    expect(text).toMatch(/Memory:\s+39GB/);
+    expect(text).toContain('["--trust-remote-code","--max-model-len","32768"]');
+    const slotLines = text.split('\n').slice(text.split('\n').indexOf('Slots:') + 1);
+    expect(slotLines[0]).toMatch(/^SLOT\s+RUNNER\s+STATE\s+RESTARTS\s+TOKEN SOURCE\s+TOKEN FINGERPRINT\s+ENDPOINT\s+ERROR$/);
+    expect(slotLines[1]).toMatch(new RegExp(`^slot-1\\s+gpu-1\\s+running\\s+0\\s+global\\s+${FP}\\s+http://10.0.0.5:40001\\s+-$`));
+    expect(slotLines[2]).toMatch(/^slot-2\s+gpu-2\s+failed\s+0\s+none\s+-\s+\S+\s+hf_auth: Set the Hugging Face token\.$/);
+    expect(text).not.toContain(TOKEN);
+    expect(renderModel({ id: 'a/b', runtime_args: { args: ['--x'] } })).toContain('["--x"]');
+    expect(renderModel({ id: 'a/b' })).toContain('Slots: none');
+  });
+
+  it('model list', () => {
+    const text = renderModels([{ ...model, ...leaky } as ModelView]);
+    expect(text.split('\n')[1]).toMatch(/^Qwen\/Qwen2.5-VL-7B-Instruct\s+Qwen 2.5 VL 7B\s+chat\s+vllm\s+39GB\s+32768\s+yes\s+yes\s+2 \(1 running, 1 failed\)$/);
+    expect(text).not.toContain(TOKEN);
+    expect(renderModels([])).toBe('No models.');
+  });
+
+  it('a created user shows its API key once, with a warning to save it', () => {
+    const text = renderCreatedUser({ id: 'u1', name: 'alice', admin: false, created: 'now', api_key: 'hl-abc' });
+    expect(text).toContain('API key: hl-abc');
+    expect(text).toMatch(/shown only once/);
+  });
+
+  it('no rendering of any server object prints a token carried in a field it does not display (property)', () => {
+    // The fields the views display on purpose (SPEC §4): all but names, ids and fingerprints are typed non-strings.
+    const displayed = new Set([
+      ...Object.keys(settings), ...Object.keys(runner()), ...Object.keys(slot()), ...Object.keys(model), 'created', 'updated',
+    ]);
+    const tokenKey = fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('huggingface_token', 'hf_token', 'token', 'HF_TOKEN', 'secret', 'value'));
+    fc.assert(
+      fc.property(fc.dictionary(tokenKey.filter((k) => !displayed.has(k)), fc.constant(TOKEN)), fc.boolean(), (extra, set) => {
+        const out = [
+          renderSettings({ ...settings, ...extra, huggingface_token_set: set } as SystemSettingsView, 'unknown'),
+          renderRunners([{ ...runner(), ...extra } as RunnerView], 1),
+          renderModel({ ...model, ...extra, slots: [{ ...slot(), ...extra } as SlotView] } as ModelView),
+          renderModels([{ ...model, ...extra } as ModelView]),
+        ].join('\n');
+        expect(out).not.toContain(TOKEN);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('table and formatting', () => {
+  it('aligns columns, right-aligns numbers and keeps every cell on one line', () => {
+    const text = renderTable(
+      [
+        { header: 'name', value: (r: { n: string; v: number }) => r.n },
+        { header: 'value', value: (r) => String(r.v), right: true },
+      ],
+      [
+        { n: 'a\nb', v: 1 },
+        { n: 'long name', v: 100 },
+      ],
+    );
+    expect(text).toBe(['NAME       VALUE', 'a b            1', 'long name    100'].join('\n'));
+  });
+
+  it('formats bytes in the unit an operator would have written', () => {
+    expect(formatBytes(39_000_000_000)).toBe('39GB');
+    expect(formatBytes(40 * 1024 ** 3)).toBe('40GiB');
+    expect(formatBytes(80_000_000_000)).toBe('80GB');
+    expect(formatBytes(1_234_567_890)).toBe('1.2GB');
+    expect(formatBytes(0)).toBe('0');
+    expect(formatBytes(512)).toBe('512B');
+    expect(formatBytes(undefined)).toBe('-');
+  });
+});

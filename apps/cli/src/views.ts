@@ -1,0 +1,174 @@
+import type { CreatedUserView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
+import { formatBytes, text, yesNo } from './format';
+import { renderFields, renderTable } from './table';
+
+/** A model as GET /api/v1/models/<id> returns it (SPEC §4.3); fields the CLI does not know are ignored. */
+export interface ModelView {
+  id: string;
+  name?: string;
+  type?: string;
+  runtime?: string;
+  memory?: number;
+  context_length?: number | null;
+  description?: string;
+  enabled?: boolean;
+  auto_pull?: boolean;
+  prewarm?: boolean;
+  runtime_args?: string[] | { args?: string[] };
+  created?: string;
+  updated?: string;
+  slots?: SlotView[];
+}
+
+/** How many runners have applied the current settings version. */
+export interface SyncSummary {
+  total: number;
+  inSync: number;
+  offline: number;
+}
+
+export function syncSummary(runners: RunnerView[]): SyncSummary {
+  return {
+    total: runners.length,
+    inSync: runners.filter((r) => r.in_sync === true).length,
+    offline: runners.filter((r) => r.state === 'offline').length,
+  };
+}
+
+export function renderSyncSummary(sync: SyncSummary | 'unknown'): string {
+  if (sync === 'unknown') return 'unknown';
+  if (sync.total === 0) return '0 (no runners registered)';
+  return `${sync.inSync}/${sync.total}${sync.offline ? ` (${sync.offline} offline)` : ''}`;
+}
+
+/** `helix system settings get|set`: never the token, only whether one is set and its fingerprint. */
+export function renderSettings(settings: SystemSettingsView, sync?: SyncSummary | 'unknown'): string {
+  const set = settings.huggingface_token_set === true;
+  const fields: Array<[string, string]> = [
+    ['Hugging Face token', set ? 'configured' : "not configured (runners fall back to their own HF_TOKEN)"],
+    ['Source', text(settings.huggingface_token_source)],
+    ['Fingerprint', text(settings.huggingface_token_fingerprint)],
+    ['Version', text(settings.version)],
+    ['Updated', text(settings.updated)],
+  ];
+  if (sync !== undefined) fields.push(['Runners in sync', renderSyncSummary(sync)]);
+  return renderFields(fields);
+}
+
+function slotStates(slots: SlotView[] | undefined): string {
+  if (!slots?.length) return '0';
+  const counts = new Map<string, number>();
+  for (const s of slots) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+  return `${slots.length} (${[...counts].map(([state, n]) => `${n} ${state}`).join(', ')})`;
+}
+
+/** `helix runner list`. */
+export function renderRunners(runners: RunnerView[], currentVersion?: number): string {
+  const lines: string[] = [];
+  if (currentVersion !== undefined) lines.push(`Current settings version: ${currentVersion}`, '');
+  if (!runners.length) {
+    lines.push('No runners registered.');
+    return lines.join('\n');
+  }
+  lines.push(
+    renderTable<RunnerView>(
+      [
+        { header: 'id', value: (r) => text(r.id) },
+        { header: 'state', value: (r) => text(r.state) },
+        { header: 'memory (used/total)', value: (r) => `${formatBytes(r.memory_allocated)}/${formatBytes(r.memory_total)}` },
+        { header: 'slots', value: (r) => slotStates(r.slots) },
+        { header: 'settings version', value: (r) => text(r.settings_version), right: true },
+        { header: 'in sync', value: (r) => yesNo(r.in_sync) },
+        { header: 'hf token', value: (r) => (r.hf_token_provided === true ? 'provided' : r.hf_token_provided === false ? 'none' : '-') },
+        { header: 'last seen', value: (r) => text(r.last_seen) },
+      ],
+      runners,
+    ),
+  );
+  return lines.join('\n');
+}
+
+function runtimeArgs(model: ModelView): string[] {
+  const args = model.runtime_args;
+  if (Array.isArray(args)) return args;
+  if (args && Array.isArray(args.args)) return args.args;
+  return [];
+}
+
+/** `helix model list`. */
+export function renderModels(models: ModelView[]): string {
+  if (!models.length) return 'No models.';
+  return renderTable<ModelView>(
+    [
+      { header: 'id', value: (m) => text(m.id) },
+      { header: 'name', value: (m) => text(m.name) },
+      { header: 'type', value: (m) => text(m.type) },
+      { header: 'runtime', value: (m) => text(m.runtime) },
+      { header: 'memory', value: (m) => formatBytes(m.memory), right: true },
+      { header: 'context', value: (m) => text(m.context_length), right: true },
+      { header: 'enabled', value: (m) => yesNo(m.enabled) },
+      { header: 'prewarm', value: (m) => yesNo(m.prewarm) },
+      { header: 'slots', value: (m) => slotStates(m.slots) },
+    ],
+    models,
+  );
+}
+
+function slotError(slot: SlotView): string {
+  if (!slot.error) return '-';
+  return `${slot.error.code}: ${slot.error.message}`;
+}
+
+/** The slots of a model: where each vLLM process runs, its state, error and which token it got. */
+export function renderSlots(slots: SlotView[] | undefined): string {
+  if (!slots?.length) return 'Slots: none';
+  return [
+    'Slots:',
+    renderTable<SlotView>(
+      [
+        { header: 'slot', value: (s) => text(s.id) },
+        { header: 'runner', value: (s) => text(s.runner_id) },
+        { header: 'state', value: (s) => text(s.state) },
+        { header: 'restarts', value: (s) => text(s.restarts), right: true },
+        { header: 'token source', value: (s) => text(s.hf_token_source) },
+        { header: 'token fingerprint', value: (s) => text(s.hf_token_fingerprint) },
+        { header: 'endpoint', value: (s) => text(s.endpoint) },
+        { header: 'error', value: slotError },
+      ],
+      slots,
+    ),
+  ].join('\n');
+}
+
+/** `helix model get` / `create`. */
+export function renderModel(model: ModelView): string {
+  const args = runtimeArgs(model);
+  return [
+    renderFields([
+      ['ID', text(model.id)],
+      ['Name', text(model.name)],
+      ['Type', text(model.type)],
+      ['Runtime', text(model.runtime)],
+      ['Memory', formatBytes(model.memory)],
+      ['Context length', text(model.context_length)],
+      ['Description', text(model.description)],
+      ['Enabled', yesNo(model.enabled)],
+      ['Auto pull', yesNo(model.auto_pull)],
+      ['Prewarm', yesNo(model.prewarm)],
+      ['Runtime args', args.length ? JSON.stringify(args) : '-'],
+      ['Created', text(model.created)],
+      ['Updated', text(model.updated)],
+    ]),
+    '',
+    renderSlots(model.slots),
+  ].join('\n');
+}
+
+/** `helix user create`: the only time the new API key is ever shown. */
+export function renderCreatedUser(user: CreatedUserView): string {
+  return [
+    `Created user ${user.name} (id ${user.id}, admin: ${yesNo(user.admin)}).`,
+    `API key: ${user.api_key}`,
+    'This key is shown only once and stored only as a hash: save it now.',
+  ].join('\n');
+}

@@ -1,0 +1,88 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { DataSource } from 'typeorm';
+import { OFFLINE_AFTER_MS } from '../runners/runners.service';
+import { SlotTracker } from '../slots/slot-tracker.service';
+import { Scheduler, type PlannedDispatch } from './scheduler.service';
+import { MODEL_COLUMNS, type ModelRow } from '../models/rows';
+
+export const RECONCILE_INTERVAL_MS = 2_000;
+
+/**
+ * Drives the stored desired state (every enabled model has a deployment) towards what runners
+ * report: releases the slots of offline runners, places models that have none (new, lost, or
+ * waiting for capacity), and starts prewarm models on runners that join. Everything it needs is in
+ * Postgres, so a restarted models-service simply carries on.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly startedAt = Date.now();
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly scheduler: Scheduler,
+    private readonly tracker: SlotTracker,
+    @InjectPinoLogger('Reconciler') private readonly logger: PinoLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.tracker.onSlotStopped(() => this.kick());
+    this.timer = setInterval(() => this.kick(), RECONCILE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Runs a pass now (or right after the current one). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((err: Error) => this.logger.warn({ err: { message: err.message } }, 'reconcile pass failed; retrying'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async pass(): Promise<void> {
+    const now = Date.now();
+    // After a restart, runners get one offline window to report before being declared offline.
+    if (now - this.startedAt > OFFLINE_AFTER_MS) await this.tracker.releaseOfflineRunners(new Date(now - OFFLINE_AFTER_MS));
+    for (const model of await this.scheduler.unplacedModels()) {
+      if (this.stopped) return;
+      const plan = await this.db.transaction((tx) => this.scheduler.placeNew(tx, model, { onlyIfUnplaced: true }));
+      if (plan) this.launch(plan, 'placed model');
+    }
+  }
+
+  /** A runner joined (new, or back from offline): start every prewarm model that fits on it. */
+  async runnerJoined(runnerId: string): Promise<void> {
+    const models: ModelRow[] = await this.db.query(`SELECT ${MODEL_COLUMNS} FROM models.models WHERE enabled AND prewarm ORDER BY created_at`);
+    for (const model of models) {
+      const plan = await this.db.transaction((tx) => this.scheduler.placeOn(tx, model, runnerId));
+      if (plan) this.launch(plan, 'prewarming model on joining runner');
+    }
+    this.kick();
+  }
+
+  private launch(plan: PlannedDispatch, msg: string): void {
+    this.logger.info({ slot_id: plan.slotId, model: plan.model.id, runner_id: plan.runnerId }, msg);
+    void this.scheduler.dispatch(plan);
+  }
+}

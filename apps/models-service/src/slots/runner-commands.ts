@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { isErrorBody, runnerSlotsCreate, runnerSlotsStop, type SlotCommandReply, type SlotCreateCommand, type SlotStopCommand } from '@helix/contracts';
+import { decodeJson, encodeJson } from '@helix/nats';
+import { NATS_CONNECTION } from '../config';
+
+export const COMMAND_TIMEOUT_MS = 3_000;
+
+export type CommandOutcome = { ok: true } | { ok: false; reason: string };
+
+/** Request/reply to one runner (`runner.<id>.slots.create|stop`); never throws. */
+@Injectable()
+export class RunnerCommands {
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  create(runnerId: string, command: SlotCreateCommand): Promise<CommandOutcome> {
+    return this.send(runnerId, runnerSlotsCreate(runnerId), command);
+  }
+
+  stop(runnerId: string, command: SlotStopCommand): Promise<CommandOutcome> {
+    return this.send(runnerId, runnerSlotsStop(runnerId), command);
+  }
+
+  private async send(runnerId: string, subject: string, payload: unknown): Promise<CommandOutcome> {
+    try {
+      const reply = decodeJson<SlotCommandReply>((await this.nc.request(subject, encodeJson(payload), { timeout: COMMAND_TIMEOUT_MS })).data);
+      if (isErrorBody(reply)) return { ok: false, reason: `runner ${runnerId} refused: ${reply.message}` };
+      if ((reply as { accepted?: unknown })?.accepted === true) return { ok: true };
+      return { ok: false, reason: `runner ${runnerId} sent an unexpected reply` };
+    } catch (err) {
+      const message = String((err as Error)?.message ?? err);
+      if (/no responders|503/i.test(message)) return { ok: false, reason: `runner ${runnerId} is not listening for commands` };
+      if (/timeout/i.test(message)) return { ok: false, reason: `runner ${runnerId} did not answer within ${COMMAND_TIMEOUT_MS} ms` };
+      return { ok: false, reason: `could not reach runner ${runnerId}: ${message}` };
+    }
+  }
+}

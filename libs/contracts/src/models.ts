@@ -1,0 +1,112 @@
+import type { ErrorBody } from './errors';
+import type { SlotView } from './runners';
+
+/** SPEC §4.3: the model types Helix knows. */
+export const MODEL_TYPES = ['chat', 'embed', 'image'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
+/** Runtimes Helix can deploy today. */
+export const SUPPORTED_RUNTIMES = ['vllm'] as const;
+export type ModelRuntime = (typeof SUPPORTED_RUNTIMES)[number];
+/** Runtimes Helix upstream lists; accepted by name but rejected as "not supported yet". */
+export const KNOWN_RUNTIMES = ['vllm', 'ollama', 'diffusers', 'axolotl'] as const;
+
+/**
+ * Model ids are Hugging Face repo ids (`org/name`) or similar: letters, digits and `._-/:@+`,
+ * starting with a letter or digit, no empty or `..` path segments, at most 256 characters.
+ */
+export const MODEL_ID_PATTERN = /^(?=.{1,256}$)[A-Za-z0-9][A-Za-z0-9._:@+-]*(\/[A-Za-z0-9._:@+-]+)*$/;
+export function isModelId(value: unknown): value is string {
+  return typeof value === 'string' && MODEL_ID_PATTERN.test(value) && !value.split('/').some((s) => s === '.' || s === '..');
+}
+
+export const RUNTIME_ARGS_MAX = 256;
+export const RUNTIME_ARG_MAX_CHARS = 4096;
+
+/**
+ * `runtime_args` as an array of strings, or Helix's stored form `{"args": [...]}`; null when the
+ * value is neither (or has too many / too long / NUL-containing entries).
+ */
+export function normalizeRuntimeArgs(value: unknown): string[] | null {
+  let list: unknown = value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length !== 1 || keys[0] !== 'args') return null;
+    list = (value as { args: unknown }).args;
+  }
+  if (!Array.isArray(list) || list.length > RUNTIME_ARGS_MAX) return null;
+  if (!list.every((a) => typeof a === 'string' && a.length <= RUNTIME_ARG_MAX_CHARS && !a.includes('\0'))) return null;
+  return [...(list as string[])];
+}
+
+/** A model as stored and deployed: memory in bytes, runtime_args normalized to an array. */
+export interface ModelSpec {
+  id: string;
+  name: string;
+  type: ModelType;
+  runtime: ModelRuntime;
+  memory: number;
+  context_length: number | null;
+  description: string;
+  enabled: boolean;
+  auto_pull: boolean;
+  prewarm: boolean;
+  runtime_args: string[];
+}
+
+/** GET /api/v1/models/{id} and every model response. */
+export interface ModelView extends ModelSpec {
+  created: string;
+  updated: string;
+  slots: SlotView[];
+}
+
+// ---- gateway → models-service (NestJS NATS request/reply, Patterns.models*) ----------------------
+
+export interface CreateModelRequest {
+  model: ModelSpec;
+  created_by: string;
+  /** Epoch ms after which the gateway has answered 503; the service then writes nothing. */
+  deadline_ms: number;
+}
+
+export interface GetModelRequest {
+  id: string;
+}
+
+/** Fields absent from `patch` keep their values; `id` cannot change. */
+export interface UpdateModelRequest {
+  id: string;
+  patch: Partial<Omit<ModelSpec, 'id'>>;
+  updated_by: string;
+  deadline_ms: number;
+}
+
+export interface DeleteModelRequest {
+  id: string;
+  deleted_by: string;
+  deadline_ms: number;
+}
+
+// ---- models-service → runner (core NATS request/reply on runner.<id>.slots.*) -------------------
+
+/** Request on `runner.<id>.slots.create`. Idempotent per slot_id. */
+export interface SlotCreateCommand {
+  slot_id: string;
+  model: { id: string; type: ModelType; memory: number; context_length: number | null; runtime_args: string[] };
+  /** Resolution context for the token hierarchy (model → user → org → global → env → none). */
+  user_id?: string | null;
+  org_id?: string | null;
+}
+
+/** Request on `runner.<id>.slots.stop`. Stopping an unknown slot succeeds (idempotent). */
+export interface SlotStopCommand {
+  slot_id: string;
+}
+
+export type SlotCommandReply = { accepted: true } | ErrorBody;
+
+/** Slot states that hold (or are about to hold) GPU memory on their runner. */
+export function reservesMemory(slot: Pick<SlotView, 'state' | 'error'>): boolean {
+  return slot.state === 'scheduled' || slot.state === 'starting' || slot.state === 'running' || (slot.state === 'failed' && slot.error?.code === 'hf_auth');
+}

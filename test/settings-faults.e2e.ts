@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanForSecrets } from '@helix/testing';
+import { eventually, startStack, type Stack } from './support/stack';
+
+const TOKENS = Array.from({ length: 30 }, (_, i) => `hf_fault${i}_${Date.now()}`);
+const applied = (version: number) => (l: any) => l.msg === 'updated hugging face token from control plane' && l.version === version;
+
+describe('faults lose no update', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    // Two settings-service replicas share requests (queue group) and the outbox.
+    stack = await startStack({ runners: [{ id: 'gpu-f1' }], settingsReplicas: 2 });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('NATS stopped during a PUT: the PUT succeeds once NATS is back and the runner gets the update', async () => {
+    const before = (await stack.api('GET', '/api/v1/system/settings')).body.version;
+    await stack.nats.stop();
+    const put = stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKENS[0] });
+    await new Promise((r) => setTimeout(r, 1_500));
+    await stack.nats.start();
+    const res = await put;
+    expect(res.status, `${res.text}\n${stack.gateway.lines.filter((l) => /"warn"|"error"/.test(l)).slice(-5).join('\n')}\n${stack.settings.map((s) => s.lines.filter((l) => /"warn"|"error"/.test(l)).slice(-5).join('\n')).join('\n')}`).toBe(200);
+    expect(res.body.version).toBe(before + 1);
+    await stack.runners.get('gpu-f1')!.waitFor(applied(before + 1), 30_000);
+    await eventually(async () => (await stack.api('GET', '/api/v1/runners')).body.find((r: any) => r.id === 'gpu-f1')?.in_sync, 30_000, 'runner in sync');
+  });
+
+  it('NATS down longer than a request: the gateway answers 503 and nothing is written', async () => {
+    const before = (await stack.api('GET', '/api/v1/system/settings')).body;
+    await stack.nats.stop();
+    const res = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKENS[1] });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toBe('unavailable');
+    await stack.nats.start();
+    // The buffered request reaches the service after its deadline and is refused, not applied.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = await eventually(async () => {
+      const r = await stack.api('GET', '/api/v1/system/settings');
+      return r.status === 200 && r.body;
+    });
+    expect(after).toEqual(before);
+  }, 60_000);
+
+  it('Postgres down: PUT is a 503 with nothing half-written; after it returns, updates flow again', async () => {
+    const before = (await stack.api('GET', '/api/v1/system/settings')).body;
+    await stack.pg.stop();
+    const res = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKENS[2] });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: 'unavailable' });
+    await stack.pg.start();
+    const after = await eventually(async () => {
+      const r = await stack.api('GET', '/api/v1/system/settings');
+      return r.status === 200 && r.body;
+    }, 30_000, 'settings readable again');
+    expect(after).toEqual(before);
+    const put = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKENS[3] });
+    expect(put.status).toBe(200);
+    expect(put.body.version).toBe(before.version + 1);
+    await stack.runners.get('gpu-f1')!.waitFor(applied(before.version + 1), 30_000);
+  }, 60_000);
+
+  it('with two replicas, rapid updates are each published once and in order', async () => {
+    const start = (await stack.api('GET', '/api/v1/system/settings')).body.version;
+    const results = await Promise.all(TOKENS.slice(4, 24).map((t) => stack.api('PUT', '/api/v1/system/settings', { huggingface_token: t })));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const versions = results.map((r) => r.body.version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => start + 1 + i));
+    const final = start + 20;
+    const runner = stack.runners.get('gpu-f1')!;
+    await runner.waitFor(applied(final), 30_000).catch((err) => {
+      throw new Error(`${err.message}\nsettings: ${stack.settings.map((s) => s.tail(15)).join('\n')}`);
+    });
+    const publishedVersions = () =>
+      stack.settings
+        .flatMap((s) => s.json())
+        .filter((l) => l.msg === 'initiated system settings sync to all runners' && l.version > start)
+        .map((l) => l.version as number)
+        .sort((a, b) => a - b);
+    // The publish log line is written after JetStream confirmed, which may be after the runner applied it.
+    await eventually(() => publishedVersions().length >= 20, 10_000, 'all 20 versions published');
+    await new Promise((r) => setTimeout(r, 1_500)); // room for a duplicate publish to show up
+    expect(publishedVersions()).toEqual(versions);
+    // Both replicas served requests (queue group), yet no version was published twice.
+    const served = stack.settings.map((s) => s.json().filter((l) => l.msg === 'system settings updated by admin' && l.version > start).length);
+    expect(served.reduce((a, b) => a + b, 0)).toBe(20);
+    const appliedVersions = runner.json().filter((l) => l.msg === 'updated hugging face token from control plane' && l.version > start).map((l) => l.version);
+    expect(appliedVersions).toEqual([...appliedVersions].sort((a, b) => a - b));
+    expect(appliedVersions.at(-1)).toBe(final);
+  });
+
+  it('acks sent while every settings-service is down are recorded when one returns', async () => {
+    const version = (await stack.api('GET', '/api/v1/system/settings')).body.version;
+    await Promise.all(stack.settings.map((s) => s.stop()));
+    stack.settings = [];
+    const late = await stack.startRunner({ id: 'gpu-f2' });
+    await late.waitFor(applied(version));
+    const replica = await stack.startSettingsService();
+    await replica.waitFor((l) => l.msg === 'successfully synced system settings to runner' && l.runner_id === 'gpu-f2' && l.version === version, 30_000);
+  }, 90_000);
+
+  it('a runner killed with SIGKILL comes back with the current token', async () => {
+    await stack.stopRunner('gpu-f1', 'SIGKILL');
+    const put = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKENS[25] });
+    const back = await stack.startRunner({ id: 'gpu-f1' });
+    await back.waitFor(applied(put.body.version), 30_000);
+  });
+
+  it('no token value leaked anywhere during the faults', async () => {
+    const findings = await scanForSecrets(TOKENS, { texts: stack.texts(), dirs: [stack.nats.storeDir, stack.pg.dataDir] });
+    expect(findings).toEqual([]);
+  });
+});

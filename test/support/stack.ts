@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  capturedLogs,
+  freePort,
+  repoRoot,
+  spawnApp,
+  startNats,
+  startPostgres,
+  waitForHttp,
+  type AppProcess,
+  type NatsProcess,
+  type PostgresProcess,
+} from '@helix/testing';
+
+export interface RunnerOptions {
+  id: string;
+  memory?: string;
+  /** Extra environment (HF_TOKEN, VLLM_SIM_* knobs…). */
+  env?: Record<string, string>;
+  /** Wait for /readyz (settings replay done). Default true. */
+  waitReady?: boolean;
+}
+
+export interface StackOptions {
+  runners?: RunnerOptions[];
+  /** Settings-service replicas (default 1). */
+  settingsReplicas?: number;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+/**
+ * The whole product from dist/, on real processes: a private nats-server and Postgres on random
+ * ports, settings-service, models-service, gateway and runners. Requires `npm run build` first
+ * (the test script does it).
+ */
+export class Stack {
+  readonly adminKey = `hl-test-admin-${randomBytes(12).toString('hex')}`;
+  readonly encryptionKey = randomBytes(32).toString('base64');
+  readonly settingsKey = randomBytes(32).toString('base64');
+  readonly runners = new Map<string, AppProcess>();
+  readonly runnerHttp = new Map<string, string>();
+  settings: AppProcess[] = [];
+  settingsHealth: string[] = [];
+  models!: AppProcess;
+  gateway!: AppProcess;
+  url!: string;
+
+  private constructor(
+    readonly nats: NatsProcess,
+    readonly pg: PostgresProcess,
+    private readonly extraEnv: Record<string, string>,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    const [nats, pg] = await Promise.all([startNats(), startPostgres()]);
+    const stack = new Stack(nats, pg, options.env ?? {});
+    try {
+      for (let i = 0; i < (options.settingsReplicas ?? 1); i++) await stack.startSettingsService();
+      await Promise.all([stack.startModelsService(), stack.startGateway()]);
+      for (const runner of options.runners ?? []) await stack.startRunner(runner);
+    } catch (err) {
+      await stack.stop();
+      throw err;
+    }
+    return stack;
+  }
+
+  private baseEnv(): Record<string, string> {
+    return { HELIX_NATS_URL: this.nats.url, LOG_LEVEL: 'debug', ...this.extraEnv };
+  }
+
+  async startSettingsService(): Promise<AppProcess> {
+    const port = await freePort();
+    const app = spawnApp('settings-service', {
+      ...this.baseEnv(),
+      DATABASE_URL: this.pg.url,
+      HELIX_ENCRYPTION_KEY: this.encryptionKey,
+      HELIX_SETTINGS_KEY: this.settingsKey,
+      HELIX_HEALTH_PORT: String(port),
+    });
+    this.settings.push(app);
+    this.settingsHealth.push(`http://127.0.0.1:${port}`);
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
+    return app;
+  }
+
+  async startModelsService(): Promise<AppProcess> {
+    const port = await freePort();
+    this.models = spawnApp('models-service', { ...this.baseEnv(), DATABASE_URL: this.pg.url, HELIX_HEALTH_PORT: String(port) });
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
+    return this.models;
+  }
+
+  async startGateway(): Promise<AppProcess> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.gateway = spawnApp('gateway', {
+      ...this.baseEnv(),
+      DATABASE_URL: this.pg.url,
+      HELIX_HTTP_PORT: String(port),
+      HELIX_ADMIN_API_KEY: this.adminKey,
+      HELIX_SETTINGS_KEY: this.settingsKey,
+    });
+    await waitForHttp(`${this.url}/readyz`, 60_000);
+    return this.gateway;
+  }
+
+  async startRunner(options: RunnerOptions): Promise<AppProcess> {
+    const port = await freePort();
+    const vllmBase = 20_000 + Math.floor(Math.random() * 200) * 100;
+    const app = spawnApp(`runner-${options.id}`, {
+      ...this.baseEnv(),
+      HELIX_SETTINGS_KEY: this.settingsKey,
+      HELIX_RUNNER_ID: options.id,
+      HELIX_RUNNER_MEMORY: options.memory ?? '80GB',
+      HELIX_RUNNER_HTTP_PORT: String(port),
+      HELIX_VLLM_BIN: join(repoRoot(), 'bin/vllm-sim'),
+      HELIX_VLLM_PORT_RANGE: `${vllmBase}-${vllmBase + 99}`,
+      HELIX_VLLM_BACKOFF_INITIAL_MS: '200',
+      HELIX_VLLM_START_TIMEOUT_MS: '20000',
+      ...options.env,
+    }, { entry: join(repoRoot(), 'dist/apps/runner/main.js') });
+    this.runners.set(options.id, app);
+    this.runnerHttp.set(options.id, `http://127.0.0.1:${port}`);
+    if (options.waitReady !== false) await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
+    return app;
+  }
+
+  async stopRunner(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const app = this.runners.get(id);
+    if (!app) return null;
+    const code = await app.stop(signal);
+    this.runners.delete(id);
+    return code;
+  }
+
+  /** A JSON request to the gateway; `key` defaults to the admin key, `null` sends none. */
+  async api<T = any>(method: string, path: string, body?: unknown, key: string | null = this.adminKey): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = {};
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    const res = await fetch(`${this.url}${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    let parsed: any = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    this.responses.push({ label: `${method} ${path} → ${res.status}`, text });
+    return { status: res.status, body: parsed, text };
+  }
+
+  /** Every HTTP body this stack returned (for secret scans). */
+  readonly responses: Array<{ label: string; text: string }> = [];
+
+  /** Every log line of every process and every HTTP body, for secret scans. */
+  texts(): Array<{ label: string; text: string }> {
+    return [...capturedLogs(), ...this.responses];
+  }
+
+  async stop(): Promise<void> {
+    const apps = [...this.runners.values(), this.gateway, this.models, ...this.settings].filter(Boolean);
+    await Promise.all(apps.map((a) => a.stop().catch(() => undefined)));
+    await Promise.all([this.nats.dispose(), this.pg.dispose()]);
+  }
+}
+
+export const startStack = (options?: StackOptions): Promise<Stack> => Stack.start(options);
+
+/** Polls `probe` until it returns a truthy value. */
+export async function eventually<T>(probe: () => Promise<T> | T, timeoutMs = 20_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
