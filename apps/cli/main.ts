@@ -3,6 +3,12 @@
 import { run } from './src/cli';
 import { Output } from './src/output';
 
+// `helix … | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const out = new Output(process.stdout, process.stderr);
 
 run(process.argv.slice(2), {

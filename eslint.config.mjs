@@ -1,0 +1,36 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+// Layering: apps depend on libs, never on each other; libs depend on libs; `libs/testing` is for
+// tests and scripts only; the pure libs (contracts, secrets, token-store, config) import no
+// infrastructure. Every lib is imported through its single entry point (no deep imports).
+export default [
+  { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'coverage/**', 'bin/**', 'scripts/**'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' } },
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allowCircularSelfDependency: false,
+          banTransitiveDependencies: false,
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'kind:pure', onlyDependOnLibsWithTags: ['kind:pure'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+          ],
+        },
+      ],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@helix/*/*'], message: 'Import a lib through its single entry point, @helix/<lib>.' }] }],
+    },
+  },
+  {
+    // Specs and end-to-end suites may use the harness.
+    files: ['**/*.spec.ts', 'test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+];

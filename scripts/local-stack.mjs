@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// `npm start`: the whole product on this machine. Installs what is missing, builds, then runs
+// NATS (JetStream, under $HELIX_DATA_DIR unless HELIX_NATS_URL is set), an embedded Postgres
+// (unless DATABASE_URL is set), settings-service, models-service, gateway and one runner (with the
+// vLLM simulator when no `vllm` is installed). Ctrl-C stops everything, children included.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = resolve(root, process.env.HELIX_DATA_DIR ?? '.helix');
+const say = (line) => process.stderr.write(`[helix] ${line}\n`);
+
+function sh(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    say(`"${cmd} ${args.join(' ')}" failed (exit ${r.status}).`);
+    process.exit(1);
+  }
+}
+
+const onPath = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+
+// 1. Install what is missing.
+if (!existsSync(join(root, 'node_modules/.bin/swc'))) {
+  say('installing npm dependencies (npm ci)…');
+  sh('npm', ['ci', '--no-audit', '--no-fund']);
+}
+if (!process.env.HELIX_NATS_URL && !onPath('nats-server') && !existsSync('/usr/sbin/nats-server')) {
+  if (process.getuid?.() === 0 && onPath('apt-get')) {
+    say('installing nats-server (apt-get)…');
+    sh('apt-get', ['update', '-qq']);
+    sh('apt-get', ['install', '-y', '-qq', 'nats-server']);
+  } else {
+    say('nats-server is not installed: install it (e.g. "sudo apt-get install nats-server") or set HELIX_NATS_URL.');
+    process.exit(1);
+  }
+}
+
+// 2. Build.
+say('building…');
+sh(process.execPath, [join(root, 'scripts/build.mjs')]);
+
+const require = createRequire(import.meta.url);
+const { startNats, startPostgres } = require(join(root, 'dist/libs/testing/src/index.js'));
+
+// 3. Keys and the admin API key, generated once, readable only by this user.
+mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+chmodSync(dataDir, 0o755); // the embedded Postgres runs as another user when we are root
+function secretFile(name, make) {
+  const file = join(dataDir, name);
+  if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { file, value: readFileSync(file, 'utf8').trim() };
+}
+const encryptionKey = secretFile('encryption.key', () => randomBytes(32).toString('base64'));
+const settingsKey = secretFile('settings.key', () => randomBytes(32).toString('base64'));
+const adminKey = secretFile('admin-api-key', () => `hl-${randomBytes(32).toString('base64url')}`);
+
+function portFree(port) {
+  return new Promise((ok) => {
+    const srv = createServer().once('error', () => ok(false)).listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
+  });
+}
+async function pickPort(preferred, what) {
+  if (await portFree(preferred)) return preferred;
+  for (let p = preferred + 1; p < preferred + 100; p++) {
+    if (await portFree(p)) {
+      say(`port ${preferred} is taken; ${what} uses ${p}`);
+      return p;
+    }
+  }
+  throw new Error(`no free port near ${preferred} for ${what}`);
+}
+
+const children = [];
+let nats;
+let pg;
+let stopping = false;
+
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  // Runner first (it stops its vLLM processes), then the services, then NATS and Postgres.
+  for (const group of [children.filter((c) => c.name === 'runner'), children.filter((c) => c.name !== 'runner')]) {
+    await Promise.all(group.map((c) => stopChild(c)));
+  }
+  await nats?.stop().catch(() => undefined);
+  await pg?.stop().catch(() => undefined);
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+function stopChild(c) {
+  if (c.proc.exitCode !== null || c.proc.signalCode) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => c.proc.kill('SIGKILL'), 12_000);
+    c.proc.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    c.proc.kill('SIGTERM');
+  });
+}
+
+function startApp(name, env) {
+  const proc = spawn(process.execPath, [join(root, `dist/apps/${name}/main.js`)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const child = { name, proc };
+  children.push(child);
+  proc.once('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited (${signal ?? `code ${code}`}); stopping the stack.`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+async function waitReady(url, what, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not become ready at ${url}`);
+}
+
+try {
+  // 4. NATS and Postgres.
+  let natsUrl = process.env.HELIX_NATS_URL;
+  if (!natsUrl) {
+    nats = await startNats({ port: await pickPort(4222, 'NATS'), storeDir: join(dataDir, 'nats') });
+    natsUrl = nats.url;
+    say(`NATS with JetStream at ${natsUrl} (store: ${join(dataDir, 'nats')})`);
+  }
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    pg = await startPostgres({ port: await pickPort(5433, 'Postgres'), dataDir: join(dataDir, 'postgres'), persistent: true });
+    databaseUrl = pg.url;
+    say(`embedded Postgres on port ${pg.port} (data: ${join(dataDir, 'postgres')})`);
+  }
+
+  // 5. Services.
+  const common = { HELIX_NATS_URL: natsUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const httpPort = Number(process.env.HELIX_HTTP_PORT ?? 8080);
+  if (!(await portFree(httpPort))) throw new Error(`port ${httpPort} is taken: set HELIX_HTTP_PORT to another port`);
+  const settingsPort = await pickPort(8081, 'settings-service health');
+  const modelsPort = await pickPort(8082, 'models-service health');
+  const runnerPort = await pickPort(Number(process.env.HELIX_RUNNER_HTTP_PORT ?? 8090), 'runner health');
+  startApp('settings-service', {
+    ...common,
+    DATABASE_URL: databaseUrl,
+    HELIX_ENCRYPTION_KEY: encryptionKey.value,
+    HELIX_SETTINGS_KEY: settingsKey.value,
+    HELIX_HEALTH_PORT: String(settingsPort),
+  });
+  startApp('models-service', { ...common, DATABASE_URL: databaseUrl, HELIX_HEALTH_PORT: String(modelsPort) });
+  await waitReady(`http://127.0.0.1:${settingsPort}/readyz`, 'settings-service');
+  startApp('gateway', {
+    ...common,
+    DATABASE_URL: databaseUrl,
+    HELIX_HTTP_PORT: String(httpPort),
+    HELIX_ADMIN_API_KEY: adminKey.value,
+    HELIX_SETTINGS_KEY: settingsKey.value,
+  });
+
+  // 6. One runner: real vLLM when installed, else the simulator.
+  const runnerEnv = { ...common, HELIX_SETTINGS_KEY: settingsKey.value, HELIX_RUNNER_HTTP_PORT: String(runnerPort) };
+  if (!process.env.HELIX_VLLM_BIN) {
+    if (onPath('vllm')) runnerEnv.HELIX_VLLM_BIN = 'vllm';
+    else {
+      runnerEnv.HELIX_VLLM_BIN = join(root, 'bin/vllm-sim');
+      say('no vllm on PATH: the runner uses the vLLM simulator (bin/vllm-sim)');
+    }
+  }
+  if (!process.env.HELIX_RUNNER_MEMORY && !onPath('nvidia-smi')) {
+    runnerEnv.HELIX_RUNNER_MEMORY = '80GB';
+    say('no nvidia-smi: the runner offers HELIX_RUNNER_MEMORY=80GB (set it to change)');
+  }
+  if (!process.env.HELIX_RUNNER_ID) runnerEnv.HELIX_RUNNER_ID = `local-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
+  startApp('runner', runnerEnv);
+
+  const url = `http://localhost:${httpPort}`;
+  await waitReady(`${url}/readyz`, 'gateway');
+  await waitReady(`http://127.0.0.1:${runnerPort}/readyz`, 'runner');
+  const rel = (f) => (f.startsWith(root) ? f.slice(root.length + 1) : f);
+  process.stderr.write(
+    [
+      '',
+      `[helix] ready: ${url}  (API docs: ${url}/api/docs)`,
+      `[helix] admin API key: ${rel(adminKey.file)} (mode 0600); keys: ${rel(encryptionKey.file)}, ${rel(settingsKey.file)}`,
+      '[helix] try, in another terminal from the repo root:',
+      `  export HELIX_URL=${url} HELIX_API_KEY=$(cat ${rel(adminKey.file)})`,
+      '  printf %s "$HF_TOKEN" | npx helix system settings set --huggingface-token-stdin',
+      '  npx helix system settings get',
+      '[helix] Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+} catch (err) {
+  say(`could not start the stack: ${err.message}`);
+  await shutdown(1);
+}
