@@ -1,13 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ClientsModule, Transport, type ClientProxy } from '@nestjs/microservices';
-import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
-import { HealthModule, ReadinessRegistry } from '@helix/health';
-import { natsConnectionOptions, natsSettingsFromEnv, trackConnection } from '@helix/nats';
-import { isDatabaseReachable, openServiceDataSource, serviceDataSourceOptions } from '@helix/persistence';
+import { HealthModule, readinessChecks } from '@helix/health';
+import { natsConnectionOptions, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
+import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { UserEntity } from './users/user.entity';
 import { Users1764230500000 } from './migrations/1764230500000-users';
@@ -27,19 +27,12 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         loggingModule('gateway'),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => ({
-            ...serviceDataSourceOptions({
-              url: config.DATABASE_URL,
-              schema: DB_SCHEMA,
-              entities: [UserEntity],
-              migrations: [Users1764230500000],
-              applicationName: 'helix-gateway',
-            }),
-            retryAttempts: Number.MAX_SAFE_INTEGER,
-            retryDelay: 1_000,
-          }),
-          dataSourceFactory: (options) => openServiceDataSource(options!, DB_SCHEMA),
+        serviceTypeOrmModule({
+          url: config.DATABASE_URL,
+          schema: DB_SCHEMA,
+          entities: [UserEntity],
+          migrations: [Users1764230500000],
+          applicationName: 'helix-gateway',
         }),
         ClientsModule.register([
           { name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(), 'gateway') },
@@ -50,15 +43,11 @@ export class GatewayModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UsersService,
-        {
-          provide: 'READINESS',
-          inject: [ReadinessRegistry, SERVICES_CLIENT, getDataSourceToken()],
-          useFactory: (registry: ReadinessRegistry, client: ClientProxy, db: DataSource) => {
-            let nats: { connected(): boolean } | undefined;
-            void client.connect().then(() => (nats = trackConnection(client.unwrap<NatsConnection>())));
-            registry.add({ name: 'nats', check: () => nats?.connected() ?? false }, { name: 'postgres', check: () => isDatabaseReachable(db) });
-          },
-        },
+        readinessChecks([SERVICES_CLIENT, getDataSourceToken()], (client: ClientProxy, db: DataSource) => {
+          let nats: { check(): boolean } | undefined;
+          void client.connect().then(() => (nats = natsReadiness(client.unwrap<NatsConnection>())));
+          return [{ name: 'nats', check: () => nats?.check() ?? false }, databaseReadiness(db)];
+        }),
         ServiceClient,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },

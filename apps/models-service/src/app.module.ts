@@ -1,11 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
-import { HealthModule, ReadinessRegistry } from '@helix/health';
-import { connectNats, natsSettingsFromEnv, trackConnection } from '@helix/nats';
-import { isDatabaseReachable, openServiceDataSource, serviceDataSourceOptions } from '@helix/persistence';
+import { HealthModule, readinessChecks } from '@helix/health';
+import { connectNats, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
+import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, MODELS_CONFIG, NATS_CONNECTION, type ModelsServiceConfig } from './config';
 import { RunnerEntity } from './runners/runner.entity';
 import { Runners1764230600000 } from './migrations/1764230600000-runners';
@@ -28,19 +28,12 @@ export class ModelsServiceModule {
       module: ModelsServiceModule,
       imports: [
         loggingModule('models-service'),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => ({
-            ...serviceDataSourceOptions({
-              url: config.DATABASE_URL,
-              schema: DB_SCHEMA,
-              entities: [RunnerEntity],
-              migrations: [Runners1764230600000, Models1764230700000],
-              applicationName: 'helix-models-service',
-            }),
-            retryAttempts: Number.MAX_SAFE_INTEGER,
-            retryDelay: 1_000,
-          }),
-          dataSourceFactory: (options) => openServiceDataSource(options!, DB_SCHEMA),
+        serviceTypeOrmModule({
+          url: config.DATABASE_URL,
+          schema: DB_SCHEMA,
+          entities: [RunnerEntity],
+          migrations: [Runners1764230600000, Models1764230700000],
+          applicationName: 'helix-models-service',
         }),
         HealthModule.forRoot(),
       ],
@@ -49,14 +42,7 @@ export class ModelsServiceModule {
         { provide: MODELS_CONFIG, useValue: config },
         { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), 'models-service') },
         NatsLifecycle,
-        {
-          provide: 'READINESS',
-          inject: [ReadinessRegistry, NATS_CONNECTION, getDataSourceToken()],
-          useFactory: (registry: ReadinessRegistry, nc: NatsConnection, db: DataSource) => {
-            const nats = trackConnection(nc);
-            registry.add({ name: 'nats', check: () => nats.connected() }, { name: 'postgres', check: () => isDatabaseReachable(db) });
-          },
-        },
+        readinessChecks([NATS_CONNECTION, getDataSourceToken()], (nc: NatsConnection, db: DataSource) => [natsReadiness(nc), databaseReadiness(db)]),
         RunnersService,
         RunnerCommands,
         Scheduler,

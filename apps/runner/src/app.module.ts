@@ -1,8 +1,8 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
-import { HealthModule, ReadinessRegistry } from '@helix/health';
-import { connectNats, natsSettingsFromEnv, trackConnection } from '@helix/nats';
+import { HealthModule, readinessChecks } from '@helix/health';
+import { connectNats, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
 import { Secret } from '@helix/secrets';
 import { TokenStore } from '@helix/token-store';
 import { NATS_CONNECTION, RUNNER_CONFIG, RUNNER_SETTINGS, TOKEN_STORE, type RunnerConfig, type RunnerSettings } from './config';
@@ -28,14 +28,10 @@ export class RunnerModule {
         NatsLifecycle,
         SettingsSyncService,
         HeartbeatService,
-        {
-          provide: 'READINESS',
-          inject: [ReadinessRegistry, NATS_CONNECTION, SettingsSyncService],
-          useFactory: (registry: ReadinessRegistry, nc: NatsConnection, sync: SettingsSyncService) => {
-            const nats = trackConnection(nc);
-            registry.add({ name: 'nats', check: () => nats.connected() }, { name: 'settings_replay', check: () => sync.replayComplete });
-          },
-        },
+        readinessChecks([NATS_CONNECTION, SettingsSyncService], (nc: NatsConnection, sync: SettingsSyncService) => [
+          natsReadiness(nc),
+          { name: 'settings_replay', check: () => sync.replayComplete },
+        ]),
         ...slotProviders,
       ],
     };

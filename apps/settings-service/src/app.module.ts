@@ -1,11 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
-import { HealthModule, ReadinessRegistry } from '@helix/health';
-import { connectNats, ensureSettingsStreams, natsSettingsFromEnv, trackConnection } from '@helix/nats';
-import { isDatabaseReachable, openServiceDataSource, serviceDataSourceOptions } from '@helix/persistence';
+import { HealthModule, readinessChecks } from '@helix/health';
+import { connectNats, ensureSettingsStreams, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
+import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, SETTINGS_CONFIG, type SettingsServiceConfig } from './config';
 import { SETTINGS_ENTITIES } from './entities';
 import { SETTINGS_MIGRATIONS } from './migrations';
@@ -30,20 +30,12 @@ export class SettingsServiceModule {
       module: SettingsServiceModule,
       imports: [
         loggingModule('settings-service'),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => ({
-            ...serviceDataSourceOptions({
-              url: config.DATABASE_URL,
-              schema: DB_SCHEMA,
-              entities: SETTINGS_ENTITIES,
-              migrations: SETTINGS_MIGRATIONS,
-              applicationName: 'helix-settings-service',
-            }),
-            // Postgres may come up after us (Kubernetes start order is not guaranteed).
-            retryAttempts: Number.MAX_SAFE_INTEGER,
-            retryDelay: 1_000,
-          }),
-          dataSourceFactory: (options) => openServiceDataSource(options!, DB_SCHEMA),
+        serviceTypeOrmModule({
+          url: config.DATABASE_URL,
+          schema: DB_SCHEMA,
+          entities: SETTINGS_ENTITIES,
+          migrations: SETTINGS_MIGRATIONS,
+          applicationName: 'helix-settings-service',
         }),
         HealthModule.forRoot(),
       ],
@@ -51,14 +43,7 @@ export class SettingsServiceModule {
       providers: [
         { provide: SETTINGS_CONFIG, useValue: config },
         natsProvider,
-        {
-          provide: 'READINESS',
-          inject: [ReadinessRegistry, NATS_CONNECTION, getDataSourceToken()],
-          useFactory: (registry: ReadinessRegistry, nc: NatsConnection, db: DataSource) => {
-            const nats = trackConnection(nc);
-            registry.add({ name: 'nats', check: () => nats.connected() }, { name: 'postgres', check: () => isDatabaseReachable(db) });
-          },
-        },
+        readinessChecks([NATS_CONNECTION, getDataSourceToken()], (nc: NatsConnection, db: DataSource) => [natsReadiness(nc), databaseReadiness(db)]),
         NatsLifecycle,
         SettingsKeys,
         OutboxPublisher,

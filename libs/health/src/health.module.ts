@@ -1,4 +1,4 @@
-import { Controller, Get, Global, Header, HttpCode, HttpException, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { Controller, Get, Global, Header, HttpCode, HttpException, Injectable, Module, type DynamicModule, type InjectionToken, type Provider } from '@nestjs/common';
 import { collectDefaultMetrics, register } from 'prom-client';
 
 /** One named readiness condition (NATS connected, Postgres answering, replay done…). */
@@ -68,4 +68,13 @@ export class HealthModule {
     }
     return { module: HealthModule, controllers: [HealthController], providers: [ReadinessRegistry], exports: [ReadinessRegistry] };
   }
+}
+
+/** Registers an app's readiness checks, built from its own providers (connections, services). */
+export function readinessChecks(inject: InjectionToken[], build: (...deps: any[]) => ReadinessCheck[]): Provider {
+  return {
+    provide: Symbol('READINESS_CHECKS'),
+    inject: [ReadinessRegistry, ...inject],
+    useFactory: (registry: ReadinessRegistry, ...deps: unknown[]) => registry.add(...build(...deps)),
+  };
 }

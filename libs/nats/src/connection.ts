@@ -60,3 +60,9 @@ export function trackConnection(nc: NatsConnection): { connected(): boolean } {
   })().catch(() => (connected = false));
   return { connected: () => connected && !nc.isClosed() };
 }
+
+/** The named check /readyz uses for NATS. */
+export function natsReadiness(nc: NatsConnection): { name: string; check(): boolean } {
+  const tracker = trackConnection(nc);
+  return { name: 'nats', check: () => tracker.connected() };
+}

@@ -74,3 +74,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     String(e?.message),
   );
 }
+
+/** The named check /readyz uses for Postgres. */
+export function databaseReadiness(dataSource: DataSource): { name: string; check(): Promise<boolean> } {
+  return { name: 'postgres', check: () => isDatabaseReachable(dataSource) };
+}
