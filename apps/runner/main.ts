@@ -6,7 +6,6 @@ import { ConfigError, loadConfigOrExit } from '@helix/config';
 import { installShutdown, runOrDie } from '@helix/bootstrap';
 import { RunnerConfig, resolveRunnerSettings, type RunnerSettings } from './src/config';
 import { RunnerModule } from './src/app.module';
-import { slotProviders } from './src/slots';
 
 const config = loadConfigOrExit(RunnerConfig);
 let settings: RunnerSettings;
@@ -19,7 +18,7 @@ try {
 }
 
 void runOrDie('runner', async () => {
-  const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings, slotProviders), new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings), new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   installShutdown(app, 'runner');
   await app.listen(settings.httpPort, '0.0.0.0');

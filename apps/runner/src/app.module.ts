@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
@@ -9,10 +9,11 @@ import { NATS_CONNECTION, RUNNER_CONFIG, RUNNER_SETTINGS, TOKEN_STORE, type Runn
 import { SettingsSyncService } from './settings/settings-sync.service';
 import { HeartbeatService } from './heartbeat/heartbeat.service';
 import { NatsLifecycle } from './nats-lifecycle';
+import { slotProviders } from './slots';
 
 @Module({})
 export class RunnerModule {
-  static forRoot(config: RunnerConfig, settings: RunnerSettings, slotProviders: Provider[]): DynamicModule {
+  static forRoot(config: RunnerConfig, settings: RunnerSettings): DynamicModule {
     return {
       module: RunnerModule,
       imports: [

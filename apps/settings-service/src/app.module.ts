@@ -14,6 +14,7 @@ import { SystemSettingsService } from './settings/system-settings.service';
 import { SettingsController } from './settings/settings.controller';
 import { OutboxPublisher } from './outbox/outbox.publisher';
 import { AcksConsumer } from './acks/acks.consumer';
+import { StreamRepair } from './outbox/stream-repair.service';
 
 @Module({})
 export class SettingsServiceModule {
@@ -47,6 +48,7 @@ export class SettingsServiceModule {
         NatsLifecycle,
         SettingsKeys,
         OutboxPublisher,
+        StreamRepair,
         AcksConsumer,
         SystemSettingsService,
       ],

@@ -40,6 +40,8 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
   private stopped = false;
   private pendingAcks: SettingsAppliedEvent[] = [];
   private ackLoop: Promise<void> | null = null;
+  /** Identity of the stream being followed; a recreated stream restarts its sequence numbers. */
+  private streamCreated?: string;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -60,6 +62,28 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
   async onApplicationBootstrap(): Promise<void> {
     await ensureSettingsStreams(this.nc);
     void this.run();
+    void this.watchReconnects();
+  }
+
+  /**
+   * An ordered consumer resumes after the last stream sequence it saw. If NATS came back without
+   * its store, the stream was recreated and its sequences start again at 1, so the consumer is
+   * restarted from the last message of each subject instead.
+   */
+  private async watchReconnects(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'reconnect' || this.stopped) continue;
+      try {
+        await ensureSettingsStreams(this.nc);
+        const info = await (await jetstreamManager(this.nc)).streams.info(SETTINGS_STREAM);
+        if (this.streamCreated && info.created !== this.streamCreated) {
+          this.logger.warn({ runner_id: this.settings.runnerId }, 'settings stream was recreated; replaying it');
+          void this.messages?.close();
+        }
+      } catch (err) {
+        this.logger.warn({ err: { message: (err as Error).message } }, 'could not check the settings stream after reconnecting');
+      }
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -81,8 +105,11 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
   }
 
   private async follow(): Promise<void> {
+    await ensureSettingsStreams(this.nc); // NATS may have come back without its store
     const jsm = await jetstreamManager(this.nc);
-    const state = (await jsm.streams.info(SETTINGS_STREAM)).state;
+    const info = await jsm.streams.info(SETTINGS_STREAM);
+    this.streamCreated = info.created;
+    const state = info.state;
     // Everything up to this sequence is the state to replay; with one message kept per subject,
     // the stream's last message is the last of its subject and is always delivered.
     const replayUntil = state.messages === 0 ? 0 : state.last_seq;
