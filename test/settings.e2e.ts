@@ -199,6 +199,7 @@ describe('global Hugging Face token, end to end', () => {
     expect((await fetch(`${stack.url}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${stack.url}/metrics`)).text();
     expect(metrics).toContain('process_cpu_seconds_total');
+    expect(metrics).toMatch(/helix_gateway_http_request_duration_seconds_count\{method="PUT",route="\/api\/v1\/system\/settings",status="200"\} \d+/);
     const runnerMetrics = await (await fetch(`${stack.runnerHttp.get('gpu-1')}/metrics`)).text();
     expect(runnerMetrics).toMatch(/helix_runner_settings_version \d+/);
     const doc = (await (await fetch(`${stack.url}/api/docs-json`)).json()) as { paths: Record<string, unknown> };

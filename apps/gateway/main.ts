@@ -8,6 +8,7 @@ import { GatewayConfig } from './src/config';
 import { GatewayModule } from './src/app.module';
 import { validationPipe } from './src/http/errors';
 import { setupOpenApi } from './src/docs';
+import { instrumentHttp } from './src/http/metrics';
 
 const config = loadConfigOrExit(GatewayConfig);
 
@@ -15,6 +16,7 @@ void runOrDie('gateway', async () => {
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), new FastifyAdapter({ bodyLimit: 1024 * 1024 }), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
+  instrumentHttp(app.getHttpAdapter().getInstance());
   setupOpenApi(app);
   installShutdown(app, 'gateway');
   await app.listen(Number(config.HELIX_HTTP_PORT ?? 8080), '0.0.0.0');
