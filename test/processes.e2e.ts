@@ -43,6 +43,8 @@ describe('every process stops cleanly on SIGTERM within 10 s', () => {
     });
     expect(created.status).toBe(201);
     await eventually(async () => (await stack.api('GET', '/api/v1/models/acme/stop-test')).body.slots?.[0]?.state === 'running', 30_000, 'slot running');
+    const metrics = await (await fetch(`${stack.modelsHealth}/metrics`)).text();
+    expect(metrics).toMatch(/^helix_models_slots_dispatched_total 1$/m);
   });
 
   afterAll(async () => {

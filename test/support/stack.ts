@@ -50,6 +50,7 @@ export class Stack {
   settings: AppProcess[] = [];
   settingsHealth: string[] = [];
   models!: AppProcess;
+  modelsHealth!: string;
   gateway!: AppProcess;
   url!: string;
 
@@ -95,6 +96,7 @@ export class Stack {
   async startModelsService(): Promise<AppProcess> {
     const port = await freePort();
     this.models = spawnApp('models-service', { ...this.baseEnv(), DATABASE_URL: this.pg.url, HELIX_HEALTH_PORT: String(port) });
+    this.modelsHealth = `http://127.0.0.1:${port}`;
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
     return this.models;
   }

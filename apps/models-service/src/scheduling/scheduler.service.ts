@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
@@ -26,6 +27,10 @@ export interface PlannedDispatch {
  * Postgres advisory lock held for the placing transaction; free memory is computed from the slots
  * table (which every placement writes before the lock is released), not from heartbeats that lag.
  */
+const dispatched = new Counter({ name: 'helix_models_slots_dispatched_total', help: 'model-create commands a runner accepted' });
+const refused = new Counter({ name: 'helix_models_slots_refused_total', help: 'model-create commands a runner refused or did not answer' });
+const noCapacity = new Counter({ name: 'helix_models_no_capacity_total', help: 'placements that found no online runner with room' });
+
 @Injectable()
 export class Scheduler {
   constructor(
@@ -68,6 +73,7 @@ export class Scheduler {
       const slotId = await this.insertScheduled(tx, model.id, choice.runnerId);
       return { slotId, runnerId: choice.runnerId, model };
     }
+    noCapacity.inc();
     await this.recordNoCapacity(tx, model.id, { code: 'no_capacity', message: choice.noCapacity });
     return null;
   }
@@ -97,10 +103,12 @@ export class Scheduler {
     };
     const outcome = await this.commands.create(plan.runnerId, command);
     if (outcome.ok) {
+      dispatched.inc();
       this.logger.info({ slot_id: plan.slotId, model: model.id, runner_id: plan.runnerId }, 'sent model-create command to runner');
       return;
     }
     tried.add(plan.runnerId);
+    refused.inc();
     this.logger.warn({ slot_id: plan.slotId, model: model.id, runner_id: plan.runnerId, reason: outcome.reason }, 'runner did not take the slot');
     let next: PlannedDispatch | null = null;
     try {
