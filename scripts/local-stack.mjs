@@ -42,6 +42,17 @@ if (!process.env.HELIX_NATS_URL && !onPath('nats-server') && !existsSync('/usr/s
   }
 }
 
+// The project pins Node 24 (the `node` npm package); a first `npm start` may have begun on another.
+const pinnedNode = join(root, 'node_modules/node/bin/node');
+if (existsSync(pinnedNode) && !process.version.startsWith('v24.')) {
+  say(`re-running on the pinned Node 24 (this shell has ${process.version})`);
+  // Ctrl-C reaches both processes (same process group); the child does the stopping.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  const r = spawnSync(pinnedNode, process.argv.slice(1), { stdio: 'inherit', env: process.env });
+  process.exit(r.status ?? 1);
+}
+
 // 2. Build.
 say('building…');
 sh(process.execPath, [join(root, 'scripts/build.mjs')]);
