@@ -16,7 +16,7 @@ export class GatewayConfig {
   /** When set, an admin user owning this key is ensured at start-up. */
   @IsOptional()
   @IsString()
-  @Matches(/^[\x21-\x7E]{16,256}$/, { message: 'HELIX_ADMIN_API_KEY must be 16 to 256 printable characters without white space' })
+  @Matches(/^[\x21-\x7E]{1,512}$/, { message: 'HELIX_ADMIN_API_KEY must be 1 to 512 printable characters without white space' })
   HELIX_ADMIN_API_KEY?: string;
 
   /** The gateway encrypts tokens before they travel to the settings-service over NATS. */

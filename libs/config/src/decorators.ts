@@ -24,12 +24,15 @@ export function IsBase64Key32(options?: ValidationOptions): PropertyDecorator {
   return rule('isBase64Key32', isBase64Key32, '32 bytes encoded as base64', options);
 }
 
-/** One or more comma-separated nats:// or tls:// URLs, each with a host. */
+/** One or more comma-separated nats:// or tls:// URLs, or bare host:port (as the NATS clients accept). */
 export function IsNatsUrlList(options?: ValidationOptions): PropertyDecorator {
+  const bareHostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
   return rule(
     'isNatsUrlList',
-    (value) => typeof value === 'string' && value.split(',').every((part) => hasProtocol(part.trim(), ['nats:', 'tls:'], true)),
-    'a comma-separated list of nats:// or tls:// URLs',
+    (value) =>
+      typeof value === 'string' &&
+      value.split(',').every((part) => bareHostPort.test(part.trim()) || hasProtocol(part.trim(), ['nats:', 'tls:'], true)),
+    'a comma-separated list of nats:// or tls:// URLs (or host:port)',
     options,
   );
 }

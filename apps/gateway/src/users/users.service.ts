@@ -16,7 +16,10 @@ export class UsersService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.HELIX_ADMIN_API_KEY) await this.ensureAdmin(this.config.HELIX_ADMIN_API_KEY);
+    const key = this.config.HELIX_ADMIN_API_KEY;
+    if (!key) return;
+    if (key.length < 16) this.logger.warn('HELIX_ADMIN_API_KEY is shorter than 16 characters; use a long random key (e.g. hl- plus 32 random bytes)');
+    await this.ensureAdmin(key);
   }
 
   /** Idempotent: the owner of this key exists and is an admin (replicas may race; the unique hash settles it). */
