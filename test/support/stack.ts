@@ -26,6 +26,8 @@ export interface StackOptions {
   runners?: RunnerOptions[];
   /** Settings-service replicas (default 1). */
   settingsReplicas?: number;
+  /** Models-service replicas (default 1); `models` is the first, `extraModels` the others. */
+  modelsReplicas?: number;
   /** Extra environment for every process. */
   env?: Record<string, string>;
 }
@@ -51,6 +53,7 @@ export class Stack {
   settingsHealth: string[] = [];
   models!: AppProcess;
   modelsHealth!: string;
+  readonly extraModels: AppProcess[] = [];
   gateway!: AppProcess;
   url!: string;
 
@@ -66,6 +69,7 @@ export class Stack {
     try {
       for (let i = 0; i < (options.settingsReplicas ?? 1); i++) await stack.startSettingsService();
       await Promise.all([stack.startModelsService(), stack.startGateway()]);
+      for (let i = 1; i < (options.modelsReplicas ?? 1); i++) stack.extraModels.push(await stack.spawnModelsService().then((r) => r.app));
       for (const runner of options.runners ?? []) await stack.startRunner(runner);
     } catch (err) {
       await stack.stop();
@@ -94,11 +98,17 @@ export class Stack {
   }
 
   async startModelsService(): Promise<AppProcess> {
+    const { app, health } = await this.spawnModelsService();
+    this.models = app;
+    this.modelsHealth = health;
+    return app;
+  }
+
+  private async spawnModelsService(): Promise<{ app: AppProcess; health: string }> {
     const port = await freePort();
-    this.models = spawnApp('models-service', { ...this.baseEnv(), DATABASE_URL: this.pg.url, HELIX_HEALTH_PORT: String(port) });
-    this.modelsHealth = `http://127.0.0.1:${port}`;
+    const app = spawnApp('models-service', { ...this.baseEnv(), DATABASE_URL: this.pg.url, HELIX_HEALTH_PORT: String(port) });
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-    return this.models;
+    return { app, health: `http://127.0.0.1:${port}` };
   }
 
   async startGateway(): Promise<AppProcess> {
@@ -174,7 +184,7 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
-    const apps = [...this.runners.values(), this.gateway, this.models, ...this.settings].filter(Boolean);
+    const apps = [...this.runners.values(), this.gateway, this.models, ...this.extraModels, ...this.settings].filter(Boolean);
     await Promise.all(apps.map((a) => a.stop().catch(() => undefined)));
     await Promise.all([this.nats.dispose(), this.pg.dispose()]);
   }
