@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
+import { SingleFlight } from '@helix/tasks';
 import { OFFLINE_AFTER_MS } from '../runners/runners.service';
 import { SlotTracker } from '../slots/slot-tracker.service';
 import { Scheduler, type PlannedDispatch } from './scheduler.service';
@@ -18,9 +19,10 @@ export const RECONCILE_INTERVAL_MS = 2_000;
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly startedAt = Date.now();
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly flight = new SingleFlight(
+    () => this.pass(),
+    (err) => this.logger.warn({ err: { message: err.message } }, 'reconcile pass failed; retrying'),
+  );
   private stopped = false;
 
   constructor(
@@ -32,32 +34,17 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   onApplicationBootstrap(): void {
     this.tracker.onSlotStopped(() => this.kick());
-    this.timer = setInterval(() => this.kick(), RECONCILE_INTERVAL_MS);
-    this.timer.unref();
+    this.flight.every(RECONCILE_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.flight.stop();
   }
 
   /** Runs a pass now (or right after the current one). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch((err: Error) => this.logger.warn({ err: { message: err.message } }, 'reconcile pass failed; retrying'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.flight.kick();
   }
 
   private async pass(): Promise<void> {

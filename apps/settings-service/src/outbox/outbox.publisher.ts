@@ -7,6 +7,7 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { SettingsUpdatedEvent } from '@helix/contracts';
 import { encodeJson, ensureSettingsStreams } from '@helix/nats';
 import { Counter, Gauge } from 'prom-client';
+import { SingleFlight } from '@helix/tasks';
 import { OutboxEntity } from '../entities';
 import { NATS_CONNECTION } from '../infrastructure';
 
@@ -24,10 +25,7 @@ const pending = new Gauge({ name: 'helix_settings_outbox_pending', help: 'outbox
 @Injectable()
 export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly js: JetStreamClient;
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly flight: SingleFlight;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -35,47 +33,31 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     @InjectPinoLogger('OutboxPublisher') private readonly logger: PinoLogger,
   ) {
     this.js = jetstream(nc, { timeout: 5_000 });
+    this.flight = new SingleFlight(
+      () => this.drainOnce(),
+      (err) => this.logger.warn({ err: { message: err.message } }, 'outbox publish pass failed; will retry'),
+    );
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.kick(), POLL_MS);
-    this.timer.unref();
+    this.flight.every(POLL_MS);
     void this.watchReconnects();
     this.kick();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.flight.stop();
   }
 
   /** Asks for a drain now; concurrent kicks collapse into one more pass. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drainLoop().finally(() => (this.running = null));
+    this.flight.kick();
   }
 
   /** Resolves once everything committed before the call has been published (or a pass failed). */
   async flush(): Promise<void> {
     this.kick();
-    while (this.running) await this.running;
-  }
-
-  private async drainLoop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.drainOnce();
-      } catch (err) {
-        this.logger.warn({ err: { message: (err as Error).message } }, 'outbox publish pass failed; will retry');
-        return;
-      }
-    } while (this.again && !this.stopped);
+    await this.flight.idle();
   }
 
   private async drainOnce(): Promise<void> {
@@ -106,7 +88,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
         if (event.scope === 'global') this.logger.info({ version: event.version }, 'initiated system settings sync to all runners');
         else this.logger.info({ scope: event.scope, scope_id: event.scope_id, version: event.version }, 'initiated settings sync to all runners');
       }
-      if (rows.length === BATCH) this.again = true;
+      if (rows.length === BATCH) this.kick(); // more to do: one more pass right after this one
     });
   }
 
