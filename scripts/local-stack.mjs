@@ -9,49 +9,18 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { ensureInstalled, ensurePinnedNode, onPath, root, say } from './lib/prepare.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = resolve(root, process.env.HELIX_DATA_DIR ?? '.helix');
-const say = (line) => process.stderr.write(`[helix] ${line}\n`);
 
-function sh(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    say(`"${cmd} ${args.join(' ')}" failed (exit ${r.status}).`);
-    process.exit(1);
-  }
-}
+// 1. Install what is missing, then run on the pinned Node 24.
+ensureInstalled({ needNats: !process.env.HELIX_NATS_URL });
+ensurePinnedNode();
 
-const onPath = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
-
-// 1. Install what is missing.
-if (!existsSync(join(root, 'node_modules/.bin/swc'))) {
-  say('installing npm dependencies (npm ci)…');
-  sh('npm', ['ci', '--no-audit', '--no-fund']);
-}
-if (!process.env.HELIX_NATS_URL && !onPath('nats-server') && !existsSync('/usr/sbin/nats-server')) {
-  if (process.getuid?.() === 0 && onPath('apt-get')) {
-    say('installing nats-server (apt-get)…');
-    sh('apt-get', ['update', '-qq']);
-    sh('apt-get', ['install', '-y', '-qq', 'nats-server']);
-  } else {
-    say('nats-server is not installed: install it (e.g. "sudo apt-get install nats-server") or set HELIX_NATS_URL.');
-    process.exit(1);
-  }
-}
-
-// The project pins Node 24 (the `node` npm package); a first `npm start` may have begun on another.
-const pinnedNode = join(root, 'node_modules/node/bin/node');
-if (existsSync(pinnedNode) && !process.version.startsWith('v24.')) {
-  say(`re-running on the pinned Node 24 (this shell has ${process.version})`);
-  // Ctrl-C reaches both processes (same process group); the child does the stopping.
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
-  const r = spawnSync(pinnedNode, process.argv.slice(1), { stdio: 'inherit', env: process.env });
-  process.exit(r.status ?? 1);
-}
+const sh = (cmd, args) => {
+  if (spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
+};
 
 // 2. Build.
 say('building…');

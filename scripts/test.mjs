@@ -3,10 +3,12 @@
 // end-to-end test with Vitest. Ends with the plain line "N passed, N failed" that CI reads.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { ensureInstalled, ensurePinnedNode, root } from './lib/prepare.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// A fresh machine: install npm dependencies and nats-server, then run on the pinned Node 24.
+ensureInstalled({ needNats: true });
+ensurePinnedNode();
 const bin = (name) => resolve(root, 'node_modules/.bin', name);
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env }).status ?? 1;
 
