@@ -3,7 +3,6 @@
 // p50/p99 over N creates (default 120), and the runner's resident memory with 0 and 20 slots.
 // Runs the built product (npm run build first) on a private nats-server + Postgres, with bin/vllm-sim.
 //   node scripts/bench-models.mjs [--creates 120]
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -12,58 +11,24 @@ import { performance } from 'node:perf_hooks';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { startNats, startPostgres, spawnApp, waitForHttp, freePort } = require(join(root, 'dist/libs/testing/src/index.js'));
+const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : Number(process.argv[i + 1]);
 };
 const CREATES = arg('creates', 120);
-const adminKey = `hl-bench-${randomBytes(12).toString('hex')}`;
-const settingsKey = randomBytes(32).toString('base64');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-const apps = [];
-const [nats, pg] = await Promise.all([startNats(), startPostgres()]);
+const stack = await startStack({ env: { LOG_LEVEL: 'info' }, runners: [{ id: 'bench-1', memory: '100TB' }] });
 try {
-  const env = { HELIX_NATS_URL: nats.url, LOG_LEVEL: 'info' };
-  const health = async (name, extra) => {
-    const port = await freePort();
-    const app = spawnApp(name, { ...env, ...extra, HELIX_HEALTH_PORT: String(port) });
-    apps.push(app);
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-    return app;
-  };
-  await health('settings-service', { DATABASE_URL: pg.url, HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'), HELIX_SETTINGS_KEY: settingsKey });
-  await health('models-service', { DATABASE_URL: pg.url });
-  const httpPort = await freePort();
-  const url = `http://127.0.0.1:${httpPort}`;
-  apps.push(spawnApp('gateway', { ...env, DATABASE_URL: pg.url, HELIX_HTTP_PORT: String(httpPort), HELIX_ADMIN_API_KEY: adminKey, HELIX_SETTINGS_KEY: settingsKey }));
-  await waitForHttp(`${url}/readyz`, 60_000);
-  const runnerPort = await freePort();
-  const runner = spawnApp('runner', {
-    ...env,
-    HELIX_SETTINGS_KEY: settingsKey,
-    HELIX_RUNNER_ID: 'bench-1',
-    HELIX_RUNNER_MEMORY: '100TB',
-    HELIX_RUNNER_HTTP_PORT: String(runnerPort),
-    HELIX_VLLM_BIN: join(root, 'bin/vllm-sim'),
-    HELIX_VLLM_PORT_RANGE: '31000-31199',
-  });
-  apps.push(runner);
-  await waitForHttp(`http://127.0.0.1:${runnerPort}/readyz`, 60_000);
-
+  const runner = stack.runners.get('bench-1');
   const api = async (method, path, body) => {
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
+    const res = await stack.api(method, path, body);
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+    return res.body;
   };
   // The runner must be registered (first heartbeat) before models can be placed on it.
   for (let i = 0; i < 100 && (await api('GET', '/api/v1/runners')).length === 0; i++) await sleep(100);
@@ -97,6 +62,5 @@ try {
 
   console.log(JSON.stringify({ creates: samples.length, post_to_spawn_ms: { p50: +pct(sorted, 50).toFixed(1), p99: +pct(sorted, 99).toFixed(1), max: +sorted.at(-1).toFixed(1) }, runner_rss_mib: { slots_0: +rss0.toFixed(1), slots_20: +rss20.toFixed(1) } }, null, 2));
 } finally {
-  for (const app of apps.reverse()) await app.stop().catch(() => undefined);
-  await Promise.all([nats.dispose(), pg.dispose()]);
+  await stack.stop();
 }

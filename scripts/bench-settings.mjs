@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { startNats, startPostgres, spawnApp, waitForHttp, freePort } = require(join(root, 'dist/libs/testing/src/index.js'));
+const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
 const { connect } = require('@nats-io/transport-node');
 const { jetstream, jetstreamManager, DeliverPolicy } = require('@nats-io/jetstream');
 
@@ -21,17 +21,14 @@ const arg = (name, dflt) => {
 };
 const UPDATES = arg('updates', 200);
 const RUNNERS = arg('runners', 2);
-const adminKey = `hl-bench-${randomBytes(12).toString('hex')}`;
-const settingsKey = randomBytes(32).toString('base64');
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const summary = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { n: s.length, p50_ms: +pct(s, 50).toFixed(3), p99_ms: +pct(s, 99).toFixed(3), max_ms: +s.at(-1).toFixed(3) };
 };
 
-const apps = [];
-const [nats, pg] = await Promise.all([startNats(), startPostgres()]);
-const nc = await connect({ servers: nats.url });
+const stack = await startStack({ env: { LOG_LEVEL: 'warn' }, runners: Array.from({ length: RUNNERS }, (_, r) => ({ id: `bench-${r}` })) });
+const nc = await connect({ servers: stack.nats.url });
 try {
   // Raw JetStream: publish → ordered consumer receive, one message in flight at a time.
   const jsm = await jetstreamManager(nc);
@@ -49,26 +46,6 @@ try {
   }
   void messages.close(); // an ordered consumer's close waits on a pull that will not complete
 
-  const env = { HELIX_NATS_URL: nats.url, LOG_LEVEL: 'warn' };
-  const withHealth = async (name, extra) => {
-    const port = await freePort();
-    apps.push(spawnApp(name, { ...env, ...extra, HELIX_HEALTH_PORT: String(port) }));
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-  };
-  await withHealth('settings-service', { DATABASE_URL: pg.url, HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'), HELIX_SETTINGS_KEY: settingsKey });
-  await withHealth('models-service', { DATABASE_URL: pg.url });
-  const httpPort = await freePort();
-  const url = `http://127.0.0.1:${httpPort}`;
-  apps.push(spawnApp('gateway', { ...env, DATABASE_URL: pg.url, HELIX_HTTP_PORT: String(httpPort), HELIX_ADMIN_API_KEY: adminKey, HELIX_SETTINGS_KEY: settingsKey }));
-  await waitForHttp(`${url}/readyz`, 60_000);
-  for (let r = 0; r < RUNNERS; r++) {
-    const port = await freePort();
-    apps.push(
-      spawnApp('runner', { ...env, HELIX_SETTINGS_KEY: settingsKey, HELIX_RUNNER_ID: `bench-${r}`, HELIX_RUNNER_MEMORY: '80GB', HELIX_RUNNER_HTTP_PORT: String(port), HELIX_VLLM_BIN: join(root, 'bin/vllm-sim') }),
-    );
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-  }
-
   // Every runner's ack for a version, seen on the wire (core subscription on settings.applied).
   const waiting = new Map();
   const sub = nc.subscribe('settings.applied');
@@ -81,12 +58,7 @@ try {
   })();
   await nc.flush();
 
-  const put = (token) =>
-    fetch(`${url}/api/v1/system/settings`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ huggingface_token: token }),
-    }).then((r) => r.json());
+  const put = (token) => stack.api('PUT', '/api/v1/system/settings', { huggingface_token: token }).then((r) => r.body);
   const toAck = [];
   const toResponse = [];
   for (let i = 0; i < UPDATES + 10; i++) {
@@ -116,6 +88,5 @@ try {
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await nc.close().catch(() => undefined);
-  await Promise.all(apps.map((a) => a.stop().catch(() => undefined)));
-  await Promise.all([nats.dispose(), pg.dispose()]);
+  await stack.stop();
 }

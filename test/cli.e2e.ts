@@ -5,8 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, scanForSecrets } from '@helix/testing';
-import { eventually, startStack, type Stack } from './support/stack';
+import { repoRoot, scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
 
 /**
  * The built `helix` CLI as a child process (node dist/apps/cli/main.js, bin/helix, npx helix)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './support/stack';
+import { startStack, type Stack } from '@helix/testing';
 
 const base = { name: 'm', type: 'embed', runtime: 'vllm', memory: '1GB', enabled: false };
 const enc = (id: string) => `/api/v1/models/${encodeURIComponent(id)}`;

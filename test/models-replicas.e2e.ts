@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type Stack } from './support/stack';
+import { eventually, startStack, type Stack } from '@helix/testing';
 
 const model = (id: string, memory: string) => ({ id, name: id, type: 'chat', runtime: 'vllm', memory, context_length: 2048 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type Stack } from './support/stack';
+import { eventually, startStack, type Stack } from '@helix/testing';
 
 const model = (id: string, memory: string, extra: Record<string, unknown> = {}) => ({ id, name: id, type: 'embed', runtime: 'vllm', memory, ...extra });
 

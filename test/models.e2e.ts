@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpPostgres, scanForSecrets } from '@helix/testing';
-import { eventually, startStack, type Stack } from './support/stack';
+import { dumpPostgres, scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
 
 const fp = (t: string) => `sha256:${createHash('sha256').update(t).digest('hex').slice(0, 12)}`;
 const stamp = Date.now();

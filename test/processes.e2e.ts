@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnApp } from '@helix/testing';
-import { eventually, startStack, type Stack } from './support/stack';
+import { spawnApp, eventually, startStack, type Stack } from '@helix/testing';
 
 const key = () => randomBytes(32).toString('base64');
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanForSecrets } from '@helix/testing';
-import { eventually, startStack, type Stack } from './support/stack';
+import { scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
 
 const TOKENS = Array.from({ length: 30 }, (_, i) => `hf_fault${i}_${Date.now()}`);
 const applied = (version: number) => (l: any) => l.msg === 'updated hugging face token from control plane' && l.version === version;

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './support/stack';
+import { startStack, type Stack } from '@helix/testing';
 
 const applied = (version: number, tokenProvided = true) => (l: any) =>
   l.msg === 'updated hugging face token from control plane' && l.version === version && l.token_provided === tokenProvided;

@@ -13,3 +13,4 @@ export {
   type SecretEncoding,
   type SecretSources,
 } from './secrets-scan';
+export { Stack, startStack, eventually, type StackOptions, type RunnerOptions, type ApiResponse } from './stack';

@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  capturedLogs,
-  freePort,
-  repoRoot,
-  spawnApp,
-  startNats,
-  startPostgres,
-  waitForHttp,
-  type AppProcess,
-  type NatsProcess,
-  type PostgresProcess,
-} from '@helix/testing';
+import { capturedLogs, spawnApp, waitForHttp, type AppProcess } from './app';
+import { startNats, type NatsProcess } from './nats';
+import { freePort } from './ports';
+import { startPostgres, type PostgresProcess } from './postgres';
+import { repoRoot } from './repo';
 
 export interface RunnerOptions {
   id: string;
@@ -40,8 +33,8 @@ export interface ApiResponse<T = any> {
 
 /**
  * The whole product from dist/, on real processes: a private nats-server and Postgres on random
- * ports, settings-service, models-service, gateway and runners. Requires `npm run build` first
- * (the test script does it).
+ * ports, settings-service, models-service, gateway and runners. Used by the end-to-end suites and
+ * the benchmarks. Requires `npm run build` first (the test script does it).
  */
 export class Stack {
   readonly adminKey = `hl-test-admin-${randomBytes(12).toString('hex')}`;
