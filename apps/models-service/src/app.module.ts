@@ -6,7 +6,7 @@ import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
 import { connectNats, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
-import { DB_SCHEMA, MODELS_CONFIG, NATS_CONNECTION, type ModelsServiceConfig } from './config';
+import { DB_SCHEMA, NATS_CONNECTION, type ModelsServiceConfig } from './config';
 import { RunnerEntity } from './runners/runner.entity';
 import { Runners1764230600000 } from './migrations/1764230600000-runners';
 import { RunnersService } from './runners/runners.service';
@@ -39,7 +39,6 @@ export class ModelsServiceModule {
       ],
       controllers: [RunnersController, ModelsController],
       providers: [
-        { provide: MODELS_CONFIG, useValue: config },
         { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), 'models-service') },
         NatsLifecycle,
         readinessChecks([NATS_CONNECTION, getDataSourceToken()], (nc: NatsConnection, db: DataSource) => [natsReadiness(nc), databaseReadiness(db)]),

@@ -19,6 +19,5 @@ export class ModelsServiceConfig {
   LOG_LEVEL?: string;
 }
 
-export const MODELS_CONFIG = Symbol('MODELS_CONFIG');
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const DB_SCHEMA = 'models';

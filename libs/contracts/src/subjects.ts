@@ -45,7 +45,3 @@ export const RUNNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export function encodeSubjectToken(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
-
-export function decodeSubjectToken(token: string): string {
-  return Buffer.from(token, 'base64url').toString('utf8');
-}

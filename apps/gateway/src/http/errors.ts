@@ -1,4 +1,4 @@
-import { ArgumentsHost, BadRequestException, Catch, HttpException, HttpStatus, type ExceptionFilter, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter, ValidationPipe, type ValidationError } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ERROR_STATUS, isErrorBody, type ErrorBody, type ErrorCode, type FieldError } from '@helix/contracts';
@@ -103,5 +103,3 @@ export function validationPipe(): ValidationPipe {
     },
   });
 }
-
-export { BadRequestException, HttpStatus };

@@ -35,7 +35,6 @@ export class SystemSettingsController {
     if (dto.huggingface_token !== undefined) {
       // The token crosses NATS encrypted, like every other copy of it.
       request.huggingface_token = dto.huggingface_token ? seal(this.busKey, Secret.of(dto.huggingface_token), Aad.updateRequest('global', null)) : null;
-      dto.huggingface_token = undefined;
     }
     return this.services.request(Patterns.settingsUpdate, request, 'settings service', deadline);
   }

@@ -59,8 +59,7 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
     return this.replayed;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await ensureSettingsStreams(this.nc);
+  onApplicationBootstrap(): void {
     void this.run();
     void this.watchReconnects();
   }

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { RUNNER_ID_PATTERN, SCOPES, SETTINGS_ACKS_CONSUMER, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED, type SettingsAppliedEvent } from '@helix/contracts';
-import { decodeJson, ensureSettingsStreams } from '@helix/nats';
+import { decodeJson } from '@helix/nats';
 import { Counter } from 'prom-client';
 import { NATS_CONNECTION } from '../infrastructure';
 
@@ -28,7 +28,6 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureSettingsStreams(this.nc);
     const jsm = await jetstreamManager(this.nc);
     await jsm.consumers
       .add(SETTINGS_ACKS_STREAM, {

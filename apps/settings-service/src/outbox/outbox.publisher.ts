@@ -94,10 +94,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
 
   private async watchReconnects(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'reconnect') {
-        await ensureSettingsStreams(this.nc).catch(() => undefined);
-        this.kick();
-      }
+      if (status.type === 'reconnect') this.kick();
     }
   }
 }
