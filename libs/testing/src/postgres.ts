@@ -4,6 +4,7 @@ import {
   appendFileSync,
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -118,18 +119,48 @@ function runAsUser(): RunAs {
   return created;
 }
 
-/** As root, every ancestor of dataDir must be traversable by the postgres user. */
-function assertTraversable(dir: string, who: RunAs): void {
-  if (who.uid === undefined) return;
-  let d = dirname(resolve(dir));
+/** The first ancestor of `path` that `who` cannot traverse, or undefined when all can be. */
+function untraversableAncestor(path: string, who: RunAs): string | undefined {
+  if (who.uid === undefined) return undefined;
+  let d = dirname(resolve(path));
   for (;;) {
     const st = statSync(d);
     const ok = st.uid === who.uid ? (st.mode & 0o100) !== 0 : st.gid === who.gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0;
-    if (!ok) throw new Error(`postgres (uid ${who.uid}) cannot traverse ${d}; choose a dataDir under a world-traversable path (e.g. /tmp)`);
+    if (!ok) return d;
     const parent = dirname(d);
-    if (parent === d) return;
+    if (parent === d) return undefined;
     d = parent;
   }
+}
+
+/** As root, every ancestor of dataDir must be traversable by the postgres user. */
+function assertTraversable(dir: string, who: RunAs): void {
+  const blocked = untraversableAncestor(dir, who);
+  if (blocked) throw new Error(`postgres (uid ${who.uid}) cannot traverse ${blocked}; choose a dataDir under a world-traversable path (e.g. /tmp)`);
+}
+
+/**
+ * As root, the postgres user must also reach the binaries. When the checkout lives under a private
+ * directory (a clone in a 0700 temp dir, /root), the shipped tree (bin, lib, share) is copied once
+ * into a world-readable cache under the temp dir.
+ */
+function reachableBinDir(binDir: string, who: RunAs): string {
+  if (!untraversableAncestor(join(binDir, 'postgres'), who)) return binDir;
+  const nativeDir = dirname(binDir);
+  const key = createHash('sha256').update(`${nativeDir}\0${statSync(join(binDir, 'postgres')).mtimeMs}`).digest('hex').slice(0, 16);
+  const cache = join(tmpdir(), `helix-pg-bin-${key}`);
+  if (!existsSync(join(cache, 'bin', 'postgres'))) {
+    const staging = mkdtempSync(join(tmpdir(), 'helix-pg-bin-staging-'));
+    // Relative symlinks inside lib/ must stay relative to the copy.
+    cpSync(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, cache);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process won the race
+    }
+  }
+  return join(cache, 'bin');
 }
 
 function pgEnv(): NodeJS.ProcessEnv {
@@ -389,8 +420,8 @@ function clusterTemplate(binDir: string, runAs: RunAs): string | undefined {
  * 127.0.0.1 only, initialising the data dir on first use and creating the application database.
  */
 export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PostgresProcess> {
-  const binDir = opts.binDir ?? postgresBinDir();
   const runAs = runAsUser();
+  const binDir = reachableBinDir(opts.binDir ?? postgresBinDir(), runAs);
   let base: string | undefined;
   let dataDir: string;
   if (opts.dataDir) {
