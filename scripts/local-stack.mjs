@@ -4,12 +4,12 @@
 // (unless DATABASE_URL is set), settings-service, models-service, gateway and one runner (with the
 // vLLM simulator when no `vllm` is installed). Ctrl-C stops everything, children included.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ensureInstalled, ensurePinnedNode, onPath, root, say } from './lib/prepare.mjs';
 
 const dataDir = resolve(root, process.env.HELIX_DATA_DIR ?? '.helix');
@@ -27,7 +27,7 @@ say('building…');
 sh(process.execPath, [join(root, 'scripts/build.mjs')]);
 
 const require = createRequire(import.meta.url);
-const { startNats, startPostgres } = require(join(root, 'dist/libs/testing/src/index.js'));
+const { startNats, startPostgres, postgresCanReach } = require(join(root, 'dist/libs/testing/src/index.js'));
 
 // 3. Keys and the admin API key, generated once, readable only by this user.
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -130,9 +130,16 @@ try {
   }
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
-    pg = await startPostgres({ port: await pickPort(5433, 'Postgres'), dataDir: join(dataDir, 'postgres'), persistent: true });
+    // As root, Postgres runs as the "postgres" user, which cannot enter a private checkout (/root/…).
+    let pgData = join(dataDir, 'postgres');
+    if (!postgresCanReach(pgData)) {
+      pgData = join('/var/lib/helix', createHash('sha256').update(dataDir).digest('hex').slice(0, 12), 'postgres');
+      mkdirSync(dirname(pgData), { recursive: true, mode: 0o755 });
+      say(`the postgres user cannot reach ${dataDir}; keeping the database in ${pgData}`);
+    }
+    pg = await startPostgres({ port: await pickPort(5433, 'Postgres'), dataDir: pgData, persistent: true });
     databaseUrl = pg.url;
-    say(`embedded Postgres on port ${pg.port} (data: ${join(dataDir, 'postgres')})`);
+    say(`embedded Postgres on port ${pg.port} (data: ${pgData})`);
   }
 
   // 5. Services.

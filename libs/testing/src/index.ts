@@ -3,7 +3,7 @@
 export { repoRoot } from './repo';
 export { freePort, tcpAccepts } from './ports';
 export { startNats, natsServerBin, type NatsProcess, type StartNatsOptions } from './nats';
-export { startPostgres, postgresBinDir, type PostgresProcess, type StartPostgresOptions } from './postgres';
+export { startPostgres, postgresBinDir, postgresCanReach, type PostgresProcess, type StartPostgresOptions } from './postgres';
 export { spawnApp, waitForHttp, capturedLogs, type AppProcess, type SpawnAppOptions } from './app';
 export {
   scanForSecrets,

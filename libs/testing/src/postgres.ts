@@ -124,6 +124,10 @@ function untraversableAncestor(path: string, who: RunAs): string | undefined {
   if (who.uid === undefined) return undefined;
   let d = dirname(resolve(path));
   for (;;) {
+    if (!existsSync(d)) {
+      d = dirname(d); // not created yet: whoever creates it decides its mode
+      continue;
+    }
     const st = statSync(d);
     const ok = st.uid === who.uid ? (st.mode & 0o100) !== 0 : st.gid === who.gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0;
     if (!ok) return d;
@@ -131,6 +135,11 @@ function untraversableAncestor(path: string, who: RunAs): string | undefined {
     if (parent === d) return undefined;
     d = parent;
   }
+}
+
+/** Whether the embedded Postgres (run as the "postgres" user when we are root) can reach `dir`. */
+export function postgresCanReach(dir: string): boolean {
+  return untraversableAncestor(join(dir, 'x'), runAsUser()) === undefined;
 }
 
 /** As root, every ancestor of dataDir must be traversable by the postgres user. */
