@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfigOrExit } from '@helix/config';
 import { installShutdown, runOrDie } from '@helix/bootstrap';
+import { createLogger } from '@helix/logging';
 import { RunnerConfig, resolveRunnerSettings, type RunnerSettings } from './src/config';
 import { RunnerModule } from './src/app.module';
 
@@ -22,5 +23,5 @@ void runOrDie('runner', async () => {
   app.useLogger(app.get(Logger));
   installShutdown(app, 'runner');
   await app.listen(settings.httpPort, '0.0.0.0');
-  app.get(Logger).log({ runner_id: settings.runnerId, url: await app.getUrl(), memory_total: settings.memoryTotal } as never, 'runner started');
+  createLogger('runner').info({ runner_id: settings.runnerId, url: await app.getUrl(), memory_total: settings.memoryTotal }, 'runner started');
 });

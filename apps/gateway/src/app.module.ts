@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ClientsModule, Transport, type ClientProxy } from '@nestjs/microservices';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -14,6 +14,7 @@ import { Users1764230500000 } from './migrations/1764230500000-users';
 import { UsersService } from './users/users.service';
 import { UsersController } from './users/users.controller';
 import { ApiKeyGuard } from './auth/auth';
+import { RouteAccessCheck } from './auth/route-access.check';
 import { ErrorFilter } from './http/errors';
 import { SERVICES_CLIENT, ServiceClient } from './services/service-client';
 import { SystemSettingsController } from './settings/system-settings.controller';
@@ -38,6 +39,7 @@ export class GatewayModule {
           { name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(), 'gateway') },
         ]),
         HealthModule.forRoot(),
+        DiscoveryModule,
       ],
       controllers: [SystemSettingsController, UsersController, RunnersController, ModelsController],
       providers: [
@@ -50,6 +52,7 @@ export class GatewayModule {
         }),
         ServiceClient,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        RouteAccessCheck,
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],
     };

@@ -23,7 +23,7 @@ export async function bootstrapService(options: { name: string; module: DynamicM
     installShutdown(app, options.name);
     await app.startAllMicroservices();
     await app.listen(options.healthPort, options.host ?? '0.0.0.0');
-    app.get(Logger).log({ health_url: await app.getUrl() } as never, `${options.name} started`);
+    createLogger(options.name).info({ health_url: await app.getUrl() }, `${options.name} started`);
     return app;
   });
 }

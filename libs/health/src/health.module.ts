@@ -1,5 +1,6 @@
 import { Controller, Get, Global, Header, HttpCode, HttpException, Injectable, Module, type DynamicModule, type InjectionToken, type Provider } from '@nestjs/common';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { Public } from '@helix/access';
 
 /** One named readiness condition (NATS connected, Postgres answering, replay done…). */
 export interface ReadinessCheck {
@@ -22,6 +23,8 @@ export class ReadinessRegistry {
   }
 }
 
+/** Probes and metrics are for Kubernetes and Prometheus: no API key. */
+@Public()
 @Controller()
 export class HealthController {
   constructor(private readonly registry: ReadinessRegistry) {}

@@ -1,12 +1,8 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException, createParamDecorator } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { routeAccess } from '@helix/access';
 import { UsersService } from '../users/users.service';
 import type { UserEntity } from '../users/user.entity';
-
-const ADMIN = 'helix:admin';
-/** Routes that only admins may call (403 for other users). */
-export const AdminOnly = () => SetMetadata(ADMIN, true);
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): UserEntity => ctx.switchToHttp().getRequest<AuthedRequest>().user);
 
@@ -14,26 +10,26 @@ type AuthedRequest = FastifyRequest & { user: UserEntity };
 
 const BEARER = /^Bearer ([\x21-\x7E]{1,512})$/;
 
+/**
+ * Deny by default: whether a route needs a key is read from the marking of the handler that the
+ * router chose (never from the URL, whose spelling an attacker controls). An unmarked route is
+ * refused for everyone; `RouteAccessCheck` also stops the gateway from starting with one.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly users: UsersService,
-  ) {}
+  constructor(private readonly users: UsersService) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const targets = [ctx.getHandler(), ctx.getClass()];
+    const access = routeAccess(ctx.getHandler(), ctx.getClass());
+    if (access === 'public') return true;
     const request = ctx.switchToHttp().getRequest<AuthedRequest>();
-    // Only the API needs a key; /healthz, /readyz, /metrics and /api/docs are for probes and people.
-    if (!request.url.startsWith('/api/v1/') && request.url !== '/api/v1') return true;
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedException('An API key is required: send "Authorization: Bearer <api key>".');
     const user = await this.users.authenticate(match[1]);
     if (!user) throw new UnauthorizedException('The API key is not valid.');
     request.user = user;
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN, targets) && !user.admin) {
-      throw new ForbiddenException('Admin privileges are required for this route.');
-    }
-    return true;
+    if (access === 'authenticated') return true;
+    if (access === 'admin' && user.admin) return true;
+    throw new ForbiddenException('Admin privileges are required for this route.');
   }
 }

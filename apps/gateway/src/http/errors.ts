@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, HttpException, type ExceptionFilter, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, NotFoundException, type ExceptionFilter, ValidationPipe, type ValidationError } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ERROR_STATUS, isErrorBody, type ErrorBody, type ErrorCode, type FieldError } from '@helix/contracts';
@@ -33,13 +33,16 @@ export class ErrorFilter implements ExceptionFilter {
 
   private toBody(exception: unknown): { status: number; body: ErrorBody | { error: string; message: string } } {
     if (exception instanceof ApiError) return { status: exception.getStatus(), body: exception.body };
+    // The router's own 404 names the method and path it was given; never repeat a request's input.
+    if (exception instanceof NotFoundException && /^Cannot [A-Z]+ /.test(exception.message)) {
+      return { status: 404, body: { error: 'not_found', message: 'No route matches this method and path.' } };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
       if (isErrorBody(response)) return { status, body: response };
       const message = sentence(typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? exception.message));
       if (CODE_BY_STATUS[status]) return { status, body: { error: CODE_BY_STATUS[status], message } };
-      if (status === 404) return { status, body: { error: 'not_found', message } };
       if (status >= 400 && status < 500) return { status: 400, body: { error: 'bad_request', message } };
       return { status, body: { error: 'unavailable', message } };
     }

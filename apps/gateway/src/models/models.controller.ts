@@ -14,7 +14,8 @@ import {
   type ModelView,
   type UpdateModelRequest,
 } from '@helix/contracts';
-import { AdminOnly, CurrentUser } from '../auth/auth';
+import { AdminOnly, Authenticated } from '@helix/access';
+import { CurrentUser } from '../auth/auth';
 import { ApiError } from '../http/errors';
 import { ServiceClient } from '../services/service-client';
 import type { UserEntity } from '../users/user.entity';
@@ -25,6 +26,7 @@ const SERVICE = 'models service';
 /** Models: admins write, every user reads. Ids contain "/", so item routes take the rest of the path. */
 @ApiTags('models')
 @ApiBearerAuth()
+@Authenticated()
 @Controller('api/v1/models')
 export class ModelsController {
   constructor(private readonly services: ServiceClient) {}

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Patterns, type RunnerRecord, type RunnerView, type SyncStatusView } from '@helix/contracts';
-import { AdminOnly } from '../auth/auth';
+import { AdminOnly } from '@helix/access';
 import { ServiceClient } from '../services/service-client';
 
 @ApiTags('runners')

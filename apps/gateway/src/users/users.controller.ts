@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateUserDto, type CreatedUserView, type UserView } from '@helix/contracts';
-import { AdminOnly, CurrentUser } from '../auth/auth';
+import { AdminOnly, Authenticated } from '@helix/access';
+import { CurrentUser } from '../auth/auth';
 import type { UserEntity } from './user.entity';
 import { toUserView, UsersService } from './users.service';
 
@@ -26,6 +27,7 @@ export class UsersController {
   }
 
   @Get('me')
+  @Authenticated()
   me(@CurrentUser() user: UserEntity): UserView {
     return toUserView(user);
   }

@@ -1,0 +1,204 @@
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '@helix/testing';
+
+/**
+ * Every route the gateway registers, under every spelling of its path: the access decision follows
+ * the route the router chose, and a path that can be spelled two ways is refused before anything
+ * else sees it. The route table is read from the gateway's own start-up line, so a route added
+ * later is tested (and must be listed here with its access) without anyone remembering to.
+ */
+type Access = 'public' | 'authenticated' | 'admin';
+
+const MODEL_ID = 'Qwen/Qwen2.5-VL-7B-Instruct';
+const EXPECTED: Record<string, Access> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /metrics': 'public',
+  'GET /api/docs': 'public',
+  'GET /api/docs/': 'public',
+  'GET /api/docs/index.html': 'public',
+  'GET /api/docs/LICENSE': 'public',
+  'GET /api/docs/swagger-ui-init.js': 'public',
+  'GET /api/docs/docs/swagger-ui-init.js': 'public',
+  'GET /api/docs-json': 'public',
+  'GET /api/docs-yaml': 'public',
+  'GET /api/v1/system/settings': 'admin',
+  'PUT /api/v1/system/settings': 'admin',
+  'POST /api/v1/users': 'admin',
+  'GET /api/v1/users': 'admin',
+  'GET /api/v1/users/me': 'authenticated',
+  'GET /api/v1/runners': 'admin',
+  'POST /api/v1/models': 'admin',
+  'GET /api/v1/models': 'authenticated',
+  'GET /api/v1/models/*': 'authenticated',
+  'PUT /api/v1/models/*': 'admin',
+  'DELETE /api/v1/models/*': 'admin',
+};
+
+/** A body that the route would accept from an admin: a refusal must not be a validation error. */
+const BODIES: Record<string, unknown> = {
+  'PUT /api/v1/system/settings': { huggingface_token: 'hf_attackerReplacesTheToken0001' },
+  'POST /api/v1/users': { name: 'mallory', admin: true },
+  'POST /api/v1/models': { id: 'evil/model', name: 'Evil', type: 'chat', runtime: 'vllm', memory: '1GB', context_length: 1024, enabled: false },
+  'PUT /api/v1/models/*': { description: 'changed by an attacker' },
+};
+
+/** The spellings an attacker tries; each must be refused with 400 or answered like the plain path. */
+function spellings(path: string): Array<[string, string]> {
+  const [, first, ...rest] = path.split('/');
+  const last = rest.filter(Boolean).at(-1) ?? first;
+  const encodeFirstLetter = (segment: string) => `%${segment.charCodeAt(0).toString(16)}${segment.slice(1)}`;
+  const variants: Array<[string, string]> = [
+    ['first letter percent-encoded', ['', encodeFirstLetter(first), ...rest].join('/')],
+    ['last segment percent-encoded', `${path.slice(0, path.lastIndexOf(last))}${encodeFirstLetter(last)}${path.slice(path.lastIndexOf(last) + last.length)}`],
+    ['lower-case escape of a letter', path.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16).toLowerCase()}`)],
+    ['leading "//"', `/${path}`],
+    ['"//" inside', rest.length ? `/${first}//${rest.join('/')}` : `${path}//`],
+    ['"/./" inside', `/${first}/.${path.slice(first.length + 1)}`],
+    ['"/x/../" inside', `/${first}/x/..${path.slice(first.length + 1)}`],
+    ['encoded "..": "/%2e%2e/"', `/${first}/x/%2e%2e${path.slice(first.length + 1)}`],
+    ['a backslash', path.replace(/\/(?=[^/]*$)/, '\\')],
+    ['a trailing "%"', `${path}%`],
+    ['a "%" with one hex digit', `${path}%2`],
+    ['absolute-form target', `http://helix.example${path}`],
+  ];
+  if (first === 'api' && rest[0] === 'v1') {
+    variants.push(
+      ['/api/%761', path.replace('/api/v1', '/api/%761')],
+      ['/%61pi/v1', path.replace('/api/v1', '/%61pi/v1')],
+      ['/api/v%31', path.replace('/api/v1', '/api/v%31')],
+      ['/%61%70%69/%76%31', path.replace('/api/v1', '/%61%70%69/%76%31')],
+    );
+  }
+  return variants;
+}
+
+interface RawResponse {
+  status: number;
+  text: string;
+  body: any;
+}
+
+/** A request with the target sent byte for byte (fetch would normalise it). */
+function raw(stack: Stack, method: string, target: string, key: string | null, body?: unknown): Promise<RawResponse> {
+  const url = new URL(stack.url);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = {};
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        stack.responses.push({ label: `${method} ${target} → ${res.statusCode}`, text });
+        resolve({ status: res.statusCode ?? 0, text, body: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Our path rule answers most spellings; Node's HTTP parser refuses a few (a backslash) before it. */
+const REFUSED_PATH = /^The request (path is not in canonical form: .*|is not valid HTTP: .*)\.$/;
+
+const concrete = (pattern: string) => pattern.replace('*', MODEL_ID);
+
+describe('gateway access: every route, every spelling of its path', () => {
+  let stack: Stack;
+  let userKey: string;
+  let routes: Array<{ method: string; url: string }>;
+
+  const snapshot = async () => ({
+    users: (await stack.api('GET', '/api/v1/users')).body.map((u: any) => `${u.name}:${u.admin}`).sort(),
+    settings: (await stack.api('GET', '/api/v1/system/settings')).body,
+    models: (await stack.api('GET', '/api/v1/models')).body,
+  });
+
+  beforeAll(async () => {
+    stack = await startStack();
+    userKey = (await stack.api('POST', '/api/v1/users', { name: 'alice', admin: false })).body.api_key;
+    expect((await stack.api('POST', '/api/v1/models', { ...(BODIES['POST /api/v1/models'] as object), id: MODEL_ID, name: 'Qwen' })).status).toBe(201);
+    routes = (await stack.gateway.waitFor((l) => l.msg === 'gateway routes')).routes;
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('every registered route has an access decision listed here (a new route must be added on purpose)', () => {
+    const registered = [...new Set(routes.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`))].sort();
+    expect(registered).toEqual(Object.keys(EXPECTED).sort());
+    // HEAD is answered for every GET route, so it is tested like GET below.
+    expect(routes.filter((r) => r.method === 'HEAD').map((r) => r.url).sort()).toEqual(routes.filter((r) => r.method === 'GET').map((r) => r.url).sort());
+  });
+
+  it('the attack from the report is refused: POST /api/%761/users without a key', async () => {
+    const before = await snapshot();
+    const res = await raw(stack, 'POST', '/api/%761/users', null, { name: 'mallory', admin: true });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'bad_request', message: expect.stringMatching(/^The request path is not in canonical form: .*\.$/) });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it.each(Object.entries(EXPECTED).flatMap(([route, access]) => [route, `HEAD ${route.slice(4)}`].filter((r) => r === route || route.startsWith('GET ')).map((r) => [r, access] as const)))(
+    '%s (%s): plain path answered by its marking; every other spelling 400; nothing changed',
+    async (route, access) => {
+      const [method, pattern] = route.split(' ');
+      const path = concrete(pattern);
+      const body = BODIES[`${method === 'HEAD' ? 'GET' : method} ${pattern}`];
+      const before = await snapshot();
+      const keys: Array<[string, string | null]> = [['no key', null], ['unknown key', 'hl-unknown-000000000000000000'], ['non-admin key', userKey]];
+      for (const [who, key] of keys) {
+        const plain = await raw(stack, method, path, key, body);
+        const expected = access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' ? 403 : 'ok';
+        // A public route may still answer 404 (a document asset that is not shipped), never 401/403/5xx.
+        if (access === 'public') expect([401, 403], `${who} ${method} ${path}`).not.toContain(plain.status);
+        if (expected === 'ok') expect(plain.status, `${who} ${method} ${path}`).toBeLessThan(access === 'public' ? 500 : 400);
+        else expect(plain.status, `${who} ${method} ${path}`).toBe(expected);
+        if (expected !== 'ok' && method !== 'HEAD') expect(plain.body.error).toBe(expected === 401 ? 'unauthorized' : 'forbidden');
+        for (const [spelling, target] of spellings(path)) {
+          // Node's parser refuses a backslash before any method is known, so its answer has a body
+          // that an HTTP client reading a HEAD response cannot parse; GET covers that spelling.
+          if (method === 'HEAD' && spelling === 'a backslash') continue;
+          const res = await raw(stack, method, target, key, body);
+          expect(res.status, `${who} ${method} ${target} (${spelling})`).toBe(400);
+          if (method === 'HEAD') continue;
+          expect(res.body, `${who} ${method} ${target}`).toEqual({ error: 'bad_request', message: expect.stringMatching(REFUSED_PATH) });
+          // The answer never repeats what was sent.
+          expect(res.text).not.toContain(target);
+          expect(res.text).not.toMatch(/%[0-9a-f]{2}|helix\.example|mallory|attacker/i);
+        }
+      }
+      if (method !== 'GET' && method !== 'HEAD' && access !== 'public') expect(await snapshot()).toEqual(before);
+    },
+  );
+
+  it('an admin still reaches every API route under its plain path, and a model id encoded with %2F', async () => {
+    expect((await raw(stack, 'GET', '/api/v1/users', stack.adminKey)).status).toBe(200);
+    expect((await raw(stack, 'GET', `/api/v1/models/${MODEL_ID}`, stack.adminKey)).body.id).toBe(MODEL_ID);
+    expect((await raw(stack, 'GET', `/api/v1/models/${encodeURIComponent(MODEL_ID)}`, stack.adminKey)).body.id).toBe(MODEL_ID);
+    expect((await raw(stack, 'GET', `/api/v1/models/${encodeURIComponent(MODEL_ID)}`, null)).status).toBe(401);
+  });
+
+  it('an unknown route is a 404 in the error shape that does not repeat the path', async () => {
+    const res = await raw(stack, 'GET', '/api/v1/nothing-here-xyz', stack.adminKey);
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: 'not_found', message: 'No route matches this method and path.' });
+  });
+
+  it('no request path is ever answered with a 500', () => {
+    const statuses = stack.responses.map((r) => Number(r.label.split('→ ')[1]));
+    expect(statuses.length).toBeGreaterThan(500);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+  });
+});
