@@ -28,7 +28,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     // A new token changes what this runner reports; tell the control plane now, not at the next tick.
-    this.sync.on('applied', () => this.beat());
+    this.sync.onApplied(() => this.beat());
     this.beat();
     this.timer = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
   }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { EventEmitter } from 'node:events';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -10,6 +9,7 @@ import {
   SETTINGS_APPLIED,
   SETTINGS_STREAM,
   SETTINGS_UPDATED_ALL,
+  type Scope,
   type SettingsAppliedEvent,
   type SettingsUpdatedEvent,
 } from '@helix/contracts';
@@ -27,13 +27,21 @@ const lag = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
 });
 
+/** One token version this runner now holds (a clear is one too: `tokenProvided` false). */
+export interface AppliedSettings {
+  scope: Scope;
+  scopeId: string | null;
+  version: number;
+  tokenProvided: boolean;
+}
+
 /**
  * Follows the SETTINGS stream: first the last event of every subject (the current state), then live
  * updates. Tokens are decrypted into the in-memory TokenStore only; each applied version is
  * acknowledged on `settings.applied` (persisted by the SETTINGS_ACKS stream).
  */
 @Injectable()
-export class SettingsSyncService extends EventEmitter implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SettingsSyncService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly busKey: EnvelopeKey;
   private messages?: ConsumerMessages;
   private replayed = false;
@@ -42,6 +50,12 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
   private ackLoop: Promise<void> | null = null;
   /** Identity of the stream being followed; a recreated stream restarts its sequence numbers. */
   private streamCreated?: string;
+  private readonly appliedListeners = new Set<(applied: AppliedSettings) => void>();
+  private readonly replay: { promise: Promise<void>; resolve: () => void } = (() => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  })();
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -50,13 +64,23 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
     @Inject(RUNNER_CONFIG) config: RunnerConfig,
     @InjectPinoLogger('SettingsSync') private readonly logger: PinoLogger,
   ) {
-    super();
     this.busKey = EnvelopeKey.fromBase64(config.HELIX_SETTINGS_KEY);
   }
 
   /** True once the state that existed at start-up has been applied (for /readyz). */
   get replayComplete(): boolean {
     return this.replayed;
+  }
+
+  /** Resolves once the state that existed at start-up has been applied. */
+  whenReplayed(): Promise<void> {
+    return this.replay.promise;
+  }
+
+  /** Calls `listener` after every token version applied (any scope); returns the unsubscribe. */
+  onApplied(listener: (applied: AppliedSettings) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
   }
 
   onApplicationBootstrap(): void {
@@ -128,7 +152,7 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
   private markReplayed(seq: number): void {
     this.replayed = true;
     this.logger.info({ runner_id: this.settings.runnerId, versions: this.store.versions(), last_seq: seq }, 'settings replay complete');
-    this.emit('replayed');
+    this.replay.resolve();
   }
 
   private handle(msg: JsMsg): void {
@@ -177,7 +201,8 @@ export class SettingsSyncService extends EventEmitter implements OnApplicationBo
         'updated scoped hugging face token from control plane',
       );
     }
-    this.emit('applied', event);
+    const appliedSettings: AppliedSettings = { scope: event.scope, scopeId: event.scope_id, version: event.version, tokenProvided };
+    for (const listener of this.appliedListeners) listener(appliedSettings);
     this.acknowledge({ runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, version: event.version, hf_token_provided: tokenProvided });
   }
 

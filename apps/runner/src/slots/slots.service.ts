@@ -63,7 +63,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     process.on('exit', this.killOnExit);
     this.supervisor.on('status', (status) => this.onStatus(status));
     // A new token version (any scope) may unblock slots parked on hf_auth.
-    this.sync.on('applied', () => this.retryAuthFailed());
+    this.sync.onApplied(() => this.retryAuthFailed());
     const id = this.settings.runnerId;
     this.subs.push(
       this.nc.subscribe(runnerSlotsCreate(id), {
@@ -129,7 +129,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
   }
 
   private async startWhenReplayed(command: SlotCreateCommand, entry: Entry): Promise<void> {
-    if (!this.sync.replayComplete) await new Promise<void>((resolve) => this.sync.once('replayed', () => resolve()));
+    await this.sync.whenReplayed();
     if (this.slots.get(command.slot_id) !== entry || this.shuttingDown) return;
     const resolved = this.store.resolve({ modelId: command.model.id, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
     this.logger.info(
