@@ -2,8 +2,8 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 // Layering: apps depend on libs, never on each other; libs depend on libs; `libs/testing` is for
-// tests and scripts only; the pure libs (contracts, secrets, token-store, config) import no
-// infrastructure. Every lib is imported through its single entry point (no deep imports).
+// tests and benchmarks only, `libs/local-infra` (NATS/Postgres processes) for tests and `npm start`;
+// the pure libs (contracts, secrets, token-store, config) import no infrastructure. Every lib is imported through its single entry point (no deep imports).
 export default [
   { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'coverage/**', 'bin/**', 'scripts/**'] },
   {
@@ -21,7 +21,8 @@ export default [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'kind:pure', onlyDependOnLibsWithTags: ['kind:pure'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing', 'type:local-infra'] },
+            { sourceTag: 'type:local-infra', onlyDependOnLibsWithTags: ['type:local-infra'] },
           ],
         },
       ],

@@ -27,7 +27,7 @@ say('building…');
 sh(process.execPath, [join(root, 'scripts/build.mjs')]);
 
 const require = createRequire(import.meta.url);
-const { startNats, startPostgres, postgresCanReach } = require(join(root, 'dist/libs/testing/src/index.js'));
+const { appEnv, startNats, startPostgres, postgresCanReach, vllmSimulator } = require(join(root, 'dist/libs/local-infra/src/index.js'));
 
 // 3. Keys and the admin API key, generated once, readable only by this user.
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -143,44 +143,40 @@ try {
   }
 
   // 5. Services.
-  const common = { HELIX_NATS_URL: natsUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const env = {
+    natsUrl,
+    databaseUrl,
+    encryptionKey: encryptionKey.value,
+    settingsKey: settingsKey.value,
+    adminKey: adminKey.value,
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+  };
   const httpPort = Number(process.env.HELIX_HTTP_PORT ?? 8080);
   if (!(await portFree(httpPort))) throw new Error(`port ${httpPort} is taken: set HELIX_HTTP_PORT to another port`);
   const settingsPort = await pickPort(8081, 'settings-service health');
   const modelsPort = await pickPort(8082, 'models-service health');
   const runnerPort = await pickPort(Number(process.env.HELIX_RUNNER_HTTP_PORT ?? 8090), 'runner health');
-  startApp('settings-service', {
-    ...common,
-    DATABASE_URL: databaseUrl,
-    HELIX_ENCRYPTION_KEY: encryptionKey.value,
-    HELIX_SETTINGS_KEY: settingsKey.value,
-    HELIX_HEALTH_PORT: String(settingsPort),
-  });
-  startApp('models-service', { ...common, DATABASE_URL: databaseUrl, HELIX_HEALTH_PORT: String(modelsPort) });
+  startApp('settings-service', appEnv.settingsService(env, settingsPort));
+  startApp('models-service', appEnv.modelsService(env, modelsPort));
   await waitReady(`http://127.0.0.1:${settingsPort}/readyz`, 'settings-service');
-  startApp('gateway', {
-    ...common,
-    DATABASE_URL: databaseUrl,
-    HELIX_HTTP_PORT: String(httpPort),
-    HELIX_ADMIN_API_KEY: adminKey.value,
-    HELIX_SETTINGS_KEY: settingsKey.value,
-  });
+  startApp('gateway', appEnv.gateway(env, httpPort));
 
   // 6. One runner: real vLLM when installed, else the simulator.
-  const runnerEnv = { ...common, HELIX_SETTINGS_KEY: settingsKey.value, HELIX_RUNNER_HTTP_PORT: String(runnerPort) };
-  if (!process.env.HELIX_VLLM_BIN) {
-    if (onPath('vllm')) runnerEnv.HELIX_VLLM_BIN = 'vllm';
+  let vllmBin = process.env.HELIX_VLLM_BIN;
+  if (!vllmBin) {
+    if (onPath('vllm')) vllmBin = 'vllm';
     else {
-      runnerEnv.HELIX_VLLM_BIN = join(root, 'bin/vllm-sim');
+      vllmBin = vllmSimulator();
       say('no vllm on PATH: the runner uses the vLLM simulator (bin/vllm-sim)');
     }
   }
-  if (!process.env.HELIX_RUNNER_MEMORY && !onPath('nvidia-smi')) {
-    runnerEnv.HELIX_RUNNER_MEMORY = '80GB';
+  let memory = process.env.HELIX_RUNNER_MEMORY;
+  if (!memory && !onPath('nvidia-smi')) {
+    memory = '80GB';
     say('no nvidia-smi: the runner offers HELIX_RUNNER_MEMORY=80GB (set it to change)');
   }
-  if (!process.env.HELIX_RUNNER_ID) runnerEnv.HELIX_RUNNER_ID = `local-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
-  startApp('runner', runnerEnv);
+  const runnerId = process.env.HELIX_RUNNER_ID ?? `local-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
+  startApp('runner', appEnv.runner(env, { id: runnerId, httpPort: runnerPort, vllmBin, memory }));
 
   const url = `http://localhost:${httpPort}`;
   await waitReady(`${url}/readyz`, 'gateway');

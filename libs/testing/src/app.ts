@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { trackChild, waitChildExit } from './cleanup';
-import { repoRoot } from './repo';
-import { onLines, sleep } from './util';
+import { onLines, repoRoot, sleep, trackChild, waitChildExit } from '@helix/local-infra';
 
 export interface SpawnAppOptions {
   /** Working directory (default: repo root). */

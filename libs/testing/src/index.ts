@@ -1,9 +1,7 @@
-// Test harness: real NATS / Postgres / app processes. Loaded by vitest suites and, compiled, by
-// scripts/local-stack.mjs from dist/libs/testing/src/index.js, so it must not import vitest.
-export { repoRoot } from './repo';
-export { freePort, tcpAccepts } from './ports';
-export { startNats, natsServerBin, type NatsProcess, type StartNatsOptions } from './nats';
-export { startPostgres, postgresBinDir, postgresCanReach, type PostgresProcess, type StartPostgresOptions } from './postgres';
+// Test harness: the whole product on real processes (Stack), output capture and secret scans.
+// Loaded by the vitest suites and the benchmarks; it must not import vitest.
+export { repoRoot, freePort, tcpAccepts, startNats, natsServerBin, startPostgres, postgresBinDir, postgresCanReach } from '@helix/local-infra';
+export type { NatsProcess, StartNatsOptions, PostgresProcess, StartPostgresOptions } from '@helix/local-infra';
 export { spawnApp, waitForHttp, capturedLogs, type AppProcess, type SpawnAppOptions } from './app';
 export {
   scanForSecrets,

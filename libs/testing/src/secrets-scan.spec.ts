@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { assertNoSecrets, scanForSecrets } from './index';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoSecrets, dumpPostgres, scanForSecrets, startPostgres, type PostgresProcess } from './index';
 
 const TOKEN = 'hf_PlantedTokenAbcdefghijklmnopqrstuvwx';
 const OTHER = 'hf_OtherTokenZyxwvutsrqponmlkjihgfedcba';
@@ -90,5 +91,40 @@ describe('scanForSecrets', () => {
     writeFileSync(join(dir, 'one.txt'), TOKEN);
     expect(await scanForSecrets([TOKEN], { dirs: [join(dir, 'missing'), join(dir, 'one.txt')] })).toHaveLength(1);
     await expect(scanForSecrets([''], { texts: [] })).rejects.toThrow(/secret #0/);
+  });
+});
+
+describe('dumpPostgres', () => {
+  let db: PostgresProcess;
+  const query = async (sql: string, params: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(sql, params);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    db = await startPostgres();
+  });
+  afterAll(async () => {
+    await db?.dispose();
+  });
+
+  it('dumpPostgres prints every row of user tables so scanForSecrets can find clear-text tokens', async () => {
+    const token = 'hf_' + 'PgDumpPlanted' + Math.random().toString(36).slice(2, 12);
+    const other = 'hf_NeverStoredAnywhere0123456789';
+    await query('CREATE SCHEMA app');
+    await query('CREATE TABLE app.blobs (id int, payload bytea, meta jsonb)');
+    await query('INSERT INTO app.blobs VALUES (1, $1, $2)', [Buffer.from(`xx${token}yy`), JSON.stringify({ ok: true })]);
+    const dump = await dumpPostgres(db.url);
+    expect(dump).toContain('app.blobs');
+    expect(dump).not.toContain('pg_catalog');
+    const findings = await scanForSecrets([other, token], { texts: [{ label: 'postgres dump', text: dump }] });
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.every((f) => f.secret_index === 1)).toBe(true);
+    expect(JSON.stringify(findings)).not.toContain(token);
   });
 });

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { appEnv, freePort, repoRoot, startNats, startPostgres, type NatsProcess, type PostgresProcess, type StackEnv } from '@helix/local-infra';
 import { capturedLogs, spawnApp, waitForHttp, type AppProcess } from './app';
-import { startNats, type NatsProcess } from './nats';
-import { freePort } from './ports';
-import { startPostgres, type PostgresProcess } from './postgres';
-import { repoRoot } from './repo';
 
 export interface RunnerOptions {
   id: string;
@@ -71,19 +68,20 @@ export class Stack {
     return stack;
   }
 
-  private baseEnv(): Record<string, string> {
-    return { HELIX_NATS_URL: this.nats.url, LOG_LEVEL: 'debug', ...this.extraEnv };
+  private get env(): StackEnv {
+    return {
+      natsUrl: this.nats.url,
+      databaseUrl: this.pg.url,
+      encryptionKey: this.encryptionKey,
+      settingsKey: this.settingsKey,
+      adminKey: this.adminKey,
+      logLevel: 'debug',
+    };
   }
 
   async startSettingsService(): Promise<AppProcess> {
     const port = await freePort();
-    const app = spawnApp('settings-service', {
-      ...this.baseEnv(),
-      DATABASE_URL: this.pg.url,
-      HELIX_ENCRYPTION_KEY: this.encryptionKey,
-      HELIX_SETTINGS_KEY: this.settingsKey,
-      HELIX_HEALTH_PORT: String(port),
-    });
+    const app = spawnApp('settings-service', { ...appEnv.settingsService(this.env, port), ...this.extraEnv });
     this.settings.push(app);
     this.settingsHealth.push(`http://127.0.0.1:${port}`);
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
@@ -99,7 +97,7 @@ export class Stack {
 
   private async spawnModelsService(): Promise<{ app: AppProcess; health: string }> {
     const port = await freePort();
-    const app = spawnApp('models-service', { ...this.baseEnv(), DATABASE_URL: this.pg.url, HELIX_HEALTH_PORT: String(port) });
+    const app = spawnApp('models-service', { ...appEnv.modelsService(this.env, port), ...this.extraEnv });
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
     return { app, health: `http://127.0.0.1:${port}` };
   }
@@ -107,13 +105,7 @@ export class Stack {
   async startGateway(): Promise<AppProcess> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    this.gateway = spawnApp('gateway', {
-      ...this.baseEnv(),
-      DATABASE_URL: this.pg.url,
-      HELIX_HTTP_PORT: String(port),
-      HELIX_ADMIN_API_KEY: this.adminKey,
-      HELIX_SETTINGS_KEY: this.settingsKey,
-    });
+    this.gateway = spawnApp('gateway', { ...appEnv.gateway(this.env, port), ...this.extraEnv });
     await waitForHttp(`${this.url}/readyz`, 60_000);
     return this.gateway;
   }
@@ -122,12 +114,8 @@ export class Stack {
     const port = await freePort();
     const vllmBase = 20_000 + Math.floor(Math.random() * 200) * 100;
     const app = spawnApp(`runner-${options.id}`, {
-      ...this.baseEnv(),
-      HELIX_SETTINGS_KEY: this.settingsKey,
-      HELIX_RUNNER_ID: options.id,
-      HELIX_RUNNER_MEMORY: options.memory ?? '80GB',
-      HELIX_RUNNER_HTTP_PORT: String(port),
-      HELIX_VLLM_BIN: join(repoRoot(), 'bin/vllm-sim'),
+      ...appEnv.runner(this.env, { id: options.id, httpPort: port, memory: options.memory ?? '80GB' }),
+      ...this.extraEnv,
       HELIX_VLLM_PORT_RANGE: `${vllmBase}-${vllmBase + 99}`,
       HELIX_VLLM_BACKOFF_INITIAL_MS: '200',
       HELIX_VLLM_START_TIMEOUT_MS: '20000',

@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { repoRoot } from './repo';
+
+/** What every process of one stack shares: the backbone and the generated keys. */
+export interface StackEnv {
+  natsUrl: string;
+  databaseUrl: string;
+  encryptionKey: string;
+  settingsKey: string;
+  adminKey: string;
+  logLevel: string;
+}
+
+/**
+ * The environment each app needs, in one place for `npm start` and the test harness alike (a
+ * variable added to an app is added here once, not in two launchers).
+ */
+export const appEnv = {
+  settingsService: (s: StackEnv, healthPort: number): Record<string, string> => ({
+    ...common(s),
+    DATABASE_URL: s.databaseUrl,
+    HELIX_ENCRYPTION_KEY: s.encryptionKey,
+    HELIX_SETTINGS_KEY: s.settingsKey,
+    HELIX_HEALTH_PORT: String(healthPort),
+  }),
+  modelsService: (s: StackEnv, healthPort: number): Record<string, string> => ({
+    ...common(s),
+    DATABASE_URL: s.databaseUrl,
+    HELIX_HEALTH_PORT: String(healthPort),
+  }),
+  gateway: (s: StackEnv, httpPort: number): Record<string, string> => ({
+    ...common(s),
+    DATABASE_URL: s.databaseUrl,
+    HELIX_HTTP_PORT: String(httpPort),
+    HELIX_ADMIN_API_KEY: s.adminKey,
+    HELIX_SETTINGS_KEY: s.settingsKey,
+  }),
+  runner: (s: StackEnv, runner: { id: string; httpPort: number; vllmBin?: string; memory?: string }): Record<string, string> => ({
+    ...common(s),
+    HELIX_SETTINGS_KEY: s.settingsKey,
+    HELIX_RUNNER_ID: runner.id,
+    HELIX_RUNNER_HTTP_PORT: String(runner.httpPort),
+    HELIX_VLLM_BIN: runner.vllmBin ?? vllmSimulator(),
+    ...(runner.memory ? { HELIX_RUNNER_MEMORY: runner.memory } : {}),
+  }),
+};
+
+/** The vLLM simulator shipped in the repository (SPEC §8). */
+export function vllmSimulator(): string {
+  return join(repoRoot(), 'bin/vllm-sim');
+}
+
+function common(s: StackEnv): Record<string, string> {
+  return { HELIX_NATS_URL: s.natsUrl, LOG_LEVEL: s.logLevel };
+}

@@ -1,0 +1,10 @@
+// Local infrastructure: real nats-server and Postgres processes on free ports, child-process
+// cleanup, and the environment of each app. Used by `npm start` (compiled, from
+// dist/libs/local-infra/src/index.js) and by the test harness; never by the apps.
+export { repoRoot } from './repo';
+export { freePort, tcpAccepts } from './ports';
+export { startNats, natsServerBin, type NatsProcess, type StartNatsOptions } from './nats';
+export { startPostgres, postgresBinDir, postgresCanReach, type PostgresProcess, type StartPostgresOptions } from './postgres';
+export { trackChild, waitChildExit } from './cleanup';
+export { onLines, sleep } from './util';
+export { appEnv, vllmSimulator, type StackEnv } from './app-env';
