@@ -4,6 +4,22 @@ import tseslint from 'typescript-eslint';
 // Layering: apps depend on libs, never on each other; libs depend on libs; `libs/testing` is for
 // tests and benchmarks only, `libs/local-infra` (NATS/Postgres processes) for tests and `npm start`;
 // the pure libs (contracts, secrets, token-store, config) import no infrastructure. Every lib is imported through its single entry point (no deep imports).
+const boundaries = (extra = []) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allowCircularSelfDependency: false,
+    banTransitiveDependencies: false,
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...extra] },
+      { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...extra] },
+      { sourceTag: 'kind:pure', onlyDependOnLibsWithTags: ['kind:pure', ...extra] },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing', 'type:local-infra'] },
+      { sourceTag: 'type:local-infra', onlyDependOnLibsWithTags: ['type:local-infra', ...extra] },
+    ],
+  },
+];
+
 export default [
   { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'coverage/**', 'bin/**', 'scripts/**'] },
   {
@@ -11,27 +27,13 @@ export default [
     languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' } },
     plugins: { '@nx': nx },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allowCircularSelfDependency: false,
-          banTransitiveDependencies: false,
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'kind:pure', onlyDependOnLibsWithTags: ['kind:pure'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing', 'type:local-infra'] },
-            { sourceTag: 'type:local-infra', onlyDependOnLibsWithTags: ['type:local-infra'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(),
       'no-restricted-imports': ['error', { patterns: [{ group: ['@helix/*/*'], message: 'Import a lib through its single entry point, @helix/<lib>.' }] }],
     },
   },
   {
-    // Specs and end-to-end suites may use the harness.
+    // Specs may also use the test harness; every other boundary still holds in them.
     files: ['**/*.spec.ts', 'test/**/*.ts'],
-    rules: { '@nx/enforce-module-boundaries': 'off' },
+    rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing']) },
   },
 ];
