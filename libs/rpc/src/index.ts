@@ -1,0 +1,3 @@
+export * from './rpc-error';
+export * from './rpc-error.filter';
+export * from './deadline';
