@@ -20,7 +20,8 @@ describe('scheduling: placement, capacity, offline runners, prewarm', () => {
 
   beforeAll(async () => {
     stack = await startStack({ runners: [{ id: 'gpu-a', memory: '40GB' }, { id: 'gpu-b', memory: '60GB' }] });
-    await expect.poll(runnerStates, { timeout: 20_000, interval: 200 }).toEqual({ 'gpu-a': 'online', 'gpu-b': 'online' });
+    // (expect.poll only runs inside a test.)
+    await vi.waitFor(async () => expect(await runnerStates()).toEqual({ 'gpu-a': 'online', 'gpu-b': 'online' }), { timeout: 20_000, interval: 200 });
   });
 
   afterAll(async () => {
