@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
+import { repoRoot, scanForSecrets, eventually, SEED_MODEL_FILE as SEED_FILE, SEED_MODEL_VIEW as SEED_VIEW, startStack, type Stack } from '@helix/testing';
 
 /**
  * The built `helix` CLI as a child process (node dist/apps/cli/main.js, bin/helix, npx helix)
@@ -30,25 +30,6 @@ const SEED_FLAGS = [
   '--description', '…', '--enabled', '--auto-pull', '--prewarm',
   '--runtime-args', '["--trust-remote-code","--max-model-len","32768"]',
 ];
-/** The seed's model JSON (SPEC §4.3), verbatim, as the operator saves it to model.json. */
-const SEED_FILE = `{"id":"Qwen/Qwen2.5-VL-7B-Instruct","name":"Qwen 2.5 VL 7B","type":"chat","runtime":"vllm",
- "memory":"39GB","context_length":32768,"description":"…","enabled":true,"auto_pull":true,
- "prewarm":true,"runtime_args":["--trust-remote-code","--max-model-len","32768"]}
-`;
-const SEED_VIEW = {
-  id: SEED_ID,
-  name: 'Qwen 2.5 VL 7B',
-  type: 'chat',
-  runtime: 'vllm',
-  memory: 39_000_000_000,
-  context_length: 32768,
-  description: '…',
-  enabled: true,
-  auto_pull: true,
-  prewarm: true,
-  runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
-};
-
 interface Run {
   code: number | null;
   stdout: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '@helix/testing';
+import { dumpPostgres, startStack, type Stack } from '@helix/testing';
 
 const base = { name: 'm', type: 'embed', runtime: 'vllm', memory: '1GB', enabled: false };
 const enc = (id: string) => `/api/v1/models/${encodeURIComponent(id)}`;
@@ -86,6 +86,47 @@ describe('model routes: validation, errors and authorization', () => {
     const res = await stack.api('POST', '/api/v1/models', { ...base, id: 'x/ollama', runtime: 'ollama' });
     expect(res.status).toBe(400);
     expect(res.body.details).toEqual([{ field: 'runtime', message: expect.stringMatching(/not supported yet/) }]);
+  });
+
+  describe('a Hugging Face token in runtime_args is refused and never kept in clear', () => {
+    const token = `hf_runtimeArgs${Date.now()}AbCdEfGhIjKl`;
+    const leaks = async () => {
+      const texts = [await dumpPostgres(stack.pg.url), ...stack.texts().map((t) => t.text)];
+      return texts.filter((t) => t.includes(token)).length;
+    };
+
+    it.each([
+      ['the --hf-token flag', ['--hf-token', token]],
+      ['the --hf-token= form', [`--hf-token=${token}`]],
+      ['a bare token value', ['--download-dir', '/models', token]],
+      ['the {"args": [...]} form', { args: [`--hf-token=${token}`] }],
+    ])('POST with %s is a 400 pointing at the token route; nothing is stored', async (_, runtime_args) => {
+      const res = await stack.api('POST', '/api/v1/models', { ...base, id: 'token/in-args', runtime_args });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'bad_request',
+        message: expect.stringMatching(/^Invalid request: runtime_args must not carry a Hugging Face token .*PUT \/api\/v1\/system\/settings.*\.$/),
+        details: [{ field: 'runtime_args', message: expect.any(String) }],
+      });
+      expect(JSON.stringify(res.body)).not.toContain(token);
+      expect((await stack.api('GET', enc('token/in-args'))).status).toBe(404);
+    });
+
+    it('PUT with a token in runtime_args is a 400 and keeps the stored args', async () => {
+      const id = 'token/put-args';
+      expect((await stack.api('POST', '/api/v1/models', { ...base, id, runtime_args: ['--enforce-eager'] })).status).toBe(201);
+      for (const runtime_args of [['--hf-token', token], [`--hf-token=${token}`], [token]]) {
+        const res = await stack.api('PUT', enc(id), { runtime_args, description: 'changed' });
+        expect(res.status).toBe(400);
+        expect(res.body.details).toEqual([{ field: 'runtime_args', message: expect.stringMatching(/PUT \/api\/v1\/system\/settings/) }]);
+        expect(JSON.stringify(res.body)).not.toContain(token);
+      }
+      expect((await stack.api('GET', enc(id))).body).toMatchObject({ runtime_args: ['--enforce-eager'], description: '' });
+    });
+
+    it('the refused token is in no row, log line or response', async () => {
+      expect(await leaks()).toBe(0);
+    });
   });
 
   it('rejects bodies that are not JSON objects', async () => {

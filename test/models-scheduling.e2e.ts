@@ -1,20 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type Stack } from '@helix/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startStack, type Stack } from '@helix/testing';
 
 const model = (id: string, memory: string, extra: Record<string, unknown> = {}) => ({ id, name: id, type: 'embed', runtime: 'vllm', memory, ...extra });
 
 describe('scheduling: placement, capacity, offline runners, prewarm', () => {
   let stack: Stack;
   const get = async (id: string) => (await stack.api('GET', `/api/v1/models/${id}`)).body;
-  const running = (id: string, pred: (slots: any[]) => boolean = (s) => s.some((x) => x.state === 'running'), ms = 20_000) =>
-    eventually(async () => {
-      const m = await get(id);
-      return m?.slots && pred(m.slots) ? m.slots : undefined;
-    }, ms, `slots of ${id}`);
+  /** The model's slots once `pred` holds for them (by default: one is running). */
+  const running = (id: string, pred: (slots: any[]) => boolean = (s) => s.some((x) => x.state === 'running'), timeout = 20_000): Promise<any[]> =>
+    vi.waitFor(
+      async () => {
+        const slots = (await get(id))?.slots;
+        expect(Array.isArray(slots) && pred(slots), `slots of ${id}: ${JSON.stringify(slots)}`).toBe(true);
+        return slots;
+      },
+      { timeout, interval: 200 },
+    );
+  const runnerStates = async () => Object.fromEntries((await stack.api('GET', '/api/v1/runners')).body.map((r: any) => [r.id, r.state]));
 
   beforeAll(async () => {
     stack = await startStack({ runners: [{ id: 'gpu-a', memory: '40GB' }, { id: 'gpu-b', memory: '60GB' }] });
-    await eventually(async () => (await stack.api('GET', '/api/v1/runners')).body.filter((r: any) => r.state === 'online').length === 2, 20_000, 'two runners online');
+    // (expect.poll only runs inside a test.)
+    await vi.waitFor(async () => expect(await runnerStates()).toEqual({ 'gpu-a': 'online', 'gpu-b': 'online' }), { timeout: 20_000, interval: 200 });
   });
 
   afterAll(async () => {
@@ -57,11 +64,7 @@ describe('scheduling: placement, capacity, offline runners, prewarm', () => {
     const runnerA = stack.runners.get('gpu-a')!;
     process.kill(runnerA.pid, 'SIGSTOP'); // silent: no heartbeats, no goodbye
     try {
-      const runners = await eventually(async () => {
-        const list = (await stack.api('GET', '/api/v1/runners')).body;
-        return list.find((r: any) => r.id === 'gpu-a')?.state === 'offline' && list;
-      }, 30_000, 'gpu-a offline');
-      expect(runners.find((r: any) => r.id === 'gpu-b').state).toBe('online');
+      await expect.poll(runnerStates, { timeout: 30_000, interval: 200 }).toEqual({ 'gpu-a': 'offline', 'gpu-b': 'online' });
       // big/model (20GB, gpu-a's only model) does not fit in gpu-b's 5GB free: it waits as no_capacity.
       const slots = await running('big/model', (s) => s.length === 1 && s[0].state === 'failed' && s[0].error?.code === 'no_capacity', 15_000);
       expect(slots[0].runner_id).toBeNull();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpPostgres, scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dumpPostgres, scanForSecrets, SEED_MODEL, startStack, type Stack } from '@helix/testing';
 
 const fp = (t: string) => `sha256:${createHash('sha256').update(t).digest('hex').slice(0, 12)}`;
 const stamp = Date.now();
@@ -10,21 +10,6 @@ const TOKEN_B = `hf_modelsBravo${stamp}q`;
 const TOKEN_ENV = `hf_modelsEnv${stamp}q`;
 const TOKEN_FIX = `hf_modelsFix${stamp}q`;
 const ALL_TOKENS = [TOKEN_A, TOKEN_B, TOKEN_ENV, TOKEN_FIX];
-
-/** Seed Step 2, verbatim. */
-const SEED_MODEL = {
-  id: 'Qwen/Qwen2.5-VL-7B-Instruct',
-  name: 'Qwen 2.5 VL 7B',
-  type: 'chat',
-  runtime: 'vllm',
-  memory: '39GB',
-  context_length: 32768,
-  description: 'Qwen 2.5 VL 7B Instruct served by vLLM',
-  enabled: true,
-  auto_pull: true,
-  prewarm: true,
-  runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
-};
 
 const small = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: id, type: 'chat', runtime: 'vllm', memory: '1GB', context_length: 4096, ...extra });
 const enc = (id: string) => `/api/v1/models/${encodeURIComponent(id)}`;
@@ -40,11 +25,16 @@ async function simInfo(endpoint: string): Promise<{ model: string; args: string[
 describe('models end to end (seed steps 2, 4 and 5)', () => {
   let stack: Stack;
   const slotOf = async (id: string) => (await stack.api('GET', `/api/v1/models/${id}`)).body?.slots?.[0];
-  const waitSlot = (id: string, pred: (s: any) => boolean, what: string, ms = 20_000) =>
-    eventually(async () => {
-      const s = await slotOf(id);
-      return s && pred(s) ? s : undefined;
-    }, ms, what);
+  /** The model's first slot once `pred` holds for it. */
+  const waitSlot = (id: string, pred: (s: any) => boolean, what: string, timeout = 20_000): Promise<any> =>
+    vi.waitFor(
+      async () => {
+        const s = await slotOf(id);
+        expect(s && pred(s), `${what}: ${JSON.stringify(s)}`).toBe(true);
+        return s;
+      },
+      { timeout, interval: 200 },
+    );
 
   beforeAll(async () => {
     stack = await startStack({ runners: [{ id: 'gpu-1', memory: '80GB', env: { VLLM_SIM_GATED: 'gated/*', VLLM_SIM_VALID_TOKENS: [TOKEN_A, TOKEN_B, TOKEN_ENV, TOKEN_FIX].join(',') } }] });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { fingerprint } from '@helix/secrets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SEED_MODEL, SEED_MODEL_FILE } from '@helix/testing';
 import { run, secretsOnCommandLine } from './cli';
 import { Output } from './output';
 
@@ -104,7 +105,7 @@ async function helix(argv: string[], opts: { env?: Record<string, string | undef
     stdin: Readable.from(opts.stdin !== undefined ? [Buffer.from(opts.stdin)] : []),
     interactive: opts.interactive ?? false,
     readFile: (p) => {
-      if (p === 'seed.json') return JSON.stringify({ id: 'Qwen/Qwen2.5-VL-7B-Instruct', name: 'Qwen 2.5 VL 7B', type: 'chat', memory: '39GB', context_length: 32768 });
+      if (p === 'seed.json') return SEED_MODEL_FILE;
       if (p === 'broken.json') return '{"id": "a/b",\n "memory": 39GB}';
       throw Object.assign(new Error('x'), { code: 'ENOENT' });
     },
@@ -224,15 +225,7 @@ describe('helix (in-process, stub gateway)', () => {
   it('model create: file values with flag overrides go over the wire; ids with "/" are path segments', async () => {
     const r = await helix(['model', 'create', '--file', 'seed.json', '--memory', '40GiB', '--disabled', '--runtime-args', '["--enforce-eager"]', '--json']);
     expect(r.code).toBe(0);
-    expect(seen[0].body).toEqual({
-      id: 'Qwen/Qwen2.5-VL-7B-Instruct',
-      name: 'Qwen 2.5 VL 7B',
-      type: 'chat',
-      memory: '40GiB',
-      context_length: 32768,
-      enabled: false,
-      runtime_args: ['--enforce-eager'],
-    });
+    expect(seen[0].body).toEqual({ ...SEED_MODEL, memory: '40GiB', enabled: false, runtime_args: ['--enforce-eager'] });
     expect(JSON.parse(r.stdout).id).toBe('Qwen/Qwen2.5-VL-7B-Instruct');
     const del = await helix(['model', 'delete', 'Qwen/Qwen2.5 VL', '--json']);
     expect(del.code).toBe(0);

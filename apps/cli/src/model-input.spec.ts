@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { SEED_MODEL } from '@helix/testing';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors';
 import { buildModelBody, memoryValue, parseContext, readModelFile, type ModelBody } from './model-input';
 
 /** SPEC §4.3, verbatim. */
-const SEED: ModelBody = {
-  id: 'Qwen/Qwen2.5-VL-7B-Instruct',
-  name: 'Qwen 2.5 VL 7B',
-  type: 'chat',
-  runtime: 'vllm',
-  memory: '39GB',
-  context_length: 32768,
-  description: '…',
-  enabled: true,
-  auto_pull: true,
-  prewarm: true,
-  runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
-};
+const SEED: ModelBody = SEED_MODEL;
 
 function errorOf(fn: () => unknown): CliError {
   try {

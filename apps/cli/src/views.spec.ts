@@ -2,6 +2,7 @@ import type { RunnerView, SlotView, SystemSettingsView } from '@helix/contracts'
 import { fingerprint } from '@helix/secrets';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SEED_MODEL_VIEW } from '@helix/testing';
 import { formatBytes } from './format';
 import { renderTable } from './table';
 import { renderCreatedUser, renderModel, renderModels, renderRunners, renderSettings, syncSummary, type ModelView } from './views';
@@ -51,17 +52,7 @@ const runner = (over: Partial<RunnerView> = {}): RunnerView => ({
 });
 
 const model: ModelView = {
-  id: 'Qwen/Qwen2.5-VL-7B-Instruct',
-  name: 'Qwen 2.5 VL 7B',
-  type: 'chat',
-  runtime: 'vllm',
-  memory: 39_000_000_000,
-  context_length: 32768,
-  description: '…',
-  enabled: true,
-  auto_pull: true,
-  prewarm: true,
-  runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
+  ...SEED_MODEL_VIEW,
   slots: [slot(), slot({ id: 'slot-2', runner_id: 'gpu-2', state: 'failed', hf_token_source: 'none', hf_token_fingerprint: null, error: { code: 'hf_auth', message: 'Set the Hugging Face token.' } })],
 };
 

@@ -13,6 +13,10 @@ import { RunnersService } from './runners/runners.service';
 import { RunnersController } from './runners/runners.controller';
 import { NatsLifecycle } from './nats-lifecycle';
 import { Models1764230700000 } from './migrations/1764230700000-models';
+import { RunnersDropHeartbeatCopies1764230800000 } from './migrations/1764230800000-runners-drop-heartbeat-copies';
+import { ModelRepository } from './models/model.repository';
+import { RunnerRepository } from './runners/runner.repository';
+import { SlotRepository } from './slots/slot.repository';
 import { ModelsController } from './models/models.controller';
 import { ModelsService } from './models/models.service';
 import { Scheduler } from './scheduling/scheduler.service';
@@ -32,7 +36,7 @@ export class ModelsServiceModule {
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
           entities: [RunnerEntity],
-          migrations: [Runners1764230600000, Models1764230700000],
+          migrations: [Runners1764230600000, Models1764230700000, RunnersDropHeartbeatCopies1764230800000],
           applicationName: 'helix-models-service',
         }),
         HealthModule.forRoot(),
@@ -42,6 +46,9 @@ export class ModelsServiceModule {
         { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), 'models-service') },
         NatsLifecycle,
         readinessChecks([NATS_CONNECTION, getDataSourceToken()], (nc: NatsConnection, db: DataSource) => [natsReadiness(nc), databaseReadiness(db)]),
+        ModelRepository,
+        RunnerRepository,
+        SlotRepository,
         RunnersService,
         RunnerCommands,
         Scheduler,

@@ -5,3 +5,5 @@ export * from './memory';
 export * from './runners';
 export * from './models';
 export * from './dto/index';
+export * from './parse-result';
+export * from './model-spec';

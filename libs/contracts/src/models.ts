@@ -1,5 +1,7 @@
-import type { ErrorBody } from './errors';
+import type { ErrorBody, FieldError } from './errors';
+import { isRecord, parsed, rejected, type ParseResult } from './parse-result';
 import type { SlotView } from './runners';
+import { SCOPES, type TokenSource } from './settings';
 
 /** SPEC §4.3: the model types Helix knows. */
 export const MODEL_TYPES = ['chat', 'embed', 'image'] as const;
@@ -105,6 +107,40 @@ export interface SlotStopCommand {
 }
 
 export type SlotCommandReply = { accepted: true } | ErrorBody;
+
+/** Every level a slot's token can come from (SPEC §4.4 `hf_token_source`), as TokenSource is built. */
+export const TOKEN_SOURCES = [...SCOPES, 'env', 'none'] as const satisfies readonly TokenSource[];
+
+export const SLOT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SCOPE_ID_PATTERN = /^[\x21-\x7E]{1,256}$/;
+
+/** `runner.<id>.slots.create`. */
+export function parseSlotCreate(input: unknown): ParseResult<SlotCreateCommand> {
+  if (!isRecord(input)) return rejected([{ field: 'command', message: 'the command must be a JSON object' }]);
+  const errors: FieldError[] = [];
+  if (typeof input.slot_id !== 'string' || !SLOT_ID_PATTERN.test(input.slot_id)) errors.push({ field: 'slot_id', message: 'slot_id must be a UUID' });
+  const m = input.model;
+  if (!isRecord(m)) return rejected([...errors, { field: 'model', message: 'model must be an object' }]);
+  if (!isModelId(m.id)) errors.push({ field: 'model.id', message: 'model.id must be a model id' });
+  if (!(MODEL_TYPES as readonly unknown[]).includes(m.type)) errors.push({ field: 'model.type', message: `model.type must be one of: ${MODEL_TYPES.join(', ')}` });
+  if (!Number.isSafeInteger(m.memory) || (m.memory as number) <= 0) errors.push({ field: 'model.memory', message: 'model.memory must be a positive number of bytes' });
+  if (!(m.context_length === null || m.context_length === undefined || (Number.isSafeInteger(m.context_length) && (m.context_length as number) > 0))) {
+    errors.push({ field: 'model.context_length', message: 'model.context_length must be a positive whole number or null' });
+  }
+  if (normalizeRuntimeArgs(m.runtime_args ?? []) === null) errors.push({ field: 'model.runtime_args', message: 'model.runtime_args must be an array of strings' });
+  for (const f of ['user_id', 'org_id'] as const) {
+    const v = input[f];
+    if (v !== undefined && v !== null && !(typeof v === 'string' && SCOPE_ID_PATTERN.test(v))) errors.push({ field: f, message: `${f} must be an id string or null` });
+  }
+  return errors.length ? rejected(errors) : parsed(input as unknown as SlotCreateCommand);
+}
+
+/** `runner.<id>.slots.stop`. */
+export function parseSlotStop(input: unknown): ParseResult<SlotStopCommand> {
+  if (!isRecord(input)) return rejected([{ field: 'command', message: 'the command must be a JSON object' }]);
+  if (typeof input.slot_id !== 'string' || !SLOT_ID_PATTERN.test(input.slot_id)) return rejected([{ field: 'slot_id', message: 'slot_id must be a UUID' }]);
+  return parsed({ slot_id: input.slot_id });
+}
 
 /** Slot states that hold (or are about to hold) GPU memory on their runner. */
 export function reservesMemory(slot: Pick<SlotView, 'state' | 'error'>): boolean {

@@ -1,7 +1,13 @@
+import type { FieldError } from './errors';
+import { SLOT_ID_PATTERN, TOKEN_SOURCES } from './models';
+import { isRecord, parsed, rejected, type ParseResult } from './parse-result';
 import type { TokenSource } from './settings';
+import { RUNNER_ID_PATTERN } from './subjects';
 
-export type SlotState = 'scheduled' | 'starting' | 'running' | 'failed' | 'stopped';
-export type SlotErrorCode = 'hf_auth' | 'oom' | 'crash' | 'start_timeout' | 'no_capacity';
+export const SLOT_STATES = ['scheduled', 'starting', 'running', 'failed', 'stopped'] as const;
+export type SlotState = (typeof SLOT_STATES)[number];
+export const SLOT_ERROR_CODES = ['hf_auth', 'oom', 'crash', 'start_timeout', 'no_capacity'] as const;
+export type SlotErrorCode = (typeof SLOT_ERROR_CODES)[number];
 
 export interface SlotError {
   code: SlotErrorCode;
@@ -60,4 +66,65 @@ export interface RunnerRecord {
   settings_versions: Record<string, number>;
   hf_token_provided: boolean;
   slots: SlotView[];
+}
+
+/** `sha256:` and the first 12 hex digits of the token's SHA-256 (never the token). */
+export const TOKEN_FINGERPRINT_PATTERN = /^sha256:[0-9a-f]{12}$/;
+
+const includes = (list: readonly string[], v: unknown): boolean => typeof v === 'string' && list.includes(v);
+const isTimestamp = (v: unknown): boolean => typeof v === 'string' && Number.isFinite(Date.parse(v));
+
+/** One slot as a runner reports it: on `runner.<id>.slots.status`, and in every heartbeat's `slots`. */
+export function parseSlotReport(input: unknown, field = 'slot'): ParseResult<SlotView> {
+  if (!isRecord(input)) return rejected([{ field, message: `${field} must be a JSON object` }]);
+  const v = input as Partial<Record<keyof SlotView, unknown>>;
+  const errors: FieldError[] = [];
+  const check = (ok: boolean, name: keyof SlotView, message: string) => {
+    if (!ok) errors.push({ field: `${field}.${name}`, message: `${field}.${name} must be ${message}` });
+  };
+  check(typeof v.id === 'string' && SLOT_ID_PATTERN.test(v.id), 'id', 'a UUID');
+  check(typeof v.model_id === 'string', 'model_id', 'a string');
+  check(includes(SLOT_STATES, v.state), 'state', `one of: ${SLOT_STATES.join(', ')}`);
+  check(Number.isSafeInteger(v.restarts), 'restarts', 'a whole number');
+  check(v.endpoint === null || typeof v.endpoint === 'string', 'endpoint', 'a string or null');
+  check(v.hf_token_source === null || includes(TOKEN_SOURCES, v.hf_token_source), 'hf_token_source', `one of: ${TOKEN_SOURCES.join(', ')}, or null`);
+  check(v.hf_token_fingerprint === null || (typeof v.hf_token_fingerprint === 'string' && TOKEN_FINGERPRINT_PATTERN.test(v.hf_token_fingerprint)), 'hf_token_fingerprint', 'sha256: and 12 hex digits, or null');
+  check(v.error === null || (isRecord(v.error) && includes(SLOT_ERROR_CODES, v.error.code) && typeof v.error.message === 'string'), 'error', `null or {code, message} with code one of: ${SLOT_ERROR_CODES.join(', ')}`);
+  check(isTimestamp(v.updated), 'updated', 'a timestamp');
+  return errors.length ? rejected(errors) : parsed(input as unknown as SlotView);
+}
+
+/** A heartbeat, and how many of its slot entries were left out because they are not valid reports. */
+export interface ParsedHeartbeat {
+  heartbeat: RunnerHeartbeat;
+  ignoredSlots: FieldError[];
+}
+
+/**
+ * `runners.heartbeat`. A malformed slot entry is left out rather than failing the heartbeat: the
+ * runner stays online and its other slots are still reported.
+ */
+export function parseHeartbeat(input: unknown): ParseResult<ParsedHeartbeat> {
+  if (!isRecord(input)) return rejected([{ field: 'heartbeat', message: 'the heartbeat must be a JSON object' }]);
+  const errors: FieldError[] = [];
+  if (typeof input.runner_id !== 'string' || !RUNNER_ID_PATTERN.test(input.runner_id)) {
+    errors.push({ field: 'runner_id', message: 'runner_id must be 1 to 64 letters, digits, _ or -' });
+  }
+  if (!Number.isSafeInteger(input.memory_total) || (input.memory_total as number) < 0) errors.push({ field: 'memory_total', message: 'memory_total must be a whole number of bytes' });
+  if (!Number.isSafeInteger(input.memory_allocated) || (input.memory_allocated as number) < 0) errors.push({ field: 'memory_allocated', message: 'memory_allocated must be a whole number of bytes' });
+  if (!isRecord(input.settings_versions) || !Object.values(input.settings_versions).every((n) => Number.isSafeInteger(n))) {
+    errors.push({ field: 'settings_versions', message: 'settings_versions must be an object of whole numbers' });
+  }
+  if (typeof input.hf_token_provided !== 'boolean') errors.push({ field: 'hf_token_provided', message: 'hf_token_provided must be true or false' });
+  if (!Array.isArray(input.slots)) errors.push({ field: 'slots', message: 'slots must be an array' });
+  if (errors.length) return rejected(errors);
+
+  const slots: SlotView[] = [];
+  const ignoredSlots: FieldError[] = [];
+  (input.slots as unknown[]).forEach((entry, i) => {
+    const report = parseSlotReport(entry, `slots[${i}]`);
+    if (report.ok) slots.push(report.value);
+    else ignoredSlots.push(...report.errors);
+  });
+  return parsed({ heartbeat: { ...(input as unknown as RunnerHeartbeat), slots }, ignoredSlots });
 }

@@ -12,3 +12,4 @@ export {
   type SecretSources,
 } from './secrets-scan';
 export { Stack, startStack, eventually, type StackOptions, type RunnerOptions, type ApiResponse } from './stack';
+export { SEED_MODEL, SEED_MODEL_FILE, SEED_MODEL_VIEW, type SeedModel } from './fixtures';

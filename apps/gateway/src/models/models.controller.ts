@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import type { FastifyRequest } from 'fastify';
 import {
   CreateModelDto,
-  crossFieldErrors,
   modelPatchFromUpdate,
+  modelSpecErrors,
   modelSpecFromCreate,
   Patterns,
   UpdateModelDto,
@@ -37,7 +37,8 @@ export class ModelsController {
   @ApiOperation({ summary: "Create a model (the seed's JSON verbatim); an enabled model is deployed on the best-fitting runner." })
   create(@Body() dto: CreateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const model = modelSpecFromCreate(dto);
-    rejectInvalid(crossFieldErrors(model));
+    // The DTO checked each field; the whole model also meets the cross-field rules (the models-service re-checks all).
+    rejectInvalid(modelSpecErrors(model));
     const request: CreateModelRequest = { model, created_by: user.id, deadline_ms: ServiceClient.deadline() };
     return this.services.request(Patterns.modelsCreate, request, SERVICE);
   }

@@ -1,7 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { SlotView } from '@helix/contracts';
 
-/** The last heartbeat of each runner; online/offline is derived from last_seen when read. */
+/**
+ * The last heartbeat of each runner; online/offline is derived from last_seen when read. Its slots
+ * and allocated memory are not kept here: models.slots (the scheduler's view) is the one source.
+ */
 @Entity({ name: 'runners' })
 export class RunnerEntity {
   @PrimaryColumn({ type: 'text' })
@@ -10,17 +12,11 @@ export class RunnerEntity {
   @Column({ type: 'bigint', name: 'memory_total', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   memoryTotal!: number;
 
-  @Column({ type: 'bigint', name: 'memory_allocated', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
-  memoryAllocated!: number;
-
   @Column({ type: 'jsonb', name: 'settings_versions' })
   settingsVersions!: Record<string, number>;
 
   @Column({ type: 'boolean', name: 'hf_token_provided' })
   hfTokenProvided!: boolean;
-
-  @Column({ type: 'jsonb' })
-  slots!: SlotView[];
 
   @Column({ type: 'timestamptz', name: 'first_seen' })
   firstSeen!: Date;

@@ -1,9 +1,10 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Patterns, RUNNERS_HEARTBEAT, type ErrorBody, type RunnerHeartbeat, type RunnerRecord } from '@helix/contracts';
-import { isDatabaseUnavailable } from '@helix/persistence';
-import { isValidHeartbeat, RunnersService } from './runners.service';
+import { parseHeartbeat, Patterns, RUNNERS_HEARTBEAT, type RunnerRecord } from '@helix/contracts';
+import { ignoreMessage } from '../ignored-messages';
+import { unlessDatabaseDown } from '../rpc-errors';
+import { RunnersService } from './runners.service';
 import { SlotTracker } from '../slots/slot-tracker.service';
 import { Reconciler } from '../scheduling/reconciler.service';
 
@@ -17,11 +18,11 @@ export class RunnersController {
   ) {}
 
   @EventPattern(RUNNERS_HEARTBEAT)
-  async heartbeat(@Payload() hb: RunnerHeartbeat): Promise<void> {
-    if (!isValidHeartbeat(hb)) {
-      this.logger.warn('ignored a malformed runner heartbeat');
-      return;
-    }
+  async heartbeat(@Payload() payload: unknown): Promise<void> {
+    const parsed = parseHeartbeat(payload);
+    if (!parsed.ok) return ignoreMessage(this.logger, 'heartbeat', 'invalid', { errors: parsed.errors });
+    const { heartbeat: hb, ignoredSlots } = parsed.value;
+    if (ignoredSlots.length) ignoreMessage(this.logger, 'heartbeat_slot', 'invalid', { runner_id: hb.runner_id, errors: ignoredSlots });
     try {
       const { joined } = await this.runners.recordHeartbeat(hb);
       if (joined) this.logger.info({ runner_id: hb.runner_id, memory_total: hb.memory_total }, 'runner joined');
@@ -35,12 +36,7 @@ export class RunnersController {
   }
 
   @MessagePattern(Patterns.runnersList)
-  async list(): Promise<RunnerRecord[]> {
-    try {
-      return await this.runners.list();
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) throw new RpcException({ error: 'unavailable', message: 'The models database is unavailable.' } satisfies ErrorBody);
-      throw err;
-    }
+  list(): Promise<RunnerRecord[]> {
+    return unlessDatabaseDown(() => this.runners.list(), 'The models database is unavailable.');
   }
 }

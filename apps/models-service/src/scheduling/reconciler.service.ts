@@ -6,7 +6,7 @@ import { SingleFlight } from '@helix/tasks';
 import { OFFLINE_AFTER_MS } from '../runners/runners.service';
 import { SlotTracker } from '../slots/slot-tracker.service';
 import { Scheduler, type PlannedDispatch } from './scheduler.service';
-import { MODEL_COLUMNS, type ModelRow } from '../models/rows';
+import { ModelRepository, specOf } from '../models/model.repository';
 
 export const RECONCILE_INTERVAL_MS = 2_000;
 
@@ -28,6 +28,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly scheduler: Scheduler,
+    private readonly models: ModelRepository,
     private readonly tracker: SlotTracker,
     @InjectPinoLogger('Reconciler') private readonly logger: PinoLogger,
   ) {}
@@ -51,18 +52,17 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const now = Date.now();
     // After a restart, runners get one offline window to report before being declared offline.
     if (now - this.startedAt > OFFLINE_AFTER_MS) await this.tracker.releaseOfflineRunners(new Date(now - OFFLINE_AFTER_MS));
-    for (const model of await this.scheduler.unplacedModels()) {
+    for (const model of await this.models.listUndeployed()) {
       if (this.stopped) return;
-      const plan = await this.db.transaction((tx) => this.scheduler.placeNew(tx, model, { onlyIfUnplaced: true }));
+      const plan = await this.db.transaction((tx) => this.scheduler.placeNew(tx, specOf(model), { onlyIfUnplaced: true }));
       if (plan) this.launch(plan, 'placed model');
     }
   }
 
   /** A runner joined (new, or back from offline): start every prewarm model that fits on it. */
   async runnerJoined(runnerId: string): Promise<void> {
-    const models: ModelRow[] = await this.db.query(`SELECT ${MODEL_COLUMNS} FROM models.models WHERE enabled AND prewarm ORDER BY created_at`);
-    for (const model of models) {
-      const plan = await this.db.transaction((tx) => this.scheduler.placeOn(tx, model, runnerId));
+    for (const model of await this.models.listPrewarm()) {
+      const plan = await this.db.transaction((tx) => this.scheduler.placeOn(tx, specOf(model), runnerId));
       if (plan) this.launch(plan, 'prewarming model on joining runner');
     }
     this.kick();

@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { QueueGroups, RUNNER_ID_PATTERN, RUNNER_SLOTS_STATUS_ALL, type SlotView } from '@helix/contracts';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { parseSlotReport, QueueGroups, RUNNER_ID_PATTERN, RUNNER_SLOTS_STATUS_ALL } from '@helix/contracts';
 import { decodeJson } from '@helix/nats';
 import { NATS_CONNECTION } from '../config';
+import { ignoreMessage } from '../ignored-messages';
 import { SlotTracker } from './slot-tracker.service';
 
 /**
@@ -24,24 +25,28 @@ export class SlotStatusSubscriber implements OnApplicationBootstrap, OnApplicati
     this.sub = this.nc.subscribe(RUNNER_SLOTS_STATUS_ALL, {
       queue: QueueGroups.models,
       callback: (err, msg) => {
-        if (err) return;
-        const runnerId = msg.subject.split('.')[1];
-        if (!RUNNER_ID_PATTERN.test(runnerId)) return;
-        let view: SlotView;
-        try {
-          view = decodeJson<SlotView>(msg.data);
-        } catch {
-          this.logger.warn({ runner_id: runnerId }, 'ignored a slot status that is not JSON');
-          return;
-        }
-        this.tracker.applyStatus(runnerId, view).catch((e: Error) => {
-          this.logger.warn({ runner_id: runnerId, slot_id: view?.id, err: { message: e.message } }, 'could not record slot status; the next heartbeat repeats it');
-        });
+        if (!err) this.receive(msg);
       },
     });
   }
 
   onApplicationShutdown(): void {
     this.sub?.unsubscribe();
+  }
+
+  private receive(msg: Msg): void {
+    const runnerId = msg.subject.split('.')[1];
+    if (!RUNNER_ID_PATTERN.test(runnerId)) return ignoreMessage(this.logger, 'slot_status', 'bad_subject');
+    let payload: unknown;
+    try {
+      payload = decodeJson(msg.data);
+    } catch {
+      return ignoreMessage(this.logger, 'slot_status', 'not_json', { runner_id: runnerId });
+    }
+    const report = parseSlotReport(payload);
+    if (!report.ok) return ignoreMessage(this.logger, 'slot_status', 'invalid', { runner_id: runnerId, errors: report.errors });
+    this.tracker.applyStatus(runnerId, report.value).catch((e: Error) => {
+      this.logger.warn({ runner_id: runnerId, slot_id: report.value.id, err: { message: e.message } }, 'could not record slot status; the next heartbeat repeats it');
+    });
   }
 }

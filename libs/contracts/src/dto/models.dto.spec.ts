@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { describe, expect, it } from 'vitest';
-import { CreateModelDto, crossFieldErrors, modelSpecFromCreate, UpdateModelDto } from './models.dto';
+import { CreateModelDto, modelSpecFromCreate, UpdateModelDto } from './models.dto';
+import { crossFieldErrors } from '../model-spec';
 import { isModelId, normalizeRuntimeArgs } from '../models';
 import { parseMemory } from '../memory';
 
@@ -35,6 +36,17 @@ describe('CreateModelDto', () => {
   it('requires context_length for chat models only', () => {
     expect(crossFieldErrors({ type: 'chat', context_length: null })).toHaveLength(1);
     expect(crossFieldErrors({ type: 'embed', context_length: null })).toEqual([]);
+  });
+});
+
+describe('a Hugging Face token in runtime_args (the shared model rules)', () => {
+  const token = 'hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+  it.each([[['--hf-token', token]], [[`--hf-token=${token}`]], [{ args: [token] }]])('is refused on create and update without echoing it: %j', (runtime_args) => {
+    for (const cls of [CreateModelDto, UpdateModelDto]) {
+      const msgs = errors(cls, { ...SEED, runtime_args });
+      expect(msgs).toEqual([expect.stringMatching(/runtime_args must not carry a Hugging Face token.*PUT \/api\/v1\/system\/settings/)]);
+      expect(msgs.join(' ')).not.toContain(token);
+    }
   });
 });
 

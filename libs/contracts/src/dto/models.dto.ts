@@ -1,43 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
 import { parseMemory } from '../memory';
-import { KNOWN_RUNTIMES, MODEL_TYPES, SUPPORTED_RUNTIMES, isModelId, normalizeRuntimeArgs, type ModelSpec } from '../models';
+import { MODEL_TYPES, normalizeRuntimeArgs, type ModelSpec } from '../models';
+import { MODEL_SPEC_RULES, ruleMessage, type FieldRule } from '../model-spec';
 
-// Every message names the field and the expected form, never the rejected value. Each field has
-// exactly one rule, so a bad field yields one clear message (and a missing one says "is required").
+// Each field has exactly one rule, taken from the shared MODEL_SPEC_RULES (so the models-service
+// applies the same ones), so a bad field yields one clear message and a missing one "is required".
+// Only memory differs: requests may give a size with a unit, the stored model holds bytes.
 
-export const CONTEXT_LENGTH_MAX = 10_000_000;
-const NO_CONTROL_CHARS = /^[^\x00-\x1F\x7F]*$/;
-
-const MESSAGES = {
-  id: 'id must be 1 to 256 letters, digits or . _ - : @ + in "/"-separated parts, e.g. Qwen/Qwen2.5-VL-7B-Instruct',
-  name: 'name must be a string of 1 to 256 characters without control characters',
-  type: `type must be one of: ${MODEL_TYPES.join(', ')}`,
-  memory:
+const MEMORY_INPUT: FieldRule = {
+  check: (v) => parseMemory(v) !== null,
+  message:
     'memory must be a positive whole number of bytes or a size with a unit: KB, MB, GB, TB (decimal, 39GB = 39000000000) or KiB, MiB, GiB, TiB (binary)',
-  context_length: `context_length must be a whole number from 1 to ${CONTEXT_LENGTH_MAX}`,
-  description: 'description must be a string of at most 4096 characters',
-  runtime_args: 'runtime_args must be an array of at most 256 strings (or {"args": [...]}), each at most 4096 characters',
-} as const;
+};
 
-export const isModelName = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= 256 && NO_CONTROL_CHARS.test(v);
-export const isContextLength = (v: unknown): boolean => v === null || (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= CONTEXT_LENGTH_MAX);
-const isBool = (v: unknown): boolean => typeof v === 'boolean';
-const isRuntime = (v: unknown): boolean => (SUPPORTED_RUNTIMES as readonly unknown[]).includes(v);
-
-function runtimeMessage(value: unknown): string {
-  return typeof value === 'string' && (KNOWN_RUNTIMES as readonly string[]).includes(value.toLowerCase())
-    ? `runtime is not supported yet: only ${SUPPORTED_RUNTIMES.join(', ')} models can be deployed`
-    : `runtime must be one of: ${SUPPORTED_RUNTIMES.join(', ')}`;
-}
-
-/** One rule per field: absent → ok unless required; present (null included) → must pass `check`. */
-function Field(field: string, required: boolean, check: (value: unknown) => boolean, message: string | ((value: unknown) => string)): PropertyDecorator {
+/** One rule per field: absent → ok unless required; present (null included) → must pass the rule. */
+function Field(field: string, required: boolean, rule: FieldRule): PropertyDecorator {
   return ValidateBy({
     name: `model_${field}`,
     validator: {
-      validate: (value: unknown) => (value === undefined ? !required : check(value)),
-      defaultMessage: (args) => (args?.value === undefined ? `${field} is required` : typeof message === 'function' ? message(args.value) : message),
+      validate: (value: unknown) => (value === undefined ? !required : rule.check(value)),
+      defaultMessage: (args) => (args?.value === undefined ? `${field} is required` : ruleMessage(rule, args.value)),
     },
   });
 }
@@ -45,15 +28,15 @@ function Field(field: string, required: boolean, check: (value: unknown) => bool
 function modelFields(required: boolean) {
   class ModelFields {
     @ApiProperty({ example: 'Qwen 2.5 VL 7B', required })
-    @Field('name', required, isModelName, MESSAGES.name)
+    @Field('name', required, MODEL_SPEC_RULES.name)
     name?: string;
 
     @ApiProperty({ enum: MODEL_TYPES, example: 'chat', required })
-    @Field('type', required, (v) => (MODEL_TYPES as readonly unknown[]).includes(v), MESSAGES.type)
+    @Field('type', required, MODEL_SPEC_RULES.type)
     type?: ModelSpec['type'];
 
     @ApiProperty({ example: 'vllm', required, description: 'Only vllm is supported; other runtimes are rejected with a 400.' })
-    @Field('runtime', required, isRuntime, runtimeMessage)
+    @Field('runtime', required, MODEL_SPEC_RULES.runtime)
     runtime?: ModelSpec['runtime'];
 
     @ApiProperty({
@@ -62,31 +45,31 @@ function modelFields(required: boolean) {
       required,
       description: 'Bytes, or KB/MB/GB/TB (decimal) or KiB/MiB/GiB/TiB (binary). Responses give bytes.',
     })
-    @Field('memory', required, (v) => parseMemory(v) !== null, MESSAGES.memory)
+    @Field('memory', required, MEMORY_INPUT)
     memory?: number | string;
 
     @ApiPropertyOptional({ type: Number, nullable: true, example: 32768, description: 'Required for chat models.' })
-    @Field('context_length', false, isContextLength, MESSAGES.context_length)
+    @Field('context_length', false, MODEL_SPEC_RULES.context_length)
     context_length?: number | null;
 
     @ApiPropertyOptional({ default: '' })
-    @Field('description', false, (v) => typeof v === 'string' && v.length <= 4096, MESSAGES.description)
+    @Field('description', false, MODEL_SPEC_RULES.description)
     description?: string;
 
     @ApiPropertyOptional({ default: true })
-    @Field('enabled', false, isBool, 'enabled must be true or false')
+    @Field('enabled', false, MODEL_SPEC_RULES.enabled)
     enabled?: boolean;
 
     @ApiPropertyOptional({ default: false })
-    @Field('auto_pull', false, isBool, 'auto_pull must be true or false')
+    @Field('auto_pull', false, MODEL_SPEC_RULES.auto_pull)
     auto_pull?: boolean;
 
     @ApiPropertyOptional({ default: false })
-    @Field('prewarm', false, isBool, 'prewarm must be true or false')
+    @Field('prewarm', false, MODEL_SPEC_RULES.prewarm)
     prewarm?: boolean;
 
     @ApiPropertyOptional({ type: [String], example: ['--trust-remote-code', '--max-model-len', '32768'], description: 'An array of strings, or {"args": [...]}.' })
-    @Field('runtime_args', false, (v) => normalizeRuntimeArgs(v) !== null, MESSAGES.runtime_args)
+    @Field('runtime_args', false, MODEL_SPEC_RULES.runtime_args)
     runtime_args?: string[] | { args: string[] };
   }
   return ModelFields;
@@ -95,14 +78,14 @@ function modelFields(required: boolean) {
 /** POST /api/v1/models: the seed's model JSON, verbatim. */
 export class CreateModelDto extends modelFields(true) {
   @ApiProperty({ example: 'Qwen/Qwen2.5-VL-7B-Instruct' })
-  @Field('id', true, isModelId, MESSAGES.id)
+  @Field('id', true, MODEL_SPEC_RULES.id)
   id!: string;
 }
 
 /** PUT /api/v1/models/{id}: any subset of the fields; absent fields keep their values. */
 export class UpdateModelDto extends modelFields(false) {
   @ApiPropertyOptional({ description: 'May be sent (e.g. the whole seed JSON) but must equal the id in the path.' })
-  @Field('id', false, isModelId, MESSAGES.id)
+  @Field('id', false, MODEL_SPEC_RULES.id)
   id?: string;
 }
 
@@ -137,12 +120,4 @@ export function modelPatchFromUpdate(dto: UpdateModelDto): Partial<Omit<ModelSpe
   if (dto.prewarm !== undefined) patch.prewarm = dto.prewarm;
   if (dto.runtime_args !== undefined) patch.runtime_args = normalizeRuntimeArgs(dto.runtime_args)!;
   return patch;
-}
-
-/** Rules that span fields; checked on the merged model (create, and update after merging). */
-export function crossFieldErrors(model: Pick<ModelSpec, 'type' | 'context_length'>): Array<{ field: string; message: string }> {
-  if (model.type === 'chat' && (model.context_length === null || model.context_length === undefined)) {
-    return [{ field: 'context_length', message: 'context_length is required for chat models' }];
-  }
-  return [];
 }

@@ -1,0 +1,81 @@
+import { describe, expect, it, vi } from 'vitest';
+import { RpcException } from '@nestjs/microservices';
+import type { PinoLogger } from 'nestjs-pino';
+import type { ErrorBody, ModelSpec } from '@helix/contracts';
+import type { Scheduler } from '../scheduling/scheduler.service';
+import type { RunnerCommands } from '../slots/runner-commands';
+import type { SlotRepository } from '../slots/slot.repository';
+import { fakeCommands, fakeDataSource, fakeLogger } from '../testing/fakes';
+import type { ModelRepository } from './model.repository';
+import { ModelsService } from './models.service';
+
+const TOKEN = 'hf_serviceSideRecheck0123456789AbCdEf';
+const spec: ModelSpec = {
+  id: 'org/model',
+  name: 'm',
+  type: 'embed',
+  runtime: 'vllm',
+  memory: 1e9,
+  context_length: null,
+  description: '',
+  enabled: false,
+  auto_pull: false,
+  prewarm: false,
+  runtime_args: [],
+};
+
+function newService() {
+  const record = { ...spec, created: '2026-11-01T00:00:00.000Z', updated: '2026-11-01T00:00:00.000Z' };
+  const mocks = {
+    models: { insert: vi.fn(async () => record), lock: vi.fn(async () => record), update: vi.fn(), find: vi.fn(async () => record) },
+    slots: { listForModel: vi.fn(async () => []), deleteForModel: vi.fn(async () => []) },
+    scheduler: { placeNew: vi.fn(), dispatch: vi.fn() },
+  };
+  const sut = new ModelsService(
+    fakeDataSource(),
+    mocks.models as unknown as ModelRepository,
+    mocks.slots as unknown as SlotRepository,
+    mocks.scheduler as unknown as Scheduler,
+    fakeCommands() as unknown as RunnerCommands,
+    fakeLogger() as unknown as PinoLogger,
+  );
+  return { sut, mocks };
+}
+
+async function rpcErrorOf(work: Promise<unknown>): Promise<ErrorBody> {
+  const err = await work.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RpcException);
+  return (err as RpcException).getError() as ErrorBody;
+}
+
+describe('ModelsService re-checks what reaches the database (a client may skip the gateway)', () => {
+  it.each([[['--hf-token', TOKEN]], [[`--hf-token=${TOKEN}`]], [[TOKEN]]])('create refuses a token in runtime_args %j and writes nothing', async (runtime_args) => {
+    const { sut, mocks } = newService();
+    const body = await rpcErrorOf(sut.create({ model: { ...spec, runtime_args }, created_by: 'u1', deadline_ms: Date.now() + 5_000 }));
+    expect(body).toMatchObject({ error: 'bad_request', details: [{ field: 'runtime_args', message: expect.stringMatching(/PUT \/api\/v1\/system\/settings/) }] });
+    expect(JSON.stringify(body)).not.toContain(TOKEN);
+    expect(mocks.models.insert).not.toHaveBeenCalled();
+  });
+
+  it('update refuses a token in runtime_args and writes nothing', async () => {
+    const { sut, mocks } = newService();
+    const body = await rpcErrorOf(sut.update({ id: spec.id, patch: { runtime_args: [`--hf-token=${TOKEN}`] }, updated_by: 'u1', deadline_ms: Date.now() + 5_000 }));
+    expect(body.details?.map((d) => d.field)).toEqual(['runtime_args']);
+    expect(JSON.stringify(body)).not.toContain(TOKEN);
+    expect(mocks.models.update).not.toHaveBeenCalled();
+  });
+
+  it('refuses a malformed id with the shared id rule', async () => {
+    const { sut } = newService();
+    expect((await rpcErrorOf(sut.get({ id: 'a//b' }))).details).toEqual([{ field: 'id', message: expect.stringMatching(/^id must be 1 to 256 letters/) }]);
+  });
+
+  it('stores runtime_args as an array when a client sends {"args": [...]}', async () => {
+    const { sut, mocks } = newService();
+    await sut.create({ model: { ...spec, runtime_args: { args: ['--x'] } as never }, created_by: 'u1', deadline_ms: Date.now() + 5_000 });
+    expect(mocks.models.insert).toHaveBeenCalledWith(expect.objectContaining({ runtime_args: ['--x'] }), 'u1', expect.anything());
+  });
+});

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { MoreThan } from 'typeorm';
+import type { RunnerHeartbeat } from '@helix/contracts';
+import { RunnerEntity } from './runner.entity';
+
+/** The only writer (and the reader) of models.runners: the last heartbeat of each runner. */
+@Injectable()
+export class RunnerRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Stores the heartbeat as the runner's latest; returns when the runner was seen before (null: never). */
+  async recordHeartbeat(hb: RunnerHeartbeat, now: Date): Promise<Date | null> {
+    const rows: Array<{ previous_last_seen: Date | null }> = await this.db.query(
+      `WITH previous AS (SELECT last_seen FROM models.runners WHERE id = $1)
+       INSERT INTO models.runners (id, memory_total, settings_versions, hf_token_provided, first_seen, last_seen)
+       VALUES ($1, $2, $3, $4, $5, $5)
+       ON CONFLICT (id) DO UPDATE SET memory_total = EXCLUDED.memory_total, settings_versions = EXCLUDED.settings_versions,
+         hf_token_provided = EXCLUDED.hf_token_provided, last_seen = EXCLUDED.last_seen
+       RETURNING (SELECT last_seen FROM previous) AS previous_last_seen`,
+      [hb.runner_id, hb.memory_total, JSON.stringify(hb.settings_versions), hb.hf_token_provided, now],
+    );
+    const previous = rows[0]?.previous_last_seen;
+    return previous ? new Date(previous) : null;
+  }
+
+  async list(): Promise<RunnerEntity[]> {
+    return this.db.getRepository(RunnerEntity).find({ order: { id: 'ASC' } });
+  }
+
+  /** Runners whose last heartbeat is newer than `since` (the online ones). */
+  async listSeenAfter(since: Date, tx: EntityManager = this.db.manager): Promise<RunnerEntity[]> {
+    return tx.getRepository(RunnerEntity).find({ where: { lastSeen: MoreThan(since) }, order: { id: 'ASC' } });
+  }
+}

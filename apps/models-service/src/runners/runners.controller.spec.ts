@@ -1,0 +1,55 @@
+import { describe, expect, it, vi } from 'vitest';
+import { register } from 'prom-client';
+import type { PinoLogger } from 'nestjs-pino';
+import type { Reconciler } from '../scheduling/reconciler.service';
+import type { SlotTracker } from '../slots/slot-tracker.service';
+import { fakeLogger } from '../testing/fakes';
+import { RunnersController } from './runners.controller';
+import type { RunnersService } from './runners.service';
+
+const SECRET = 'hf_heartbeatPayloadMustNotBeLogged0123456789';
+
+function newController() {
+  const mocks = {
+    runners: { recordHeartbeat: vi.fn(async () => ({ joined: false })) },
+    tracker: { applyHeartbeat: vi.fn(async () => undefined) },
+    reconciler: { runnerJoined: vi.fn(async () => undefined) },
+    logger: fakeLogger(),
+  };
+  const sut = new RunnersController(
+    mocks.runners as unknown as RunnersService,
+    mocks.tracker as unknown as SlotTracker,
+    mocks.reconciler as unknown as Reconciler,
+    mocks.logger as unknown as PinoLogger,
+  );
+  return { sut, mocks };
+}
+
+const ignored = async (message: string) =>
+  (await register.getSingleMetric('helix_models_messages_ignored_total')!.get()).values.find((v) => v.labels.message === message && v.labels.reason === 'invalid')?.value ?? 0;
+
+const heartbeat = { runner_id: 'gpu-1', memory_total: 80e9, memory_allocated: 0, settings_versions: { global: 1 }, hf_token_provided: true, slots: [], sent_at: '2026-11-01T00:00:00Z' };
+
+describe('RunnersController.heartbeat', () => {
+  it('skips a heartbeat that does not parse: counted, logged once with the bad fields, never the payload', async () => {
+    const { sut, mocks } = newController();
+    const before = await ignored('heartbeat');
+    await sut.heartbeat({ ...heartbeat, runner_id: `${SECRET}!`, hf_token_provided: SECRET });
+    expect(await ignored('heartbeat')).toBe(before + 1);
+    expect(mocks.logger.warn).toHaveBeenCalledTimes(1);
+    expect(mocks.logger.warn.mock.calls[0][0]).toMatchObject({ message: 'heartbeat', reason: 'invalid', fields: ['runner_id', 'hf_token_provided'] });
+    expect(JSON.stringify(mocks.logger.warn.mock.calls)).not.toContain(SECRET);
+    expect(mocks.runners.recordHeartbeat).not.toHaveBeenCalled();
+    expect(mocks.tracker.applyHeartbeat).not.toHaveBeenCalled();
+  });
+
+  it('records a valid heartbeat, leaving out (and counting) a slot entry that does not parse', async () => {
+    const { sut, mocks } = newController();
+    const before = await ignored('heartbeat_slot');
+    await sut.heartbeat({ ...heartbeat, slots: [{ id: SECRET }] });
+    expect(mocks.runners.recordHeartbeat).toHaveBeenCalledWith(expect.objectContaining({ runner_id: 'gpu-1', slots: [] }));
+    expect(mocks.tracker.applyHeartbeat).toHaveBeenCalledWith(expect.objectContaining({ slots: [] }));
+    expect(await ignored('heartbeat_slot')).toBe(before + 1);
+    expect(JSON.stringify(mocks.logger.warn.mock.calls)).not.toContain(SECRET);
+  });
+});
