@@ -94,13 +94,17 @@ describe('VllmSupervisor policy: restarts', () => {
 
   it('caps the delay at 5 minutes by default', async () => {
     const { sup, launcher, delays } = setup({ backoff: { maxRestarts: 12 } });
+    const expected = [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * 1_000);
     sup.start(spec());
-    for (let i = 0; i < 12; i++) {
-      await tick();
+    await tick();
+    for (const delay of expected) {
       launcher.last.exit(1);
-      await tick(300_000);
+      await tick(delay - 1);
+      const launched = launcher.processes.length;
+      await tick(1);
+      expect(launcher.processes).toHaveLength(launched + 1);
     }
-    expect(delays()).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * 1_000));
+    expect(delays()).toEqual(expected);
   });
 
   it('resets the consecutive count after a run that was running for stableAfterMs', async () => {
