@@ -3,18 +3,10 @@ export type { VllmArgsInput } from './args';
 export { buildVllmEnv, isAllowedEnvName } from './env';
 export { PortAllocator, NoFreePortError, isPortFree } from './ports';
 export { classifyLine } from './output';
-export {
-  VllmSupervisor,
-  backoffDelayMs,
-  DEFAULT_BACKOFF_INITIAL_MS,
-  DEFAULT_BACKOFF_MAX_MS,
-} from './supervisor';
-export type {
-  BackoffOptions,
-  ResolvedToken,
-  SlotStatus,
-  StartSpec,
-  SupervisedState,
-  SupervisorLogger,
-  VllmSupervisorOptions,
-} from './supervisor';
+export { VllmProcess } from './vllm-process';
+export type { ExitInfo, Launch, LaunchSpec, SupervisorLogger, VllmProcessHandle } from './vllm-process';
+export { parentDeathWrapper, vllmLauncher } from './launcher';
+export { ChildRecords, runnerRuntimeDir } from './child-records';
+export type { ProcessIdentity } from './child-records';
+export { VllmSupervisor, backoffDelayMs, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from './supervisor';
+export type { BackoffOptions, PortPool, SlotPhase, SlotStatus, StartSpec, SupervisedState, VllmSupervisorOptions } from './supervisor';

@@ -1,208 +1,47 @@
-// The supervisor against real child processes: bin/vllm-sim, or tiny shell scripts where the sim
-// cannot help (it never prints a token).
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+// The supervisor's policy (restarts, backoff, start deadline, hf_auth parking, stops) against fake
+// processes and fake timers. supervisor-processes.spec.ts runs it against real ones.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { fingerprint, Secret } from '@helix/secrets';
-import {
-  backoffDelayMs,
-  buildVllmArgs,
-  isAllowedEnvName,
-  isPortFree,
-  VllmSupervisor,
-  type SlotStatus,
-  type StartSpec,
-  type VllmSupervisorOptions,
-} from './index';
-import {
-  captureLogger,
-  cmdline,
-  eventually,
-  getJson,
-  groupMembers,
-  isAlive,
-  recordStatuses,
-  SIM,
-  sleep,
-  waitForStatus,
-} from './testing/helpers';
+import { backoffDelayMs, VllmSupervisor, type SlotStatus, type StartSpec, type VllmSupervisorOptions } from './index';
+import { FakeLauncher } from './testing/fake-launcher';
+import { captureLogger, recordStatuses } from './testing/helpers';
 
-// Each supervisor gets its own 10 ports below the ephemeral range (other suites use random ports).
-let nextRange = 24000;
-const supervisors: VllmSupervisor[] = [];
-const servers: Server[] = [];
-const tmp = mkdtempSync(join(tmpdir(), 'vllm-supervisor-'));
+const GATED_LINE = 'huggingface_hub.errors.GatedRepoError: 401 Client Error. Cannot access gated repo for url https://huggingface.co/meta-llama/x';
+const HOUR = 3_600_000;
 
-interface Setup {
-  env?: Record<string, string>;
-  known?: Secret[];
-  options?: Partial<VllmSupervisorOptions>;
-}
-
-function setup({ env = {}, known = [], options = {} }: Setup = {}) {
+function setup(options: Partial<VllmSupervisorOptions> = {}) {
   const logger = captureLogger();
-  const portRange: [number, number] = [nextRange, nextRange + 9];
-  nextRange += 10;
+  const launcher = new FakeLauncher();
+  let nextPort = 41_000;
+  const released: number[] = [];
   const sup = new VllmSupervisor({
-    vllmBin: SIM,
-    portRange,
-    startTimeoutMs: 15_000,
-    healthIntervalMs: 25,
-    backoff: { initialMs: 50, maxMs: 1_000, maxRestarts: 2 },
-    stopGraceMs: 3_000,
-    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, VLLM_SIM_STARTUP_MS: '30', ...env },
+    vllmBin: 'vllm',
+    portRange: [41_000, 41_999],
+    startTimeoutMs: 60_000,
+    backoff: { maxRestarts: 3 },
+    stopGraceMs: 5_000,
     logger,
-    knownTokens: () => known,
+    knownTokens: () => [],
+    launch: launcher.launch,
+    ports: { allocate: async () => nextPort++, release: (port) => void released.push(port) },
     ...options,
   });
-  supervisors.push(sup);
   const statuses = recordStatuses(sup);
-  const launches = () => logger.entries.filter((e) => e.msg === 'NewVLLMRuntime received args');
-  const output = () => logger.entries.filter((e) => e.msg === 'vllm output').map((e) => String(e.obj.line));
-  return { sup, logger, statuses, launches, output, portRange };
+  const last = (slotId = 'slot-1') => statuses.filter((s) => s.slotId === slotId).at(-1);
+  const delays = () => logger.entries.filter((e) => e.msg === 'restarting vllm').map((e) => e.obj.delay_ms);
+  return { sup, logger, launcher, statuses, last, delays, released };
 }
 
-const spec = (over: Partial<StartSpec> = {}): StartSpec => ({
-  slotId: 'slot-1',
-  modelId: 'org/public-model',
-  runtimeArgs: [],
-  token: null,
-  tokenSource: 'none',
-  ...over,
-});
+const spec = (over: Partial<StartSpec> = {}): StartSpec => ({ slotId: 'slot-1', modelId: 'org/model', runtimeArgs: [], token: null, tokenSource: 'none', ...over });
+/** Lets timers due within `ms` fire, and the promises they settle run. */
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+const without = ({ at: _at, ...s }: SlotStatus & { at: number }) => s;
 
-const running = (s: SlotStatus) => s.state === 'running';
-const failed = (s: SlotStatus) => s.state === 'failed';
-const portOf = (endpoint: string | null) => Number(new URL(String(endpoint)).port);
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
 
-function script(name: string, body: string): string {
-  const path = join(tmp, name);
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
-function occupy(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(port, '127.0.0.1', () => {
-      servers.push(s);
-      resolve();
-    });
-  });
-}
-
-function environ(pid: number): Record<string, string> {
-  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-}
-
-afterEach(async () => {
-  await Promise.all(supervisors.splice(0).map((s) => s.stopAll()));
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-describe('VllmSupervisor: start', () => {
-  it('runs vLLM with the built args, the token only in its environment, and reports running', async () => {
-    const token = Secret.of('hf_globalToken_abc123XYZ');
-    const parentToken = 'hf_parentRunnerEnv_999';
-    const { sup, logger, statuses, portRange } = setup({ env: { HF_TOKEN: parentToken, HELIX_SETTINGS_KEY: 'k', CUDA_VISIBLE_DEVICES: '0' } });
-    sup.start(
-      spec({ modelId: 'Qwen/Qwen2.5-VL-7B-Instruct', contextLength: 32768, runtimeArgs: ['--trust-remote-code', '--port', '9999'], token, tokenSource: 'global' }),
-    );
-    const status = await waitForStatus(sup, 'slot-1', running);
-    const port = portOf(status.endpoint);
-    expect(port).toBeGreaterThanOrEqual(portRange[0]);
-    expect(port).toBeLessThanOrEqual(portRange[1]);
-    expect(status).toEqual({
-      slotId: 'slot-1',
-      modelId: 'Qwen/Qwen2.5-VL-7B-Instruct',
-      state: 'running',
-      restarts: 0,
-      endpoint: `http://127.0.0.1:${port}`,
-      error: null,
-      hf_token_source: 'global',
-      hf_token_fingerprint: fingerprint(token.reveal()),
-    });
-    expect(statuses.map((s) => s.state)).toEqual(['starting', 'starting', 'running']); // endpoint known while starting
-    expect(sup.list()).toEqual([status]);
-
-    // Ground truth from the process itself.
-    const expectedArgs = buildVllmArgs({ modelId: 'Qwen/Qwen2.5-VL-7B-Instruct', host: '127.0.0.1', port, contextLength: 32768, runtimeArgs: ['--trust-remote-code'] });
-    expect((await getJson(`${status.endpoint}/sim/info`)).body).toEqual({
-      model: 'Qwen/Qwen2.5-VL-7B-Instruct',
-      args: expectedArgs,
-      hf_token_fingerprint: fingerprint('hf_globalToken_abc123XYZ'),
-    });
-    const pid = sup.pid('slot-1')!;
-    expect(cmdline(pid)).toContain('serve Qwen/Qwen2.5-VL-7B-Instruct --host 127.0.0.1');
-    expect(cmdline(pid)).not.toContain(token.reveal());
-    expect(execFileSync('ps', ['-eww', '-o', 'pid,args'], { encoding: 'utf8' })).not.toContain(token.reveal());
-    const env = environ(pid);
-    expect(env.HF_TOKEN).toBe(token.reveal());
-    expect(env.HUGGING_FACE_HUB_TOKEN).toBe(token.reveal());
-    expect(env.CUDA_VISIBLE_DEVICES).toBe('0');
-    expect(env.HELIX_SETTINGS_KEY).toBeUndefined();
-    for (const name of Object.keys(env)) {
-      if (name !== 'HF_TOKEN' && name !== 'HUGGING_FACE_HUB_TOKEN') expect(isAllowedEnvName(name)).toBe(true);
-    }
-
-    const launch = logger.entries.find((e) => e.msg === 'NewVLLMRuntime received args')!;
-    expect(launch.level).toBe('debug');
-    expect(launch.obj).toMatchObject({ model: 'Qwen/Qwen2.5-VL-7B-Instruct', hf_token_provided: true, hf_token_source: 'global', args: expectedArgs });
-    expect(logger.entries.some((e) => e.level === 'warn' && e.msg.includes('removed runtime args'))).toBe(true);
-    expect(logger.text()).not.toContain(token.reveal());
-    expect(logger.text()).not.toContain(parentToken);
-  });
-
-  it("never hands the runner's own HF_TOKEN to vLLM when no token was resolved", async () => {
-    const { sup, logger } = setup({ env: { HF_TOKEN: 'hf_parentRunnerEnv_1', HUGGING_FACE_HUB_TOKEN: 'hf_parentHub_2' } });
-    sup.start(spec({ token: null, tokenSource: 'global' /* inconsistent on purpose: no token means none */ }));
-    const status = await waitForStatus(sup, 'slot-1', running);
-    expect(status.hf_token_source).toBe('none');
-    expect(status.hf_token_fingerprint).toBe(null);
-    expect((await getJson(`${status.endpoint}/sim/info`)).body).toMatchObject({ hf_token_fingerprint: null });
-    const env = environ(sup.pid('slot-1')!);
-    expect(env.HF_TOKEN).toBeUndefined();
-    expect(env.HUGGING_FACE_HUB_TOKEN).toBeUndefined();
-    expect(logger.entries.find((e) => e.msg === 'NewVLLMRuntime received args')!.obj).toMatchObject({ hf_token_provided: false, hf_token_source: 'none' });
-  });
-
-  it('skips a port of its range that is already in use', async () => {
-    const { sup, portRange } = setup();
-    await occupy(portRange[0]);
-    sup.start(spec());
-    const status = await waitForStatus(sup, 'slot-1', running);
-    expect(portOf(status.endpoint)).toBe(portRange[0] + 1);
-  });
-
-  it('fails with no_capacity when every port of its range is taken', async () => {
-    const only = nextRange++;
-    nextRange += 9;
-    await occupy(only);
-    const { sup, launches } = setup({ options: { portRange: [only, only] } });
-    sup.start(spec());
-    const f = await waitForStatus(sup, 'slot-1', failed);
-    expect(f.error).toEqual({ code: 'no_capacity', message: `cannot start org/public-model: no free port in range ${only}-${only}` });
-    expect(launches()).toHaveLength(0);
-  });
-
-  it('refuses a second start of an active slot', async () => {
-    const { sup } = setup();
-    sup.start(spec());
-    expect(() => sup.start(spec())).toThrow(/already supervised/);
-    await waitForStatus(sup, 'slot-1', running);
-    expect(() => sup.start(spec())).toThrow(/already supervised/);
-  });
-});
-
-describe('VllmSupervisor: failures and restarts', () => {
+describe('VllmSupervisor policy: restarts', () => {
   it('backoffDelayMs doubles from initialMs and is capped at maxMs', () => {
     expect([1, 2, 3, 4, 5, 9, 10].map((n) => backoffDelayMs(n, 1_000, 300_000))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 256_000, 300_000]);
     expect(backoffDelayMs(10_000, 1_000, 300_000)).toBe(300_000);
@@ -216,292 +55,243 @@ describe('VllmSupervisor: failures and restarts', () => {
     );
   });
 
-  it('restarts a crashing process with exponential backoff, then fails with crash after maxRestarts', async () => {
-    const { sup, logger, statuses, launches } = setup({
-      env: { VLLM_SIM_CRASH_AFTER_MS: '150' },
-      options: { backoff: { initialMs: 100, maxMs: 150, maxRestarts: 3 } },
+  it('restarts a crash after 1 s, 2 s, 4 s, then leaves the slot failed after maxRestarts', async () => {
+    const { sup, launcher, last } = setup();
+    sup.start(spec());
+    await tick();
+    launcher.last.becomeReady();
+    await tick();
+    expect(last()?.state).toBe('running');
+    launcher.last.print('RuntimeError: engine died');
+    launcher.last.exit(1);
+    await tick();
+    expect(without(last()!)).toEqual({
+      slotId: 'slot-1',
+      modelId: 'org/model',
+      state: 'starting',
+      restarts: 1,
+      endpoint: null,
+      error: { code: 'crash', message: 'vLLM exited unexpectedly (exit code 1); last output: RuntimeError: engine died' },
+      hfTokenSource: 'none',
+      hfTokenFingerprint: null,
     });
-    sup.start(spec());
-    const final = await waitForStatus(sup, 'slot-1', failed);
-    expect(final.error?.code).toBe('crash');
-    expect(final.error?.message).toMatch(/exit code 1.*died unexpectedly/);
-    expect(final.restarts).toBe(3);
-    expect(final.endpoint).toBe(null);
 
-    // 4 runs, each reached running before it crashed.
-    expect(launches()).toHaveLength(4);
-    expect(statuses.filter(running)).toHaveLength(4);
-    const restarts = logger.entries.filter((e) => e.msg === 'restarting vllm');
-    expect(restarts.map((e) => e.obj.delay_ms)).toEqual([100, 150, 150]);
-    // Each relaunch waited at least its delay after the crash was reported.
-    const crashed = statuses.filter((s) => s.state === 'starting' && s.error?.code === 'crash' && s.endpoint === null);
-    expect(crashed.map((s) => s.restarts)).toEqual([1, 2, 3]);
-    crashed.forEach((s, i) => expect(launches()[i + 1].at - s.at).toBeGreaterThanOrEqual([100, 150, 150][i] - 5));
-
-    await sleep(400);
-    expect(launches()).toHaveLength(4); // failed is final
-    expect(sup.pid('slot-1')).toBe(null);
-    expect(sup.status('slot-1')?.state).toBe('failed');
+    for (const [restart, delay] of [[1, 1_000], [2, 2_000], [3, 4_000]]) {
+      if (restart > 1) {
+        launcher.last.exit(1);
+        await tick();
+      }
+      await tick(delay - 1);
+      expect(launcher.processes).toHaveLength(restart);
+      await tick(1);
+      expect(launcher.processes).toHaveLength(restart + 1);
+    }
+    launcher.last.exit(1);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(4);
+    expect(last()).toMatchObject({ state: 'failed', restarts: 3, endpoint: null, error: { code: 'crash', message: expect.stringMatching(/exit code 1\) \(gave up after 3 restarts\)$/) } });
   });
 
-  it('resets the failure count after a run that was stable for stableAfterMs', async () => {
-    const { sup, logger, statuses } = setup({
-      env: { VLLM_SIM_CRASH_AFTER_MS: '500' },
-      options: { stableAfterMs: 100, backoff: { initialMs: 50, maxMs: 1_000, maxRestarts: 1 } },
-    });
+  it('caps the delay at 5 minutes by default', async () => {
+    const { sup, launcher, delays } = setup({ backoff: { maxRestarts: 12 } });
+    const expected = [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * 1_000);
     sup.start(spec());
-    // Without the reset, the second crash would exceed maxRestarts = 1 and leave the slot failed.
-    const s = await waitForStatus(sup, 'slot-1', (x) => x.state === 'failed' || (x.restarts >= 2 && x.state === 'running'));
-    expect(s.error).toBe(null);
-    expect(statuses.some(failed)).toBe(false);
-    expect(logger.entries.filter((e) => e.msg === 'restarting vllm').map((e) => e.obj.delay_ms)).toEqual([50, 50]);
+    await tick();
+    for (const delay of expected) {
+      launcher.last.exit(1);
+      await tick(delay - 1);
+      const launched = launcher.processes.length;
+      await tick(1);
+      expect(launcher.processes).toHaveLength(launched + 1);
+    }
+    expect(delays()).toEqual(expected);
   });
 
-  it('kills a process that does not become ready in time (start_timeout) and counts it as a failure', async () => {
-    const { sup, logger, statuses } = setup({
-      env: { VLLM_SIM_STARTUP_MS: '60000' },
-      options: { startTimeoutMs: 400, stopGraceMs: 1_000, backoff: { initialMs: 50, maxRestarts: 1 } },
-    });
+  it('resets the consecutive count after a run that was running for stableAfterMs', async () => {
+    const { sup, launcher, last } = setup({ backoff: { maxRestarts: 1 }, stableAfterMs: 60_000 });
     sup.start(spec());
-    const final = await waitForStatus(sup, 'slot-1', failed);
-    expect(final.error?.code).toBe('start_timeout');
-    expect(final.error?.message).toContain('400 ms');
-    expect(final.restarts).toBe(1);
-    expect(statuses.some(running)).toBe(false);
-    const pids = logger.entries.filter((e) => e.msg === 'vllm process started').map((e) => Number(e.obj.pid));
-    expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    for (let run = 0; run < 3; run++) {
+      await tick(1_000);
+      launcher.last.becomeReady();
+      await tick(60_000); // stable
+      launcher.last.exit(1);
+    }
+    await tick(1_000);
+    expect(launcher.processes).toHaveLength(4);
+    expect(last()).toMatchObject({ state: 'starting', restarts: 3 });
+
+    launcher.last.becomeReady();
+    await tick(59_000); // not stable: the one restart allowed was used by the previous crash
+    launcher.last.exit(1);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(4);
+    expect(last()).toMatchObject({ state: 'failed', restarts: 3 });
   });
 
-  it('recognises out-of-memory from the output (oom), restarting it like a crash', async () => {
-    const { sup, launches } = setup({ env: { VLLM_SIM_OOM: '1' }, options: { backoff: { initialMs: 30, maxRestarts: 1 } } });
+  it('terminates a process that is not ready within startTimeoutMs (start_timeout) and restarts it', async () => {
+    const { sup, launcher, last } = setup();
     sup.start(spec());
-    const final = await waitForStatus(sup, 'slot-1', failed);
-    expect(final.error?.code).toBe('oom');
-    expect(final.error?.message).toContain('CUDA out of memory');
-    expect(final.restarts).toBe(1);
-    expect(launches()).toHaveLength(2);
+    await tick(59_999);
+    expect(launcher.last.terminations).toEqual([]);
+    await tick(1);
+    expect(launcher.last.terminations).toEqual([5_000]);
+    expect(last()).toMatchObject({ state: 'starting', restarts: 1, error: { code: 'start_timeout', message: 'vLLM did not become ready (GET /health) within 60000 ms for org/model' } });
+    launcher.processes[0].becomeReady(); // too late: that process is gone
+    await tick(1_000);
+    expect(launcher.processes).toHaveLength(2);
+    expect(last()?.state).toBe('starting');
   });
 
-  it('reports a binary that cannot be started as a crash', async () => {
-    const { sup } = setup({ options: { vllmBin: join(tmp, 'no-such-vllm'), backoff: { initialMs: 20, maxRestarts: 1 } } });
+  it('recognises out-of-memory from the output and restarts it like a crash; hf_auth outranks it', async () => {
+    const { sup, launcher, last } = setup();
     sup.start(spec());
-    const final = await waitForStatus(sup, 'slot-1', failed);
-    expect(final.error?.code).toBe('crash');
-    expect(final.error?.message).toMatch(/could not start .*ENOENT/);
-    expect(final.restarts).toBe(1);
+    await tick();
+    launcher.last.print('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB');
+    launcher.last.exit(1);
+    await tick();
+    expect(last()).toMatchObject({ state: 'starting', restarts: 1, error: { code: 'oom', message: expect.stringContaining('CUDA out of memory') } });
+
+    await tick(1_000);
+    launcher.last.print('torch.OutOfMemoryError: CUDA out of memory');
+    launcher.last.print(GATED_LINE);
+    launcher.last.exit(1);
+    await tick();
+    expect(last()).toMatchObject({ state: 'failed', restarts: 1, error: { code: 'hf_auth' } });
   });
 
-  it('fails (without retrying) when the command line cannot be spawned at all', async () => {
-    const { sup, launches } = setup();
-    sup.start(spec({ runtimeArgs: ['--chat-template', 'bad\0arg'] }));
-    const final = await waitForStatus(sup, 'slot-1', failed);
-    expect(final.error?.message).toMatch(/could not start/);
-    expect(launches()).toHaveLength(1);
-  });
-
-  it('kills the worker processes a crashed vLLM leaves behind', async () => {
-    const { sup, output } = setup({ env: { VLLM_SIM_SPAWN_CHILD: '1', VLLM_SIM_CRASH_AFTER_MS: '300' }, options: { backoff: { maxRestarts: 0 } } });
+  it('fails at once, without retrying, when the command line cannot be used at all', async () => {
+    const { sup, launcher, last, released } = setup();
+    launcher.failNext = new Error('The argument contains a null byte');
     sup.start(spec());
-    await waitForStatus(sup, 'slot-1', running);
-    const worker = Number(/worker_pid=(\d+)/.exec(output().join('\n'))?.[1]);
-    expect(isAlive(worker)).toBe(true);
-    await waitForStatus(sup, 'slot-1', failed);
-    await eventually(() => !isAlive(worker), 3_000, 'the orphaned worker to be killed');
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(0);
+    expect(last()).toMatchObject({ state: 'failed', error: { code: 'crash', message: 'could not start vllm: The argument contains a null byte' } });
+    expect(released).toEqual([41_000]);
   });
 });
 
-describe('VllmSupervisor: Hugging Face auth', () => {
-  const gated = { VLLM_SIM_GATED: 'meta-llama/*', VLLM_SIM_VALID_TOKENS: 'hf_granted_token_1' };
+describe('VllmSupervisor policy: Hugging Face auth', () => {
+  it('parks an hf_auth failure (no restart, however long) and retryParked starts it with the new token', async () => {
+    const { sup, launcher, last } = setup();
+    sup.start(spec({ modelId: 'meta-llama/x' }));
+    await tick();
+    launcher.last.print(GATED_LINE);
+    launcher.last.exit(1);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(1);
+    expect(last()).toMatchObject({ state: 'failed', restarts: 0, endpoint: null, error: { code: 'hf_auth', message: expect.stringContaining('no Hugging Face token was provided') } });
 
-  it('parks a gated model without a token in hf_auth (no restarts) and starts it when a token arrives', async () => {
-    const { sup, launches, statuses } = setup({ env: gated });
-    sup.start(spec({ slotId: 'public', modelId: 'org/public-model' }));
-    sup.start(spec({ slotId: 'gated', modelId: 'meta-llama/Llama-3.1-8B-Instruct' }));
-    const parked = await waitForStatus(sup, 'gated', failed);
-    expect(parked.error?.code).toBe('hf_auth');
-    expect(parked.error?.message).toContain('helix system settings set --huggingface-token-stdin');
-    expect(parked.error?.message).toMatch(/no Hugging Face token was provided/);
-    expect(parked.restarts).toBe(0);
-    const publicStatus = await waitForStatus(sup, 'public', running);
-    const publicPid = sup.pid('public');
+    const token = Secret.of('hf_grantedToken_1');
+    expect(sup.retryParked('slot-1', token, 'global')).toBe(true);
+    await tick();
+    expect(launcher.processes).toHaveLength(2);
+    expect(launcher.last.spec.env.HF_TOKEN).toBe('hf_grantedToken_1');
+    expect(launcher.last.spec.args.join(' ')).not.toContain('hf_grantedToken_1');
+    expect(last()).toMatchObject({ state: 'starting', restarts: 0, error: null, hfTokenSource: 'global', hfTokenFingerprint: fingerprint('hf_grantedToken_1') });
 
-    await sleep(500); // 10× the backoff: an hf_auth slot must not be crash-looped
-    expect(launches().filter((e) => e.obj.slot_id === 'gated')).toHaveLength(1);
-    expect(sup.status('gated')?.state).toBe('failed');
-    expect(sup.pid('gated')).toBe(null);
-
-    const asked: SlotStatus[] = [];
-    const restarted = sup.retryAuthFailed((slot) => {
-      asked.push(slot);
-      return { token: Secret.of('hf_granted_token_1'), source: 'global' };
-    });
-    expect(restarted).toEqual(['gated']);
-    expect(asked.map((s) => s.modelId)).toEqual(['meta-llama/Llama-3.1-8B-Instruct']);
-    const ok = await waitForStatus(sup, 'gated', running);
-    expect(ok).toMatchObject({ restarts: 0, error: null, hf_token_source: 'global', hf_token_fingerprint: fingerprint('hf_granted_token_1') });
-    expect((await getJson(`${ok.endpoint}/sim/info`)).body).toMatchObject({ hf_token_fingerprint: fingerprint('hf_granted_token_1') });
-    // The running public slot was left alone.
-    expect(sup.pid('public')).toBe(publicPid);
-    expect(statuses.filter((s) => s.slotId === 'public').at(-1)).toEqual({ ...publicStatus, at: expect.any(Number) });
-  });
-
-  it('parks again on a refused token, and retryWithToken starts it with a good one', async () => {
-    const { sup, launches } = setup({ env: gated });
-    sup.start(spec({ modelId: 'meta-llama/Llama-3.1-8B-Instruct', token: Secret.of('hf_wrong_token'), tokenSource: 'model' }));
-    const parked = await waitForStatus(sup, 'slot-1', failed);
-    expect(parked.error?.code).toBe('hf_auth');
-    expect(parked.error?.message).toContain(`source model, ${fingerprint('hf_wrong_token')}`);
-    expect(parked.error?.message).not.toContain('hf_wrong_token');
-
-    expect(sup.retryWithToken('slot-1', Secret.of('hf_still_wrong'), 'user')).toBe(true);
-    await waitForStatus(sup, 'slot-1', (s) => s.state === 'starting');
-    const again = await waitForStatus(sup, 'slot-1', failed);
-    expect(again).toMatchObject({ error: { code: 'hf_auth' }, hf_token_source: 'user', restarts: 0 });
-
-    expect(sup.retryWithToken('slot-1', Secret.of('hf_granted_token_1'), 'org')).toBe(true);
-    const ok = await waitForStatus(sup, 'slot-1', running);
-    expect(ok).toMatchObject({ restarts: 0, hf_token_source: 'org', hf_token_fingerprint: fingerprint('hf_granted_token_1') });
-    expect(launches()).toHaveLength(3);
-    expect(sup.retryWithToken('slot-1', Secret.of('hf_x'), 'global')).toBe(false); // running: nothing to retry
-    expect(sup.retryWithToken('nope', null, 'none')).toBe(false);
+    // Refused again: parked again, naming the refused token by source and fingerprint only.
+    launcher.last.print(GATED_LINE);
+    launcher.last.exit(1);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(2);
+    expect(last()?.error?.message).toContain(`the Hugging Face token in use (source global, ${fingerprint('hf_grantedToken_1')}) was refused`);
+    expect(JSON.stringify(last())).not.toContain('hf_grantedToken_1');
   });
 
   it('uses a token that arrived while the slot was starting instead of parking it', async () => {
-    const { sup, statuses, launches } = setup({ env: gated });
-    let sent = false;
-    sup.on('status', (s) => {
-      // The process was just spawned (endpoint known); it has not failed yet.
-      if (!sent && s.endpoint) {
-        sent = true;
-        expect(sup.retryAuthFailed(() => ({ token: Secret.of('hf_granted_token_1'), source: 'global' }))).toEqual([]);
-      }
-    });
-    sup.start(spec({ modelId: 'meta-llama/Llama-3.1-8B-Instruct' }));
-    const ok = await waitForStatus(sup, 'slot-1', running);
-    expect(ok.hf_token_fingerprint).toBe(fingerprint('hf_granted_token_1'));
-    expect(statuses.some(failed)).toBe(false);
-    expect(launches().map((e) => e.obj.hf_token_provided)).toEqual([false, true]);
+    const { sup, launcher, statuses } = setup();
+    sup.start(spec({ modelId: 'meta-llama/x' }));
+    await tick();
+    expect(sup.retryParked('slot-1', Secret.of('hf_lateToken_2'), 'org')).toBe(false); // nothing to restart yet
+    launcher.last.print(GATED_LINE);
+    launcher.last.exit(1);
+    await tick(); // no backoff delay
+    expect(launcher.processes).toHaveLength(2);
+    expect(launcher.last.spec.env.HF_TOKEN).toBe('hf_lateToken_2');
+    expect(statuses.some((s) => s.state === 'failed')).toBe(false);
+  });
+
+  it('gives a token that arrived during a backoff to the restart', async () => {
+    const { sup, launcher, last } = setup();
+    sup.start(spec());
+    await tick();
+    launcher.last.exit(1);
+    await tick();
+    expect(sup.retryParked('slot-1', Secret.of('hf_backoffToken_3'), 'user')).toBe(false);
+    await tick(1_000);
+    expect(launcher.last.spec.env.HF_TOKEN).toBe('hf_backoffToken_3');
+    expect(last()).toMatchObject({ restarts: 1, hfTokenSource: 'user' });
+  });
+
+  it('retryParked leaves running, failed and unknown slots alone', async () => {
+    const { sup, launcher } = setup({ backoff: { maxRestarts: 0 } });
+    sup.start(spec({ slotId: 'running' }));
+    sup.start(spec({ slotId: 'crashed' }));
+    await tick();
+    launcher.processes[0].becomeReady();
+    launcher.processes[1].exit(1);
+    await tick();
+    for (const id of ['running', 'crashed', 'unknown']) expect(sup.retryParked(id, Secret.of('hf_x_token'), 'global')).toBe(false);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(2);
+    expect(launcher.processes[0].alive).toBe(true);
   });
 });
 
-describe('VllmSupervisor: output capture', () => {
-  it('redacts known tokens and the slot token from stored lines, logs, errors and status', async () => {
-    const slotToken = 'hf_slotToken_secret_42';
-    const other = 'hf_knownOtherToken_777';
-    const bin = script(
-      'leaky-vllm',
-      [
-        'echo "starting with token $HF_TOKEN in env"',
-        'echo "hub $HUGGING_FACE_HUB_TOKEN" >&2',
-        `echo "a known other token: ${other} and again ${other}"`,
-        'head=${HF_TOKEN%????}',
-        'printf "split %s" "$head"',
-        'sleep 0.2',
-        'printf "%s end\\n" "${HF_TOKEN#"$head"}"',
-        'echo "fatal: cannot continue with $HF_TOKEN" >&2',
-        'exit 3',
-      ].join('\n'),
-    );
-    const { sup, logger, statuses } = setup({ known: [Secret.of(other)], options: { vllmBin: bin, backoff: { maxRestarts: 0 } } });
-    sup.start(spec({ token: Secret.of(slotToken), tokenSource: 'env' }));
-    const final = await waitForStatus(sup, 'slot-1', failed);
-    // stdout and stderr interleave in any order
-    expect([...sup.logs('slot-1')].sort()).toEqual([
-      'starting with token [REDACTED] in env',
-      'hub [REDACTED]',
-      'a known other token: [REDACTED] and again [REDACTED]',
-      'split [REDACTED] end',
-      'fatal: cannot continue with [REDACTED]',
-    ].sort());
-    expect(final.error).toEqual({ code: 'crash', message: 'vLLM exited unexpectedly (exit code 3); last output: fatal: cannot continue with [REDACTED] (gave up after 0 restarts)' });
-    const everything = [logger.text(), JSON.stringify(statuses), JSON.stringify(sup.logs('slot-1'))].join('\n');
-    expect(everything).toContain('[REDACTED]');
-    expect(everything).not.toContain('hf_slotToken_secret');
-    expect(everything).not.toContain(other);
-    expect(logger.entries.filter((e) => e.msg === 'vllm output')).toHaveLength(5);
+describe('VllmSupervisor policy: start and stop', () => {
+  it('refuses a second start of an active slot and replaces a failed one', async () => {
+    const { sup, launcher } = setup({ backoff: { maxRestarts: 0 } });
+    sup.start(spec());
+    expect(() => sup.start(spec())).toThrow(/already supervised/);
+    await tick();
+    launcher.last.exit(1);
+    await tick();
+    expect(sup.list()[0].state).toBe('failed');
+    sup.start(spec());
+    await tick();
+    expect(launcher.processes).toHaveLength(2);
   });
 
-  it('keeps the last 200 lines', async () => {
-    const bin = script('chatty-vllm', 'i=1; while [ $i -le 250 ]; do echo "line $i"; i=$((i+1)); done; exit 0');
-    const { sup } = setup({ options: { vllmBin: bin, backoff: { maxRestarts: 0 } } });
+  it('stop during a backoff cancels the restart and forgets the slot', async () => {
+    const { sup, launcher, last } = setup();
     sup.start(spec());
-    const final = await waitForStatus(sup, 'slot-1', failed);
-    expect(final.error?.message).toMatch(/exit code 0/); // a clean exit nobody asked for is still a crash
-    const lines = sup.logs('slot-1');
-    expect(lines).toHaveLength(200);
-    expect(lines[0]).toBe('line 51');
-    expect(lines[199]).toBe('line 250');
-  });
-});
-
-describe('VllmSupervisor: stop', () => {
-  it('stops the whole process group, grandchild included, and frees the port', async () => {
-    const { sup, statuses, output } = setup({ env: { VLLM_SIM_SPAWN_CHILD: '1' } });
-    sup.start(spec());
-    const status = await waitForStatus(sup, 'slot-1', running);
-    const pid = sup.pid('slot-1')!;
-    const worker = Number(/worker_pid=(\d+)/.exec(output().join('\n'))?.[1]);
-    expect(groupMembers(pid).sort()).toEqual([pid, worker].sort());
-
+    await tick();
+    launcher.last.exit(1);
+    await tick();
+    expect(last()?.state).toBe('starting');
     await sup.stop('slot-1');
-    await eventually(() => groupMembers(pid).length === 0, 3_000, 'the process group to be empty');
-    expect(isAlive(worker)).toBe(false);
-    expect(output().join('\n')).toContain('Shutting down (SIGTERM)'); // SIGTERM first
-    expect(statuses.at(-1)).toMatchObject({ slotId: 'slot-1', state: 'stopped', endpoint: null, error: null });
-    expect(sup.list()).toEqual([]);
-    expect(await isPortFree(portOf(status.endpoint))).toBe(true);
-    await sup.stop('slot-1'); // idempotent
-  });
-
-  it('escalates to SIGKILL after stopGraceMs when SIGTERM is ignored', async () => {
-    const { sup, logger, output } = setup({ env: { VLLM_SIM_IGNORE_SIGTERM: '1' }, options: { stopGraceMs: 400 } });
-    sup.start(spec());
-    await waitForStatus(sup, 'slot-1', running);
-    const pid = sup.pid('slot-1')!;
-    const t0 = Date.now();
-    await sup.stop('slot-1');
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
-    expect(isAlive(pid)).toBe(false);
-    expect(output().join('\n')).toMatch(/received SIGTERM; ignoring it/);
-    expect(logger.entries.some((e) => e.msg === 'vllm ignored SIGTERM; sending SIGKILL')).toBe(true);
-  });
-
-  it('cancels a pending restart', async () => {
-    const { sup, launches, statuses } = setup({ env: { VLLM_SIM_CRASH_AFTER_MS: '100' }, options: { backoff: { initialMs: 400, maxRestarts: 3 } } });
-    sup.start(spec());
-    await waitForStatus(sup, 'slot-1', (s) => s.error?.code === 'crash');
-    await sup.stop('slot-1');
-    await sleep(700);
-    expect(launches()).toHaveLength(1);
-    expect(statuses.at(-1)?.state).toBe('stopped');
-  });
-
-  it('stopAll stops every slot; a stop during start-up leaves nothing running', async () => {
-    const { sup, statuses } = setup({ env: { VLLM_SIM_STARTUP_MS: '60000' } });
-    sup.start(spec({ slotId: 'a' }));
-    sup.start(spec({ slotId: 'b' }));
-    await waitForStatus(sup, 'a', (s) => s.endpoint !== null);
-    await waitForStatus(sup, 'b', (s) => s.endpoint !== null);
-    const pids = [sup.pid('a')!, sup.pid('b')!];
-    await sup.stopAll();
-    expect(pids.every((p) => !isAlive(p))).toBe(true);
-    expect(statuses.filter((s) => s.state === 'stopped').map((s) => s.slotId).sort()).toEqual(['a', 'b']);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(1);
+    expect(last()).toMatchObject({ state: 'stopped', endpoint: null, error: null });
     expect(sup.list()).toEqual([]);
   });
 
-  it('killAllSync kills every process group at once and nothing restarts', async () => {
-    const { sup, launches, output } = setup({ env: { VLLM_SIM_SPAWN_CHILD: '1' } });
+  it('stop terminates the process with stopGraceMs, reports stopped once it is gone, and frees its port', async () => {
+    const { sup, launcher, last, released } = setup();
+    sup.start(spec());
+    await tick();
+    launcher.last.becomeReady();
+    await tick();
+    const stopping = sup.stop('slot-1');
+    expect(sup.stop('slot-1')).toBe(stopping);
+    await stopping;
+    expect(launcher.last.terminations).toEqual([5_000]);
+    expect(last()?.state).toBe('stopped');
+    expect(released).toEqual([41_000]);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(1);
+  });
+
+  it('killAllSync kills every process at once and nothing restarts', async () => {
+    const { sup, launcher } = setup();
     sup.start(spec({ slotId: 'a' }));
     sup.start(spec({ slotId: 'b' }));
-    await waitForStatus(sup, 'a', running);
-    await waitForStatus(sup, 'b', running);
-    const pids = [sup.pid('a')!, sup.pid('b')!];
-    const workers = [...output().join('\n').matchAll(/worker_pid=(\d+)/g)].map((m) => Number(m[1]));
-    expect(workers).toHaveLength(2);
+    await tick();
+    launcher.processes[0].becomeReady();
+    await tick();
     sup.killAllSync();
-    await eventually(() => [...pids, ...workers].every((p) => !isAlive(p)), 3_000, 'every process to die');
-    await sleep(300);
-    expect(launches()).toHaveLength(2);
+    expect(launcher.processes.map((p) => p.killedNow)).toEqual([true, true]);
+    await tick(HOUR);
+    expect(launcher.processes).toHaveLength(2);
   });
 });

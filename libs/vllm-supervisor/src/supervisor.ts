@@ -1,20 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { get as httpGet } from 'node:http';
 import type { SlotError, SlotState, TokenSource } from '@helix/contracts';
 import { redact, type Secret } from '@helix/secrets';
 import { buildVllmArgs, stripOwnedFlags } from './args';
 import { buildVllmEnv } from './env';
-import { classifyLine, LineRing, LineSplitter } from './output';
+import { vllmLauncher } from './launcher';
+import { classifyLine, LineRing } from './output';
 import { PortAllocator } from './ports';
-
-/** pino-compatible: `logger.info({ fields }, 'message')`. */
-export interface SupervisorLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+import type { ExitInfo, Launch, SupervisorLogger, VllmProcessHandle } from './vllm-process';
 
 export interface BackoffOptions {
   /** Delay before the first restart; doubles with every consecutive failure. Default 1000. */
@@ -24,6 +16,9 @@ export interface BackoffOptions {
   /** Consecutive failed runs that are restarted; the next failure leaves the slot `failed`. */
   maxRestarts: number;
 }
+
+/** Where ports come from; the default checks each port of `portRange` with a bind test. */
+export type PortPool = Pick<PortAllocator, 'allocate' | 'release'>;
 
 export interface VllmSupervisorOptions {
   /** The vLLM executable (HELIX_VLLM_BIN), e.g. `vllm` or `bin/vllm-sim`. */
@@ -50,6 +45,10 @@ export interface VllmSupervisorOptions {
   knownTokens: () => Iterable<Secret>;
   /** Output lines kept per slot. Default 200. */
   logLines?: number;
+  /** Starts one process. Default: real processes that die with the runner (vllmLauncher). */
+  launch?: Launch;
+  /** Default: a PortAllocator over `portRange`. */
+  ports?: PortPool;
 }
 
 export interface StartSpec {
@@ -57,6 +56,7 @@ export interface StartSpec {
   modelId: string;
   contextLength?: number | null;
   runtimeArgs: readonly string[];
+  /** As resolved by the runner's TokenStore (which already turned an empty token into none). */
   token: Secret | null;
   tokenSource: TokenSource;
 }
@@ -74,18 +74,12 @@ export interface SlotStatus {
   /** `http://host:port` of the current process (already while starting); null without a process. */
   endpoint: string | null;
   error: SlotError | null;
-  hf_token_source: TokenSource;
-  hf_token_fingerprint: string | null;
-}
-
-export interface ResolvedToken {
-  token: Secret | null;
-  source: TokenSource;
+  hfTokenSource: TokenSource;
+  hfTokenFingerprint: string | null;
 }
 
 export const DEFAULT_BACKOFF_INITIAL_MS = 1_000;
 export const DEFAULT_BACKOFF_MAX_MS = 300_000;
-const STREAM_CLOSE_WAIT_MS = 2_000;
 const MESSAGE_LINE_CHARS = 300;
 
 /** Delay before restart number `restart` (1-based): initialMs doubling, capped at maxMs. */
@@ -94,60 +88,66 @@ export function backoffDelayMs(restart: number, initialMs: number, maxMs: number
   return Math.min(maxMs, initialMs * 2 ** exponent);
 }
 
+/** One process of a slot. */
 interface Run {
-  child: ChildProcess;
-  pid: number | undefined;
+  proc: VllmProcessHandle;
   port: number;
-  token: Secret | null;
+  output: RunOutput;
+  timedOut: boolean;
+  startTimer?: NodeJS.Timeout;
+}
+
+/** What the output of a run said so far. */
+interface RunOutput {
   detected: { code: 'hf_auth' | 'oom'; line: string } | null;
   lastLine: string | null;
-  spawnError: Error | null;
-  timedOut: boolean;
-  runningSince: number | null;
-  finished: boolean;
-  timers: Set<NodeJS.Timeout>;
-  done: Promise<void>;
-  resolveDone: () => void;
-  streamsClosed: Promise<void>;
 }
+
+/** Where a slot is in its life; the reported `state` follows from it (see STATE_OF). */
+export type SlotPhase =
+  | { kind: 'launching' } // waiting for a port
+  | { kind: 'starting'; run: Run } // spawned, GET /health not 200 yet
+  | { kind: 'running'; run: Run; since: number }
+  | { kind: 'backoff'; timer: NodeJS.Timeout } // waiting to restart after a failure
+  | { kind: 'parked' } // hf_auth: waits for a new token (retryParked)
+  | { kind: 'failed' } // given up; start() may replace it
+  | { kind: 'stopping'; done: Promise<void> };
+
+const STATE_OF: Record<Exclude<SlotPhase['kind'], 'stopping'>, SupervisedState> = {
+  launching: 'starting',
+  starting: 'starting',
+  running: 'running',
+  backoff: 'starting',
+  parked: 'failed',
+  failed: 'failed',
+};
 
 interface Slot {
   spec: StartSpec;
   status: SlotStatus;
+  phase: SlotPhase;
+  /** Output of every run of the slot, tokens redacted. */
   ring: LineRing;
   /** Consecutive failed runs (drives the backoff and the limit). */
   failures: number;
-  run: Run | null;
-  restartTimer: NodeJS.Timeout | null;
-  stopping: Promise<void> | null;
-  /** A token that arrived while this slot was starting: used by its next launch (see retryAuthFailed). */
-  pendingToken: ResolvedToken | null;
-}
-
-export interface VllmSupervisor {
-  on(event: 'status', listener: (status: SlotStatus) => void): this;
-  once(event: 'status', listener: (status: SlotStatus) => void): this;
-  off(event: 'status', listener: (status: SlotStatus) => void): this;
-  emit(event: 'status', status: SlotStatus): boolean;
+  /** A token that arrived while the slot was starting: used by its next launch (see retryParked). */
+  nextToken: { token: Secret | null; source: TokenSource } | null;
 }
 
 /**
- * Runs vLLM processes ("slots"): arguments, allowlisted environment with the token, ports, readiness,
- * restarts with backoff, Hugging Face auth parking, redacted output capture and process-group stops.
- * See libs/vllm-supervisor/README.md for the state machine.
+ * The policy over vLLM processes ("slots"): ports, arguments and environment, readiness deadline,
+ * restarts with backoff, Hugging Face auth parking and stops. One process is a VllmProcess (or what
+ * `launch` returns). See libs/vllm-supervisor/README.md for the state machine.
  */
-export class VllmSupervisor extends EventEmitter {
+export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
   private readonly slots = new Map<string, Slot>();
-  private readonly ports: PortAllocator;
+  private readonly ports: PortPool;
+  private readonly launchProcess: Launch;
   private readonly host: string;
   private readonly endpointHost: string;
-  private readonly pollHost: string;
-  private readonly healthIntervalMs: number;
+  private readonly healthHost: string;
   private readonly initialMs: number;
   private readonly maxMs: number;
-  private readonly stableAfterMs: number;
-  private readonly logLines: number;
-  private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly log: SupervisorLogger;
 
   constructor(private readonly options: VllmSupervisorOptions) {
@@ -155,26 +155,23 @@ export class VllmSupervisor extends EventEmitter {
     this.host = options.host ?? '127.0.0.1';
     const advertised = options.advertiseHost ?? this.host;
     this.endpointHost = advertised.includes(':') ? `[${advertised}]` : advertised;
-    this.pollHost = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
-    this.ports = new PortAllocator(options.portRange[0], options.portRange[1], this.host);
-    this.healthIntervalMs = options.healthIntervalMs ?? 500;
+    this.healthHost = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
+    this.ports = options.ports ?? new PortAllocator(options.portRange[0], options.portRange[1], this.host);
+    this.launchProcess = options.launch ?? vllmLauncher(options.logger);
     this.initialMs = options.backoff.initialMs ?? DEFAULT_BACKOFF_INITIAL_MS;
     this.maxMs = options.backoff.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
-    this.stableAfterMs = options.stableAfterMs ?? 600_000;
-    this.logLines = options.logLines ?? 200;
-    this.baseEnv = options.baseEnv ?? process.env;
     this.log = options.logger;
   }
 
   /**
-   * Starts a slot. Throws if a slot with this id is already active (starting, running or stopping);
-   * a `failed` slot of that id is replaced. Progress is reported through `status` events.
+   * Starts a slot. Throws if a slot with this id is active (starting, running or stopping); a
+   * `failed` slot of that id is replaced. Progress is reported through `status` events.
    */
   start(spec: StartSpec): void {
     if (!spec.slotId) throw new Error('start: slotId is required');
     if (!spec.modelId) throw new Error('start: modelId is required');
     const existing = this.slots.get(spec.slotId);
-    if (existing && (existing.status.state !== 'failed' || existing.stopping)) {
+    if (existing && existing.phase.kind !== 'failed' && existing.phase.kind !== 'parked') {
       throw new Error(`slot ${spec.slotId} is already supervised (state ${existing.status.state})`);
     }
     const slot: Slot = {
@@ -186,60 +183,40 @@ export class VllmSupervisor extends EventEmitter {
         restarts: 0,
         endpoint: null,
         error: null,
-        hf_token_source: 'none',
-        hf_token_fingerprint: null,
+        hfTokenSource: spec.tokenSource,
+        hfTokenFingerprint: spec.token?.fingerprint ?? null,
       },
-      ring: existing?.ring ?? new LineRing(this.logLines),
+      phase: { kind: 'launching' },
+      ring: existing?.ring ?? new LineRing(this.options.logLines ?? 200),
       failures: 0,
-      run: null,
-      restartTimer: null,
-      stopping: null,
-      pendingToken: null,
+      nextToken: null,
     };
-    this.applyToken(slot, { token: spec.token, source: spec.tokenSource });
     this.slots.set(spec.slotId, slot);
     this.emitStatus(slot);
     this.launch(slot);
   }
 
   /**
-   * Starts again every slot parked in `hf_auth`, with the token `resolve` gives for it. The runner
-   * calls this whenever a new token version arrives (also when the same token was set again: access
-   * may have been granted on huggingface.co meanwhile). Slots still starting get the new token too:
-   * should their current attempt end in hf_auth, they restart at once instead of parking. Auth
-   * retries do not count as restarts and start a fresh backoff sequence. Returns the restarted ids.
+   * Offers a slot the token the runner now resolves for it; called for its slots whenever a token
+   * version arrives (also the same token again: access may have been granted on huggingface.co
+   * meanwhile). A slot parked in hf_auth starts again at once, without counting a restart and with a
+   * fresh backoff sequence; a slot still starting keeps the token for its next attempt, so an hf_auth
+   * failure of the current one restarts at once instead of parking. Returns whether it restarted.
    */
-  retryAuthFailed(resolve: (slot: SlotStatus) => ResolvedToken): string[] {
-    const restarted: string[] = [];
-    for (const slot of this.slots.values()) {
-      if (slot.stopping) continue;
-      if (this.isParked(slot)) {
-        this.relaunchNow(slot, resolve({ ...slot.status }));
-        restarted.push(slot.status.slotId);
-      } else if (slot.status.state === 'starting') {
-        slot.pendingToken = resolve({ ...slot.status });
-      }
-    }
-    return restarted;
-  }
-
-  /**
-   * Starts one `failed` slot (any error, typically hf_auth) again with `token`; for a slot still
-   * starting the token is kept for its next attempt. Returns false for unknown, running or stopping
-   * slots.
-   */
-  retryWithToken(slotId: string, token: Secret | null, tokenSource: TokenSource): boolean {
+  retryParked(slotId: string, token: Secret | null, source: TokenSource): boolean {
     const slot = this.slots.get(slotId);
-    if (!slot || slot.stopping) return false;
-    if (slot.status.state === 'failed' && !slot.run && !slot.restartTimer) {
-      this.relaunchNow(slot, { token, source: tokenSource });
-      return true;
+    switch (slot?.phase.kind) {
+      case 'parked':
+        this.relaunchWith(slot, { token, source });
+        return true;
+      case 'launching':
+      case 'starting':
+      case 'backoff':
+        slot.nextToken = { token, source };
+        return false;
+      default:
+        return false;
     }
-    if (slot.status.state === 'starting') {
-      slot.pendingToken = { token, source: tokenSource };
-      return true;
-    }
-    return false;
   }
 
   /**
@@ -250,22 +227,24 @@ export class VllmSupervisor extends EventEmitter {
   stop(slotId: string): Promise<void> {
     const slot = this.slots.get(slotId);
     if (!slot) return Promise.resolve();
-    if (slot.stopping) return slot.stopping;
-    slot.stopping = (async () => {
-      if (slot.restartTimer) clearTimeout(slot.restartTimer);
-      slot.restartTimer = null;
-      slot.pendingToken = null;
-      const run = slot.run;
+    if (slot.phase.kind === 'stopping') return slot.phase.done;
+    const run = currentRun(slot.phase);
+    if (slot.phase.kind === 'backoff') clearTimeout(slot.phase.timer);
+    slot.nextToken = null;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    slot.phase = { kind: 'stopping', done };
+    void (async () => {
       if (run) {
-        this.log.info({ slot_id: slotId, model: slot.spec.modelId, pid: run.pid }, 'stopping vllm');
-        this.terminate(run);
-        await run.done;
+        this.log.info({ slot_id: slotId, model: slot.spec.modelId, pid: run.proc.pid }, 'stopping vllm');
+        await run.proc.terminate(this.options.stopGraceMs);
       }
       this.setStatus(slot, { state: 'stopped', endpoint: null, error: null });
       if (this.slots.get(slotId) === slot) this.slots.delete(slotId);
       this.log.info({ slot_id: slotId, model: slot.spec.modelId }, 'vllm stopped');
+      resolve();
     })();
-    return slot.stopping;
+    return done;
   }
 
   /** Stops every slot (in parallel). */
@@ -279,83 +258,30 @@ export class VllmSupervisor extends EventEmitter {
    */
   killAllSync(): void {
     for (const slot of this.slots.values()) {
-      if (slot.restartTimer) clearTimeout(slot.restartTimer);
-      slot.restartTimer = null;
-      slot.stopping ??= Promise.resolve();
-      if (slot.run) {
-        this.clearRunTimers(slot.run);
-        killGroup(slot.run.pid, 'SIGKILL');
+      const run = currentRun(slot.phase);
+      if (slot.phase.kind === 'backoff') clearTimeout(slot.phase.timer);
+      if (slot.phase.kind !== 'stopping') slot.phase = { kind: 'stopping', done: Promise.resolve() };
+      if (run) {
+        clearTimeout(run.startTimer);
+        run.proc.killNow();
       }
     }
   }
 
   /** Current status of every slot that has not been stopped. */
   list(): SlotStatus[] {
-    return [...this.slots.values()].map((s) => ({ ...s.status }));
-  }
-
-  status(slotId: string): SlotStatus | undefined {
-    const slot = this.slots.get(slotId);
-    return slot ? { ...slot.status } : undefined;
-  }
-
-  /** The last `logLines` (200) lines of stdout+stderr of the slot, across restarts, tokens redacted. */
-  logs(slotId: string): string[] {
-    return this.slots.get(slotId)?.ring.toArray() ?? [];
-  }
-
-  /** The pid (= process group id) of the slot's current vLLM process, if one is alive. */
-  pid(slotId: string): number | null {
-    const run = this.slots.get(slotId)?.run;
-    return run && !run.finished ? (run.pid ?? null) : null;
+    return [...this.slots.values()].map((s) => copy(s.status));
   }
 
   // ------------------------------------------------------------------------------------------------
 
-  private isParked(slot: Slot): boolean {
-    return slot.status.state === 'failed' && slot.status.error?.code === 'hf_auth' && !slot.run && !slot.restartTimer;
-  }
-
-  private relaunchNow(slot: Slot, resolved: ResolvedToken): void {
-    slot.pendingToken = null;
-    slot.failures = 0;
-    this.applyToken(slot, resolved);
-    this.log.info(
-      {
-        slot_id: slot.status.slotId,
-        model: slot.spec.modelId,
-        hf_token_source: slot.status.hf_token_source,
-        hf_token_fingerprint: slot.status.hf_token_fingerprint,
-      },
-      'retrying vllm with a new hugging face token',
-    );
-    this.setStatus(slot, { state: 'starting', endpoint: null, error: null });
-    this.launch(slot);
-  }
-
-  private applyToken(slot: Slot, resolved: ResolvedToken): void {
-    // An empty token is no token; without a token the source is `none`, whatever the caller said.
-    const token = resolved.token && resolved.token.reveal().length > 0 ? resolved.token : null;
-    slot.spec.token = token;
-    slot.spec.tokenSource = token ? resolved.source : 'none';
-    slot.status.hf_token_source = slot.spec.tokenSource;
-    slot.status.hf_token_fingerprint = token ? token.fingerprint : null;
-  }
-
-  private secretsFor(slot: Slot, extra: Secret | null = null): Secret[] {
-    const secrets = [...this.options.knownTokens()];
-    if (slot.spec.token) secrets.push(slot.spec.token);
-    if (slot.pendingToken?.token) secrets.push(slot.pendingToken.token);
-    if (extra) secrets.push(extra);
-    return secrets;
-  }
-
   private launch(slot: Slot): void {
+    slot.phase = { kind: 'launching' };
     this.spawnRun(slot).catch((err: unknown) => {
       // A bug, not a vLLM failure: make it visible instead of leaving the slot `starting` forever.
       const message = redact(err instanceof Error ? err.message : String(err), this.secretsFor(slot));
       this.log.error({ slot_id: slot.status.slotId, err: message }, 'vllm supervisor error');
-      if (!slot.stopping && !slot.run) this.fail(slot, { code: 'crash', message: `supervisor error: ${message}` });
+      if (slot.phase.kind === 'launching') this.fail(slot, { code: 'crash', message: `supervisor error: ${message}` });
     });
   }
 
@@ -365,206 +291,114 @@ export class VllmSupervisor extends EventEmitter {
     try {
       port = await this.ports.allocate();
     } catch (err) {
-      if (slot.stopping) return;
-      this.fail(slot, { code: 'no_capacity', message: `cannot start ${modelId}: ${(err as Error).message}` });
+      if (slot.phase.kind === 'launching') this.fail(slot, { code: 'no_capacity', message: `cannot start ${modelId}: ${(err as Error).message}` });
       return;
     }
-    if (slot.stopping || this.slots.get(slotId) !== slot) {
-      this.ports.release(port);
+    if (slot.phase.kind !== 'launching' || this.slots.get(slotId) !== slot) {
+      this.ports.release(port); // stopped or replaced meanwhile
       return;
     }
-    if (slot.pendingToken) {
-      this.applyToken(slot, slot.pendingToken);
-      slot.pendingToken = null;
-    }
+    if (slot.nextToken) this.useToken(slot, slot.nextToken);
     const { spec } = slot;
     const args = buildVllmArgs({ modelId, host: this.host, port, contextLength: spec.contextLength, runtimeArgs: spec.runtimeArgs });
-    const secrets = this.secretsFor(slot);
+    const runToken = spec.token;
+    const secrets = () => this.secretsFor(slot, runToken);
     const removed = stripOwnedFlags(spec.runtimeArgs).removed;
     if (removed.length > 0) {
       this.log.warn({ slot_id: slotId, model: modelId, flags: removed.map((f) => `--${f}`) }, 'removed runtime args the supervisor sets itself');
     }
     this.log.debug(
-      {
-        slot_id: slotId,
-        model: modelId,
-        hf_token_provided: spec.token !== null,
-        hf_token_source: spec.tokenSource,
-        args: args.map((a) => redact(a, secrets)),
-      },
+      { slot_id: slotId, model: modelId, hf_token_provided: runToken !== null, hf_token_source: spec.tokenSource, args: args.map((a) => redact(a, secrets())) },
       'NewVLLMRuntime received args',
     );
 
-    let resolveDone!: () => void;
-    let child: ChildProcess;
+    const output: RunOutput = { detected: null, lastLine: null };
+    let proc: VllmProcessHandle;
     try {
-      child = spawn(this.options.vllmBin, args, {
-        env: buildVllmEnv(this.baseEnv, spec.token),
-        detached: true, // own process group: stop() signals vLLM and all its workers at once
-        stdio: ['ignore', 'pipe', 'pipe'],
+      proc = this.launchProcess({
+        bin: this.options.vllmBin,
+        args,
+        env: buildVllmEnv(this.options.baseEnv ?? process.env, runToken),
+        healthHost: this.healthHost,
+        port,
+        healthIntervalMs: this.options.healthIntervalMs ?? 500,
+        secrets,
+        onLine: (stream, line) => this.onLine(slot, output, stream, line),
+        logger: this.log,
+        logFields: { slot_id: slotId },
       });
     } catch (err) {
-      // Invalid arguments (e.g. a NUL byte in a runtime arg) throw synchronously: not worth retrying.
+      // An unusable command line (e.g. a NUL byte in a runtime arg): not worth retrying.
       this.ports.release(port);
-      this.fail(slot, { code: 'crash', message: `could not start ${this.options.vllmBin}: ${redact((err as Error).message, secrets)}` });
+      this.fail(slot, { code: 'crash', message: `could not start ${this.options.vllmBin}: ${redact((err as Error).message, secrets())}` });
       return;
     }
-    const run: Run = {
-      child,
-      pid: child.pid,
-      port,
-      token: spec.token,
-      detected: null,
-      lastLine: null,
-      spawnError: null,
-      timedOut: false,
-      runningSince: null,
-      finished: false,
-      timers: new Set(),
-      done: new Promise<void>((r) => (resolveDone = r)),
-      resolveDone: () => resolveDone(),
-      streamsClosed: Promise.all(
-        [child.stdout, child.stderr].map((s) => new Promise<void>((r) => (s ? s.once('close', () => r()) : r()))),
-      ).then(() => undefined),
-    };
-    slot.run = run;
+    const run: Run = { proc, port, output, timedOut: false };
+    slot.phase = { kind: 'starting', run };
+    void proc.exited.then((exit) => this.onExit(slot, run, exit));
+    if (proc.pid === undefined) return;
 
-    for (const [name, stream] of [
-      ['stdout', child.stdout],
-      ['stderr', child.stderr],
-    ] as const) {
-      if (!stream) continue;
-      const splitter = new LineSplitter(
-        (line) => this.onLine(slot, run, name, line),
-        (line) => redact(line, this.secretsFor(slot, run.token)),
-      );
-      stream.on('data', (chunk: Buffer) => splitter.push(chunk));
-      stream.once('close', () => splitter.end());
-    }
-    child.once('exit', (code, signal) => void this.finishRun(slot, run, code, signal));
-    child.on('error', (err) => {
-      // Spawn failures (ENOENT, EACCES) come without a pid and usually without 'exit'.
-      if (run.pid === undefined) {
-        run.spawnError = err;
-        void this.finishRun(slot, run, null, null);
-      } else {
-        this.log.warn({ slot_id: slotId, err: err.message }, 'vllm process error');
-      }
-    });
-    if (run.pid === undefined) return;
-
-    this.log.info({ slot_id: slotId, model: modelId, pid: run.pid, port }, 'vllm process started');
+    this.log.info({ slot_id: slotId, model: modelId, pid: proc.pid, port }, 'vllm process started');
     this.setStatus(slot, { endpoint: `http://${this.endpointHost}:${port}` });
-    this.addTimer(run, this.options.startTimeoutMs, () => {
-      if (run.runningSince !== null || run.finished) return;
+    run.startTimer = setTimeout(() => {
       run.timedOut = true;
       this.log.warn({ slot_id: slotId, model: modelId, timeout_ms: this.options.startTimeoutMs }, 'vllm start timed out');
-      this.terminate(run);
-    });
-    this.pollHealth(slot, run);
+      void proc.terminate(this.options.stopGraceMs);
+    }, this.options.startTimeoutMs);
+    void proc.ready.then(() => this.markRunning(slot, run));
   }
 
-  private onLine(slot: Slot, run: Run, stream: 'stdout' | 'stderr', line: string): void {
+  private onLine(slot: Slot, output: RunOutput, stream: 'stdout' | 'stderr', line: string): void {
     slot.ring.push(line);
-    if (line.trim().length > 0) run.lastLine = line;
+    if (line.trim().length > 0) output.lastLine = line;
     const code = classifyLine(line);
     // hf_auth outranks oom: a process that could not download its config never got to allocate memory.
-    if (code && (!run.detected || (code === 'hf_auth' && run.detected.code !== 'hf_auth'))) {
-      run.detected = { code, line };
+    if (code && (!output.detected || (code === 'hf_auth' && output.detected.code !== 'hf_auth'))) {
+      output.detected = { code, line };
     }
     this.log.debug({ slot_id: slot.status.slotId, stream, line }, 'vllm output');
   }
 
-  private pollHealth(slot: Slot, run: Run): void {
-    const poll = () => {
-      if (run.finished || run.timedOut || run.runningSince !== null) return;
-      const req = httpGet(
-        { host: this.pollHost, port: run.port, path: '/health', timeout: Math.max(1_000, this.healthIntervalMs) },
-        (res) => {
-          res.resume();
-          if (res.statusCode === 200) this.markRunning(slot, run);
-          else next();
-        },
-      );
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => next());
-    };
-    const next = () => {
-      if (!run.finished && !run.timedOut && run.runningSince === null) this.addTimer(run, this.healthIntervalMs, poll);
-    };
-    this.addTimer(run, Math.min(this.healthIntervalMs, 100), poll);
-  }
-
   private markRunning(slot: Slot, run: Run): void {
-    if (run.finished || run.timedOut || run.runningSince !== null || slot.run !== run || slot.stopping) return;
-    run.runningSince = Date.now();
-    slot.pendingToken = null;
-    this.setStatus(slot, { state: 'running', error: null });
+    if (slot.phase.kind !== 'starting' || slot.phase.run !== run || run.timedOut) return;
+    clearTimeout(run.startTimer);
+    slot.nextToken = null;
+    this.enter(slot, { kind: 'running', run, since: Date.now() }, { error: null });
     this.log.info({ slot_id: slot.status.slotId, model: slot.spec.modelId, endpoint: slot.status.endpoint }, 'vllm ready');
   }
 
-  /** After the leader exited: kill what is left of its group, collect output, free the port, decide. */
-  private async finishRun(slot: Slot, run: Run, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    if (run.finished) return;
-    run.finished = true;
-    this.clearRunTimers(run);
-    killGroup(run.pid, 'SIGKILL'); // workers left behind by a crashed or stopped vLLM hold GPU memory
-    let fallback: NodeJS.Timeout | undefined;
-    await Promise.race([run.streamsClosed, new Promise<void>((r) => (fallback = setTimeout(r, STREAM_CLOSE_WAIT_MS)))]);
-    clearTimeout(fallback);
-    run.child.stdout?.destroy();
-    run.child.stderr?.destroy();
+  /** The process of `run` is gone (group killed, output read): decide what happens to the slot. */
+  private onExit(slot: Slot, run: Run, exit: ExitInfo): void {
+    clearTimeout(run.startTimer);
     this.ports.release(run.port);
-    if (slot.run === run) slot.run = null;
-    run.resolveDone();
-    if (slot.stopping || this.slots.get(slot.status.slotId) !== slot) return;
-    this.onUnexpectedExit(slot, run, code, signal);
-  }
-
-  private onUnexpectedExit(slot: Slot, run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+    const phase = slot.phase;
+    if ((phase.kind !== 'starting' && phase.kind !== 'running') || phase.run !== run) return; // stopping
     const { slotId, modelId } = slot.status;
-    const exit = run.spawnError
-      ? `could not start ${this.options.vllmBin}: ${run.spawnError.message}`
-      : signal
-        ? `killed by ${signal}`
-        : `exit code ${code}`;
-    this.log.warn({ slot_id: slotId, model: modelId, pid: run.pid, code, signal, detected: run.detected?.code ?? null }, 'vllm exited');
+    const { detected, lastLine } = run.output;
+    this.log.warn({ slot_id: slotId, model: modelId, pid: run.proc.pid, code: exit.code, signal: exit.signal, detected: detected?.code ?? null }, 'vllm exited');
 
-    if (run.runningSince !== null && Date.now() - run.runningSince >= this.stableAfterMs) slot.failures = 0;
+    if (phase.kind === 'running' && Date.now() - phase.since >= (this.options.stableAfterMs ?? 600_000)) slot.failures = 0;
 
-    if (run.detected?.code === 'hf_auth') {
-      if (slot.pendingToken) {
-        this.relaunchNow(slot, slot.pendingToken);
-        return;
-      }
-      const source = slot.status.hf_token_source;
-      const which = slot.spec.token
-        ? `the Hugging Face token in use (source ${source}, ${slot.status.hf_token_fingerprint}) was refused`
-        : 'no Hugging Face token was provided';
-      this.fail(slot, {
-        code: 'hf_auth',
-        message:
-          `Hugging Face denied access to ${modelId} (gated or private repository): ${which}. ` +
-          'Set or fix the Hugging Face token, e.g. `helix system settings set --huggingface-token-stdin`, ' +
-          "and make sure its account has been granted access to the model on huggingface.co; the slot " +
-          'starts again automatically when a new token reaches the runner.',
-      });
+    if (detected?.code === 'hf_auth') {
+      if (slot.nextToken) this.relaunchWith(slot, slot.nextToken);
+      else this.park(slot);
       return;
     }
 
     let error: SlotError;
-    if (run.detected?.code === 'oom') {
-      error = { code: 'oom', message: `vLLM ran out of GPU memory starting ${modelId}: ${clip(run.detected.line)}` };
+    if (detected?.code === 'oom') {
+      error = { code: 'oom', message: `vLLM ran out of GPU memory starting ${modelId}: ${clip(detected.line)}` };
     } else if (run.timedOut) {
-      error = {
-        code: 'start_timeout',
-        message: `vLLM did not become ready (GET /health) within ${this.options.startTimeoutMs} ms for ${modelId}`,
-      };
+      error = { code: 'start_timeout', message: `vLLM did not become ready (GET /health) within ${this.options.startTimeoutMs} ms for ${modelId}` };
     } else {
-      const last = run.lastLine ? `; last output: ${clip(run.lastLine)}` : '';
-      error = { code: 'crash', message: `vLLM exited unexpectedly (${exit})${last}` };
+      const how = exit.spawnError ? `could not start ${this.options.vllmBin}: ${exit.spawnError}` : exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      const last = lastLine ? `; last output: ${clip(lastLine)}` : '';
+      error = { code: 'crash', message: `vLLM exited unexpectedly (${how})${last}` };
     }
+    this.restartOrFail(slot, error);
+  }
 
+  private restartOrFail(slot: Slot, error: SlotError): void {
     const max = this.options.backoff.maxRestarts;
     if (slot.failures >= max) {
       this.fail(slot, { code: error.code, message: `${error.message} (gave up after ${slot.status.restarts} restarts)` });
@@ -572,50 +406,74 @@ export class VllmSupervisor extends EventEmitter {
     }
     slot.failures += 1;
     const delay = backoffDelayMs(slot.failures, this.initialMs, this.maxMs);
-    this.log.warn({ slot_id: slotId, model: modelId, error, restart: slot.failures, max_restarts: max, delay_ms: delay }, 'restarting vllm');
-    this.setStatus(slot, { state: 'starting', endpoint: null, error, restarts: slot.status.restarts + 1 });
-    slot.restartTimer = setTimeout(() => {
-      slot.restartTimer = null;
-      if (!slot.stopping) this.launch(slot);
-    }, delay);
+    this.log.warn({ slot_id: slot.status.slotId, model: slot.spec.modelId, error, restart: slot.failures, max_restarts: max, delay_ms: delay }, 'restarting vllm');
+    const timer = setTimeout(() => this.launch(slot), delay);
+    this.enter(slot, { kind: 'backoff', timer }, { endpoint: null, error, restarts: slot.status.restarts + 1 });
   }
 
-  private fail(slot: Slot, error: SlotError): void {
-    this.setStatus(slot, { state: 'failed', endpoint: null, error });
+  private park(slot: Slot): void {
+    const { modelId, hfTokenSource, hfTokenFingerprint } = slot.status;
+    const which = slot.spec.token
+      ? `the Hugging Face token in use (source ${hfTokenSource}, ${hfTokenFingerprint}) was refused`
+      : 'no Hugging Face token was provided';
+    this.fail(
+      slot,
+      {
+        code: 'hf_auth',
+        message:
+          `Hugging Face denied access to ${modelId} (gated or private repository): ${which}. ` +
+          'Set or fix the Hugging Face token, e.g. `helix system settings set --huggingface-token-stdin`, ' +
+          'and make sure its account has been granted access to the model on huggingface.co; the slot ' +
+          'starts again automatically when a new token reaches the runner.',
+      },
+      'parked',
+    );
+  }
+
+  private relaunchWith(slot: Slot, token: NonNullable<Slot['nextToken']>): void {
+    slot.failures = 0;
+    this.useToken(slot, token);
+    const { slotId, hfTokenSource, hfTokenFingerprint } = slot.status;
+    this.log.info(
+      { slot_id: slotId, model: slot.spec.modelId, hf_token_source: hfTokenSource, hf_token_fingerprint: hfTokenFingerprint },
+      'retrying vllm with a new hugging face token',
+    );
+    this.enter(slot, { kind: 'launching' }, { endpoint: null, error: null });
+    this.launch(slot);
+  }
+
+  private useToken(slot: Slot, { token, source }: NonNullable<Slot['nextToken']>): void {
+    slot.nextToken = null;
+    slot.spec.token = token;
+    slot.spec.tokenSource = source;
+    slot.status.hfTokenSource = source;
+    slot.status.hfTokenFingerprint = token?.fingerprint ?? null;
+  }
+
+  private fail(slot: Slot, error: SlotError, kind: 'failed' | 'parked' = 'failed'): void {
+    this.enter(slot, { kind }, { endpoint: null, error });
     const fields = {
       slot_id: slot.status.slotId,
       model: slot.spec.modelId,
       error,
       restarts: slot.status.restarts,
-      hf_token_source: slot.status.hf_token_source,
-      hf_token_fingerprint: slot.status.hf_token_fingerprint,
+      hf_token_source: slot.status.hfTokenSource,
+      hf_token_fingerprint: slot.status.hfTokenFingerprint,
       last_lines: slot.ring.toArray().slice(-20),
     };
-    if (error.code === 'hf_auth') this.log.warn(fields, 'vllm waits for a hugging face token');
+    if (kind === 'parked') this.log.warn(fields, 'vllm waits for a hugging face token');
     else this.log.error(fields, 'vllm failed');
   }
 
-  private terminate(run: Run): void {
-    if (run.finished) return;
-    killGroup(run.pid, 'SIGTERM');
-    this.addTimer(run, this.options.stopGraceMs, () => {
-      if (run.finished) return;
-      this.log.warn({ pid: run.pid, grace_ms: this.options.stopGraceMs }, 'vllm ignored SIGTERM; sending SIGKILL');
-      killGroup(run.pid, 'SIGKILL');
-    });
+  private secretsFor(slot: Slot, extra: Secret | null = null): Secret[] {
+    const secrets = [...this.options.knownTokens()];
+    for (const token of [slot.spec.token, slot.nextToken?.token, extra]) if (token) secrets.push(token);
+    return secrets;
   }
 
-  private addTimer(run: Run, ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      run.timers.delete(timer);
-      fn();
-    }, ms);
-    run.timers.add(timer);
-  }
-
-  private clearRunTimers(run: Run): void {
-    for (const t of run.timers) clearTimeout(t);
-    run.timers.clear();
+  private enter(slot: Slot, phase: Exclude<SlotPhase, { kind: 'stopping' }>, patch: Partial<Pick<SlotStatus, 'endpoint' | 'error' | 'restarts'>>): void {
+    slot.phase = phase;
+    this.setStatus(slot, { ...patch, state: STATE_OF[phase.kind] });
   }
 
   private setStatus(slot: Slot, patch: Partial<Pick<SlotStatus, 'state' | 'endpoint' | 'error' | 'restarts'>>): void {
@@ -629,22 +487,19 @@ export class VllmSupervisor extends EventEmitter {
   }
 
   private emitStatus(slot: Slot): void {
-    this.emit('status', { ...slot.status, error: slot.status.error ? { ...slot.status.error } : null });
+    this.emit('status', copy(slot.status));
   }
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is gone already.
-  }
+function currentRun(phase: SlotPhase): Run | null {
+  return phase.kind === 'starting' || phase.kind === 'running' ? phase.run : null;
+}
+
+function copy(status: SlotStatus): SlotStatus {
+  return { ...status, error: status.error ? { ...status.error } : null };
 }
 
 function clip(line: string): string {
   const trimmed = line.trim();
   return trimmed.length > MESSAGE_LINE_CHARS ? `${trimmed.slice(0, MESSAGE_LINE_CHARS)}…` : trimmed;
 }
-
-

@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { VllmSupervisor } from '@helix/vllm-supervisor';
+import { ChildRecords, runnerRuntimeDir, VllmSupervisor, vllmLauncher } from '@helix/vllm-supervisor';
 import { TokenStore } from '@helix/token-store';
 import { createLogger } from '@helix/logging';
 import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
@@ -13,8 +13,13 @@ export const slotProviders: Provider[] = [
   {
     provide: VLLM_SUPERVISOR,
     inject: [RUNNER_SETTINGS, TOKEN_STORE],
-    useFactory: (settings: RunnerSettings, store: TokenStore) =>
-      new VllmSupervisor({
+    useFactory: (settings: RunnerSettings, store: TokenStore) => {
+      const logger = createLogger('runner').child({ context: 'VllmSupervisor' });
+      // vLLM processes of a previous life of this runner (killed before it could stop them) still
+      // hold the tokens of that time: they go before anything new starts.
+      const children = ChildRecords.open(runnerRuntimeDir(settings.runnerId), logger);
+      children.killLeftovers();
+      return new VllmSupervisor({
         vllmBin: settings.vllmBin,
         host: '127.0.0.1',
         advertiseHost: settings.advertiseHost,
@@ -22,10 +27,12 @@ export const slotProviders: Provider[] = [
         startTimeoutMs: settings.startTimeoutMs,
         backoff: { initialMs: settings.backoffInitialMs, maxRestarts: settings.maxRestarts },
         stopGraceMs: STOP_GRACE_MS,
-        logger: createLogger('runner').child({ context: 'VllmSupervisor' }),
+        logger,
         // Every token the runner holds is scrubbed from vLLM's output, whichever one a slot uses.
         knownTokens: () => store.knownTokens(),
-      }),
+        launch: children.track(vllmLauncher(logger)),
+      });
+    },
   },
   SlotsService,
   { provide: SLOTS_SOURCE, useExisting: SlotsService },

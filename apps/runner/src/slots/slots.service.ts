@@ -63,7 +63,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     process.on('exit', this.killOnExit);
     this.supervisor.on('status', (status) => this.onStatus(status));
     // A new token version (any scope) may unblock slots parked on hf_auth.
-    this.sync.onApplied(() => this.retryAuthFailed());
+    this.sync.onApplied(() => this.offerTokens());
     const id = this.settings.runnerId;
     this.subs.push(
       this.nc.subscribe(runnerSlotsCreate(id), {
@@ -96,9 +96,9 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
   }
 
   memoryAllocated(): number {
-    return this.views()
-      .filter(reservesMemory)
-      .reduce((sum, v) => sum + (this.slots.get(v.id)?.memory ?? 0), 0);
+    let sum = 0;
+    for (const e of this.slots.values()) if (reservesMemory({ state: e.status?.state ?? 'scheduled', error: e.status?.error ?? null })) sum += e.memory;
+    return sum;
   }
 
   private async handle<C>(msg: Msg, run: (command: C) => Promise<SlotCommandReply>): Promise<void> {
@@ -166,12 +166,14 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     return { accepted: true };
   }
 
-  private retryAuthFailed(): void {
-    const restarted = this.supervisor.retryAuthFailed((status) => {
-      const entry = this.slots.get(status.slotId);
-      const resolved = this.store.resolve({ modelId: status.modelId, userId: entry?.userId ?? undefined, orgId: entry?.orgId ?? undefined });
-      return { token: resolved.token, source: resolved.source };
-    });
+  /** Hands every started slot the token it now resolves to; the supervisor restarts the parked ones. */
+  private offerTokens(): void {
+    const restarted: string[] = [];
+    for (const [slotId, entry] of this.slots) {
+      if (!entry.status) continue; // not started yet: it resolves its token when it starts
+      const { token, source } = this.store.resolve({ modelId: entry.modelId, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
+      if (this.supervisor.retryParked(slotId, token, source)) restarted.push(slotId);
+    }
     if (restarted.length) this.logger.info({ slot_ids: restarted }, 'retrying slots that waited for a hugging face token');
   }
 
@@ -204,8 +206,8 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
       state: s?.state ?? 'scheduled',
       restarts: s?.restarts ?? 0,
       endpoint: s?.endpoint ?? null,
-      hf_token_source: s?.hf_token_source ?? null,
-      hf_token_fingerprint: s?.hf_token_fingerprint ?? null,
+      hf_token_source: s?.hfTokenSource ?? null,
+      hf_token_fingerprint: s?.hfTokenFingerprint ?? null,
       error: s?.error ?? null,
       created: e.created,
       updated: e.updated,

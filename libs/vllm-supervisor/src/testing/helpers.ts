@@ -1,4 +1,4 @@
-// Test-only helpers (the build skips **/testing/**).
+// Test helpers, imported only by specs (the build still compiles them into dist/; nothing loads them there).
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SlotStatus, SupervisorLogger, VllmSupervisor } from '../index';
@@ -41,12 +41,12 @@ export function waitForStatus(
   pred: (s: SlotStatus) => boolean,
   timeoutMs = 15_000,
 ): Promise<SlotStatus> {
-  const current = sup.status(slotId);
+  const current = sup.list().find((s) => s.slotId === slotId);
   if (current && pred(current)) return Promise.resolve(current);
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       sup.off('status', listener);
-      reject(new Error(`timed out waiting for status of ${slotId}; last: ${JSON.stringify(sup.status(slotId))}`));
+      reject(new Error(`timed out waiting for status of ${slotId}; last: ${JSON.stringify(sup.list().find((s) => s.slotId === slotId))}`));
     }, timeoutMs);
     const listener = (s: SlotStatus) => {
       if (s.slotId !== slotId || !pred(s)) return;

@@ -1,0 +1,82 @@
+// SlotsService's wiring, with fakes for NATS, the settings sync and the supervisor: who is offered a
+// token after a new version, and how a supervisor status becomes the wire view.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { PinoLogger } from 'nestjs-pino';
+import { runnerSlotsCreate, type SlotView } from '@helix/contracts';
+import { decodeJson, encodeJson } from '@helix/nats';
+import { Secret } from '@helix/secrets';
+import { TokenStore } from '@helix/token-store';
+import type { SlotStatus, StartSpec, VllmSupervisor } from '@helix/vllm-supervisor';
+import type { RunnerSettings } from '../config';
+import type { AppliedSettings, SettingsSyncService } from '../settings/settings-sync.service';
+import { SlotsService } from './slots.service';
+
+const SLOT = '3f2b8c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';
+
+class FakeSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
+  readonly started: StartSpec[] = [];
+  readonly offered: Array<{ slotId: string; token: string | null; source: string }> = [];
+  start(spec: StartSpec): void {
+    this.started.push(spec);
+  }
+  retryParked(slotId: string, token: Secret | null, source: string): boolean {
+    this.offered.push({ slotId, token: token?.reveal() ?? null, source });
+    return true;
+  }
+}
+
+function setup() {
+  const callbacks = new Map<string, (err: Error | null, msg: unknown) => void>();
+  const published: SlotView[] = [];
+  const nc = {
+    subscribe: (subject: string, opts: { callback: (err: Error | null, msg: unknown) => void }) => {
+      callbacks.set(subject, opts.callback);
+      return { unsubscribe: () => undefined };
+    },
+    publish: (_subject: string, data: Uint8Array) => published.push(decodeJson<SlotView>(data)),
+    isClosed: () => false,
+  } as unknown as NatsConnection;
+  const store = new TokenStore();
+  const supervisor = new FakeSupervisor();
+  const applied: Array<(a: AppliedSettings) => void> = [];
+  const sync = { whenReplayed: () => Promise.resolve(), onApplied: (l: (a: AppliedSettings) => void) => applied.push(l) } as unknown as SettingsSyncService;
+  const settings = { runnerId: 'gpu-1', memoryTotal: 80e9 } as RunnerSettings;
+  const logger = { info: () => undefined, error: () => undefined } as unknown as PinoLogger;
+  const service = new SlotsService(nc, store, settings, supervisor as unknown as VllmSupervisor, sync, logger);
+  service.onApplicationBootstrap();
+  const create = (slotId: string) =>
+    new Promise((respond) =>
+      callbacks.get(runnerSlotsCreate('gpu-1'))!(null, { data: encodeJson({ slot_id: slotId, model: { id: 'meta-llama/x', type: 'chat', memory: 1e9, context_length: null, runtime_args: [] } }), respond }),
+    );
+  const newVersion = (token: string) => {
+    store.apply({ scope: 'global', scopeId: null, version: 1, token: Secret.of(token) });
+    for (const l of applied) l({ scope: 'global', scopeId: null, version: 1, tokenProvided: true });
+  };
+  return { service, supervisor, published, create, newVersion };
+}
+
+describe('SlotsService', () => {
+  it('after a new token version, hands each started slot the token it now resolves to', async () => {
+    const { supervisor, create, newVersion } = setup();
+    await create(SLOT);
+    await new Promise((r) => setImmediate(r)); // the start waits for the (already finished) replay
+    expect(supervisor.started.map((s) => [s.slotId, s.tokenSource])).toEqual([[SLOT, 'none']]);
+    supervisor.emit('status', { slotId: SLOT, modelId: 'meta-llama/x', state: 'failed', restarts: 0, endpoint: null, error: { code: 'hf_auth', message: 'm' }, hfTokenSource: 'none', hfTokenFingerprint: null });
+
+    newVersion('hf_newGlobalToken_1');
+    expect(supervisor.offered).toEqual([{ slotId: SLOT, token: 'hf_newGlobalToken_1', source: 'global' }]);
+  });
+
+  it('publishes supervisor statuses in the snake_case wire shape', async () => {
+    const { service, supervisor, published, create } = setup();
+    await create(SLOT);
+    await new Promise((r) => setImmediate(r));
+    supervisor.emit('status', { slotId: SLOT, modelId: 'meta-llama/x', state: 'running', restarts: 2, endpoint: 'http://127.0.0.1:40000', error: null, hfTokenSource: 'env', hfTokenFingerprint: 'sha256:0123456789ab' });
+    const expected = { id: SLOT, model_id: 'meta-llama/x', runner_id: 'gpu-1', state: 'running', restarts: 2, endpoint: 'http://127.0.0.1:40000', hf_token_source: 'env', hf_token_fingerprint: 'sha256:0123456789ab', error: null };
+    expect(published.at(-1)).toMatchObject(expected);
+    expect(service.views()).toEqual([{ ...expected, created: expect.any(String), updated: expect.any(String) }]);
+    expect(service.memoryAllocated()).toBe(1e9);
+  });
+});
