@@ -5,3 +5,4 @@ export * from './memory';
 export * from './runners';
 export * from './models';
 export * from './dto/index';
+export * from './parse';
