@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import type { Msg } from '@nats-io/nats-core';
+import { settingsSubject } from '@helix/contracts';
 import { scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
 
 const TOKENS = Array.from({ length: 30 }, (_, i) => `hf_fault${i}_${Date.now()}`);
@@ -65,31 +68,33 @@ describe('faults lose no update', () => {
 
   it('with two replicas, rapid updates are each published once and in order', async () => {
     const start = (await stack.api('GET', '/api/v1/system/settings')).body.version;
-    const results = await Promise.all(TOKENS.slice(4, 24).map((t) => stack.api('PUT', '/api/v1/system/settings', { huggingface_token: t })));
-    expect(results.every((r) => r.status === 200)).toBe(true);
-    const versions = results.map((r) => r.body.version).sort((a, b) => a - b);
-    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => start + 1 + i));
-    const final = start + 20;
-    const runner = stack.runners.get('gpu-f1')!;
-    await runner.waitFor(applied(final), 30_000).catch((err) => {
-      throw new Error(`${err.message}\nsettings: ${stack.settings.map((s) => s.tail(15)).join('\n')}`);
-    });
-    const publishedVersions = () =>
-      stack.settings
-        .flatMap((s) => s.json())
-        .filter((l) => l.msg === 'initiated system settings sync to all runners' && l.version > start)
-        .map((l) => l.version as number)
-        .sort((a, b) => a - b);
-    // The publish log line is written after JetStream confirmed, which may be after the runner applied it.
-    await eventually(() => publishedVersions().length >= 20, 10_000, 'all 20 versions published');
-    await new Promise((r) => setTimeout(r, 1_500)); // room for a duplicate publish to show up
-    expect(publishedVersions()).toEqual(versions);
-    // Both replicas served requests (queue group), yet no version was published twice.
-    const served = stack.settings.map((s) => s.json().filter((l) => l.msg === 'system settings updated by admin' && l.version > start).length);
-    expect(served.reduce((a, b) => a + b, 0)).toBe(20);
-    const appliedVersions = runner.json().filter((l) => l.msg === 'updated hugging face token from control plane' && l.version > start).map((l) => l.version);
-    expect(appliedVersions).toEqual([...appliedVersions].sort((a, b) => a - b));
-    expect(appliedVersions.at(-1)).toBe(final);
+    // What every runner sees: the global subject, in the order NATS delivers it.
+    const nc = await connect({ servers: stack.nats.url });
+    const arrived: number[] = [];
+    nc.subscribe(settingsSubject('global', null), { callback: (_err: Error | null, msg: Msg) => arrived.push(JSON.parse(msg.string()).version) });
+    await nc.flush();
+    try {
+      const results = await Promise.all(TOKENS.slice(4, 24).map((t) => stack.api('PUT', '/api/v1/system/settings', { huggingface_token: t })));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      const versions = results.map((r) => r.body.version).sort((a, b) => a - b);
+      expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => start + 1 + i));
+      const final = start + 20;
+      const runner = stack.runners.get('gpu-f1')!;
+      await runner.waitFor(applied(final), 30_000).catch((err) => {
+        throw new Error(`${err.message}\nsettings: ${stack.settings.map((s) => s.tail(15)).join('\n')}`);
+      });
+      await eventually(() => arrived.length >= 20, 10_000, 'all 20 versions on the wire');
+      await new Promise((r) => setTimeout(r, 1_500)); // room for a duplicate publish to show up
+      // Each version published once, in version order, as it crossed NATS.
+      expect(arrived).toEqual(versions);
+      // Both replicas served requests (queue group), and each version was committed by exactly one.
+      const served = stack.settings.map((s) => s.json().filter((l) => l.msg === 'system settings updated by admin' && l.version > start).map((l) => l.version as number));
+      expect(served.map((v) => v.length).every((n) => n > 0), `served per replica: ${served.map((v) => v.length)}`).toBe(true);
+      expect(served.flat().sort((a, b) => a - b)).toEqual(versions);
+      expect(runner.json().filter((l) => l.msg === 'updated hugging face token from control plane').at(-1)?.version).toBe(final);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('acks sent while every settings-service is down are recorded when one returns', async () => {

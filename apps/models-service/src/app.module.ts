@@ -1,17 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
-import { connectNats, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
+import { NatsModule } from '@helix/nats';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
-import { DB_SCHEMA, NATS_CONNECTION, type ModelsServiceConfig } from './config';
+import { DB_SCHEMA, type ModelsServiceConfig } from './config';
 import { RunnerEntity } from './runners/runner.entity';
 import { Runners1764230600000 } from './migrations/1764230600000-runners';
 import { RunnersService } from './runners/runners.service';
 import { RunnersController } from './runners/runners.controller';
-import { NatsLifecycle } from './nats-lifecycle';
 import { Models1764230700000 } from './migrations/1764230700000-models';
 import { RunnersDropHeartbeatCopies1764230800000 } from './migrations/1764230800000-runners-drop-heartbeat-copies';
 import { ModelRepository } from './models/model.repository';
@@ -40,12 +38,11 @@ export class ModelsServiceModule {
           applicationName: 'helix-models-service',
         }),
         HealthModule.forRoot(),
+        NatsModule.forRoot({ name: 'models-service' }),
       ],
       controllers: [RunnersController, ModelsController],
       providers: [
-        { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), 'models-service') },
-        NatsLifecycle,
-        readinessChecks([NATS_CONNECTION, getDataSourceToken()], (nc: NatsConnection, db: DataSource) => [natsReadiness(nc), databaseReadiness(db)]),
+        readinessChecks([getDataSourceToken()], (db: DataSource) => [databaseReadiness(db)]),
         ModelRepository,
         RunnerRepository,
         SlotRepository,

@@ -19,5 +19,4 @@ export class ModelsServiceConfig {
   LOG_LEVEL?: string;
 }
 
-export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const DB_SCHEMA = 'models';

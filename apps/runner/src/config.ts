@@ -107,5 +107,4 @@ function detectGpuMemory(): number | null {
 
 export const RUNNER_CONFIG = Symbol('RUNNER_CONFIG');
 export const RUNNER_SETTINGS = Symbol('RUNNER_SETTINGS');
-export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const TOKEN_STORE = Symbol('TOKEN_STORE');

@@ -1,32 +1,29 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
-import { connectNats, ensureSettingsStreams, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
+import { NatsModule } from '@helix/nats';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
+import { SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
 import { DB_SCHEMA, SETTINGS_CONFIG, type SettingsServiceConfig } from './config';
 import { SETTINGS_ENTITIES } from './entities';
 import { SETTINGS_MIGRATIONS } from './migrations';
-import { NATS_CONNECTION, NatsLifecycle, SettingsKeys } from './infrastructure';
+import { HfTokenRepository } from './tokens/hf-token.repository';
+import { SettingsStreams } from './streams/settings-streams';
+import { SettingsEventFactory } from './settings/settings-event.factory';
 import { SystemSettingsService } from './settings/system-settings.service';
 import { SettingsController } from './settings/settings.controller';
+import { OutboxRepository } from './outbox/outbox.repository';
 import { OutboxPublisher } from './outbox/outbox.publisher';
+import { StreamRepairScheduler } from './outbox/stream-repair.service';
+import { RunnerAckRepository } from './acks/runner-ack.repository';
 import { AcksConsumer } from './acks/acks.consumer';
-import { StreamRepair } from './outbox/stream-repair.service';
+import { SyncStatusService } from './acks/sync-status.service';
 
 @Module({})
 export class SettingsServiceModule {
   static forRoot(config: SettingsServiceConfig): DynamicModule {
-    const natsProvider = {
-      provide: NATS_CONNECTION,
-      useFactory: async (): Promise<NatsConnection> => {
-        const nc = await connectNats(natsSettingsFromEnv(), 'settings-service');
-        await ensureSettingsStreams(nc);
-        return nc;
-      },
-    };
     return {
       module: SettingsServiceModule,
       imports: [
@@ -39,20 +36,26 @@ export class SettingsServiceModule {
           applicationName: 'helix-settings-service',
         }),
         HealthModule.forRoot(),
+        NatsModule.forRoot({ name: 'settings-service' }),
       ],
       controllers: [SettingsController],
       providers: [
         { provide: SETTINGS_CONFIG, useValue: config },
-        natsProvider,
-        readinessChecks([NATS_CONNECTION, getDataSourceToken()], (nc: NatsConnection, db: DataSource) => [natsReadiness(nc), databaseReadiness(db)]),
-        NatsLifecycle,
-        SettingsKeys,
+        readinessChecks([getDataSourceToken()], (db: DataSource) => [databaseReadiness(db)]),
+        // The only holders of the two keys: HELIX_SETTINGS_KEY for the bus, HELIX_ENCRYPTION_KEY for Postgres.
+        { provide: SettingsBusCipher, useFactory: () => SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY) },
+        { provide: TokenAtRestCipher, useFactory: () => TokenAtRestCipher.fromBase64(config.HELIX_ENCRYPTION_KEY) },
+        HfTokenRepository,
+        OutboxRepository,
+        RunnerAckRepository,
+        SettingsStreams,
+        SettingsEventFactory,
         OutboxPublisher,
-        StreamRepair,
+        StreamRepairScheduler,
         AcksConsumer,
         SystemSettingsService,
+        SyncStatusService,
       ],
-      exports: [NATS_CONNECTION],
     };
   }
 }

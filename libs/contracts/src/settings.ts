@@ -1,4 +1,6 @@
-import { encodeSubjectToken, SETTINGS_UPDATED_PREFIX } from './subjects';
+import { encodeSubjectToken, RUNNER_ID_PATTERN, SETTINGS_UPDATED_PREFIX } from './subjects';
+import type { FieldError } from './errors';
+import { parseJsonObject, type ParseResult } from './parse-result';
 
 /** The levels of the token hierarchy that the control plane stores (the runner adds `env`). */
 export const SCOPES = ['model', 'user', 'org', 'global'] as const;
@@ -93,3 +95,64 @@ export const Aad = {
   updateRequest: (scope: Scope, scopeId: string | null): string => `settings.update|${scope}|${scopeId ?? ''}`,
   atRest: (scope: Scope, scopeId: string | null): string => `hf_tokens|${scope}|${scopeId ?? ''}`,
 } as const;
+
+/** Whether `scope_id` fits `scope`: null for global, a non-empty string for every other scope. */
+function scopeIdError(scope: unknown, scopeId: unknown): FieldError | null {
+  if (scope === 'global') return scopeId === null ? null : { field: 'scope_id', message: 'must be null for the global scope' };
+  return typeof scopeId === 'string' && scopeId !== '' ? null : { field: 'scope_id', message: 'must be a non-empty string for this scope' };
+}
+
+function isScope(value: unknown): value is Scope {
+  return (SCOPES as readonly unknown[]).includes(value);
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
+const isNullableString = (value: unknown): boolean => value === null || typeof value === 'string';
+
+/**
+ * The one check of a `settings.updated` message (SPEC §5). It accepts exactly what a runner's
+ * TokenStore can hold (a positive version, a scope_id that fits the scope); the envelope's own
+ * shape is checked when it is opened.
+ */
+export function parseSettingsUpdatedEvent(bytes: Uint8Array): ParseResult<SettingsUpdatedEvent> {
+  const json = parseJsonObject(bytes);
+  if (!json.ok) return json;
+  const e = json.value;
+  const errors: FieldError[] = [];
+  if (e.type !== 'settings.updated') errors.push({ field: 'type', message: 'must be "settings.updated"' });
+  if (e.schema !== 1) errors.push({ field: 'schema', message: 'must be 1' });
+  if (!isScope(e.scope)) errors.push({ field: 'scope', message: `must be one of ${SCOPES.join(', ')}` });
+  else {
+    const scopeId = scopeIdError(e.scope, e.scope_id);
+    if (scopeId) errors.push(scopeId);
+  }
+  if (!isPositiveInteger(e.version)) errors.push({ field: 'version', message: 'must be a positive integer' });
+  const token = e.huggingface_token;
+  if (token !== null && (typeof token !== 'object' || Array.isArray(token))) errors.push({ field: 'huggingface_token', message: 'must be an envelope object or null' });
+  if (!isNullableString(e.fingerprint)) errors.push({ field: 'fingerprint', message: 'must be a string or null' });
+  if (typeof e.updated_at !== 'string') errors.push({ field: 'updated_at', message: 'must be a string' });
+  if (!isNullableString(e.updated_by)) errors.push({ field: 'updated_by', message: 'must be a string or null' });
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: e as unknown as SettingsUpdatedEvent };
+}
+
+/** The one check of a runner's `settings.applied` acknowledgement. */
+export function parseSettingsApplied(bytes: Uint8Array): ParseResult<SettingsAppliedEvent> {
+  const json = parseJsonObject(bytes);
+  if (!json.ok) return json;
+  const a = json.value;
+  const errors: FieldError[] = [];
+  if (typeof a.runner_id !== 'string' || !RUNNER_ID_PATTERN.test(a.runner_id)) errors.push({ field: 'runner_id', message: 'must be 1 to 64 of A-Z a-z 0-9 _ -' });
+  if (!isScope(a.scope)) errors.push({ field: 'scope', message: `must be one of ${SCOPES.join(', ')}` });
+  else {
+    const scopeId = scopeIdError(a.scope, a.scope_id);
+    if (scopeId) errors.push(scopeId);
+  }
+  if (!isPositiveInteger(a.version)) errors.push({ field: 'version', message: 'must be a positive integer' });
+  if (typeof a.hf_token_provided !== 'boolean') errors.push({ field: 'hf_token_provided', message: 'must be a boolean' });
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: a as unknown as SettingsAppliedEvent };
+}

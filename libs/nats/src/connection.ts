@@ -45,24 +45,3 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nod
 export function connectNats(settings: NatsSettings, name: string): Promise<NatsConnection> {
   return connect(natsConnectionOptions(settings, name));
 }
-
-/**
- * Follows a connection's status events so /readyz can answer without a round trip.
- * The client reconnects by itself; this only reports whether it is currently connected.
- */
-export function trackConnection(nc: NatsConnection): { connected(): boolean } {
-  let connected = true;
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'close') connected = false;
-      else if (s.type === 'reconnect') connected = true;
-    }
-  })().catch(() => (connected = false));
-  return { connected: () => connected && !nc.isClosed() };
-}
-
-/** The named check /readyz uses for NATS. */
-export function natsReadiness(nc: NatsConnection): { name: string; check(): boolean } {
-  const tracker = trackConnection(nc);
-  return { name: 'nats', check: () => tracker.connected() };
-}

@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { SETTINGS_ACKS_STREAM, SETTINGS_APPLIED, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } from '@helix/contracts';
+import { isStreamNameInUse, isStreamNotFound } from './errors';
 
 const MINUTE_NS = 60 * 1_000_000_000;
 
@@ -24,7 +25,10 @@ export const settingsAcksStreamConfig: Partial<StreamConfig> & { name: string } 
   max_age: 24 * 60 * MINUTE_NS,
 };
 
-/** Creates or updates a stream so that every replica and runner can call this at start-up. */
+/**
+ * Creates or updates a stream. Only the stream's owner calls this (it needs JetStream admin
+ * rights); readers use `waitForStream`.
+ */
 export async function ensureStream(nc: NatsConnection, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
@@ -35,18 +39,41 @@ export async function ensureStream(nc: NatsConnection, config: Partial<StreamCon
     try {
       await jsm.streams.add(config);
     } catch (addErr) {
-      // Another replica created it between our info and add.
-      if (!/already in use|exists/i.test(String((addErr as Error).message))) throw addErr;
+      if (!isStreamNameInUse(addErr)) throw addErr; // another replica created it between our info and add
     }
   }
 }
 
+/** The settings-service owns both settings streams; nobody else creates or changes them. */
 export async function ensureSettingsStreams(nc: NatsConnection): Promise<void> {
   await ensureStream(nc, settingsStreamConfig);
   await ensureStream(nc, settingsAcksStreamConfig);
 }
 
-function isStreamNotFound(err: unknown): boolean {
-  const e = err as { code?: string | number; message?: string; api_error?: { err_code?: number } };
-  return e?.api_error?.err_code === 10059 || /stream not found/i.test(String(e?.message));
+export interface WaitForStreamOptions {
+  /** Stops waiting (rejects) once aborted, e.g. on shutdown. */
+  signal?: AbortSignal;
+  pollMs?: number;
+  /** Called once when the stream is not there on the first look. */
+  onMissing?: () => void;
+}
+
+/**
+ * Resolves with the stream's info once it exists. Read-only: it never creates or updates the
+ * stream, so a reader needs no JetStream admin rights and cannot rewrite the owner's config.
+ */
+export async function waitForStream(nc: NatsConnection, name: string, options: WaitForStreamOptions = {}): Promise<StreamInfo> {
+  const jsm = await jetstreamManager(nc);
+  let reported = false;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    try {
+      return await jsm.streams.info(name);
+    } catch (err) {
+      if (!isStreamNotFound(err)) throw err;
+      if (!reported) options.onMissing?.();
+      reported = true;
+    }
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+  }
 }

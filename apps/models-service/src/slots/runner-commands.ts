@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { isErrorBody, runnerSlotsCreate, runnerSlotsStop, type SlotCommandReply, type SlotCreateCommand, type SlotStopCommand } from '@helix/contracts';
-import { decodeJson, encodeJson } from '@helix/nats';
-import { NATS_CONNECTION } from '../config';
+import { decodeJson, encodeJson, InjectNats } from '@helix/nats';
 
 export const COMMAND_TIMEOUT_MS = 3_000;
 
@@ -11,7 +10,7 @@ export type CommandOutcome = { ok: true } | { ok: false; reason: string };
 /** Request/reply to one runner (`runner.<id>.slots.create|stop`); never throws. */
 @Injectable()
 export class RunnerCommands {
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  constructor(@InjectNats() private readonly nc: NatsConnection) {}
 
   create(runnerId: string, command: SlotCreateCommand): Promise<CommandOutcome> {
     return this.send(runnerId, runnerSlotsCreate(runnerId), command);

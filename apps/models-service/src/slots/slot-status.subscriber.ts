@@ -1,9 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { parseSlotReport, QueueGroups, RUNNER_ID_PATTERN, RUNNER_SLOTS_STATUS_ALL } from '@helix/contracts';
-import { decodeJson } from '@helix/nats';
-import { NATS_CONNECTION } from '../config';
+import { decodeJson, InjectNats } from '@helix/nats';
 import { ignoreMessage } from '../ignored-messages';
 import { SlotTracker } from './slot-tracker.service';
 
@@ -16,7 +15,7 @@ export class SlotStatusSubscriber implements OnApplicationBootstrap, OnApplicati
   private sub?: Subscription;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @InjectNats() private readonly nc: NatsConnection,
     private readonly tracker: SlotTracker,
     @InjectPinoLogger('SlotStatusSubscriber') private readonly logger: PinoLogger,
   ) {}

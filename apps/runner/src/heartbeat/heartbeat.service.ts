@@ -2,9 +2,13 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { NatsConnection } from '@nats-io/nats-core';
 import { HEARTBEAT_INTERVAL_MS, RUNNERS_HEARTBEAT, type RunnerHeartbeat, type SlotView } from '@helix/contracts';
 import { TokenStore } from '@helix/token-store';
-import { encodeJson } from '@helix/nats';
+import { encodeJson, InjectNats } from '@helix/nats';
 import { SettingsSyncService } from '../settings/settings-sync.service';
-import { NATS_CONNECTION, RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
+import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
+import { ThrottledTrigger } from './throttled-trigger';
+
+/** Extra heartbeats after token changes are at most this far apart. */
+const CHANGE_BEAT_INTERVAL_MS = 250;
 
 /** What the heartbeat reports about this runner's vLLM slots. */
 export interface SlotsSource {
@@ -17,9 +21,10 @@ export const SLOTS_SOURCE = Symbol('SLOTS_SOURCE');
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  private readonly changeBeat = new ThrottledTrigger(() => this.beat(), CHANGE_BEAT_INTERVAL_MS);
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @InjectNats() private readonly nc: NatsConnection,
     @Inject(TOKEN_STORE) private readonly store: TokenStore,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(SLOTS_SOURCE) private readonly slots: SlotsSource,
@@ -28,13 +33,14 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     // A new token changes what this runner reports; tell the control plane now, not at the next tick.
-    this.sync.onApplied(() => this.beat());
+    this.sync.onApplied(() => this.changeBeat.trigger());
     this.beat();
     this.timer = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+    this.changeBeat.cancel();
   }
 
   heartbeat(): RunnerHeartbeat {

@@ -13,10 +13,10 @@ import {
   type SlotStopCommand,
   type SlotView,
 } from '@helix/contracts';
-import { decodeJson, encodeJson } from '@helix/nats';
+import { decodeJson, encodeJson, InjectNats } from '@helix/nats';
 import { TokenStore } from '@helix/token-store';
 import { VllmSupervisor, type SlotStatus } from '@helix/vllm-supervisor';
-import { NATS_CONNECTION, RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
+import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
 import { SettingsSyncService } from '../settings/settings-sync.service';
 import type { SlotsSource } from '../heartbeat/heartbeat.service';
 import { slotCreateErrors } from './slot-command';
@@ -50,7 +50,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
   private shuttingDown = false;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @InjectNats() private readonly nc: NatsConnection,
     @Inject(TOKEN_STORE) private readonly store: TokenStore,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(VLLM_SUPERVISOR) private readonly supervisor: VllmSupervisor,

@@ -1,13 +1,11 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { DataSource } from 'typeorm';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { RUNNER_ID_PATTERN, SCOPES, SETTINGS_ACKS_CONSUMER, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED, type SettingsAppliedEvent } from '@helix/contracts';
-import { decodeJson } from '@helix/nats';
+import { describeFieldErrors, parseSettingsApplied, SETTINGS_ACKS_CONSUMER, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED } from '@helix/contracts';
+import { InjectNats, runConsumer, type ConsumerLoop } from '@helix/nats';
 import { Counter } from 'prom-client';
-import { NATS_CONNECTION } from '../infrastructure';
+import { RunnerAckRepository } from './runner-ack.repository';
 
 const recorded = new Counter({ name: 'helix_settings_acks_recorded_total', help: 'settings.applied acknowledgements recorded' });
 
@@ -18,75 +16,55 @@ const recorded = new Counter({ name: 'helix_settings_acks_recorded_total', help:
  */
 @Injectable()
 export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private messages?: ConsumerMessages;
-  private stopped = false;
+  private loop?: ConsumerLoop;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly acks: RunnerAckRepository,
     @InjectPinoLogger('AcksConsumer') private readonly logger: PinoLogger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers
-      .add(SETTINGS_ACKS_STREAM, {
-        durable_name: SETTINGS_ACKS_CONSUMER,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: SETTINGS_APPLIED,
-        ack_wait: 30_000_000_000,
-      })
-      .catch((err) => {
-        if (!/already (exists|in use)/i.test(String(err?.message))) throw err;
-      });
-    void this.run();
+  onApplicationBootstrap(): void {
+    this.loop = runConsumer({
+      name: 'settings.applied',
+      nc: this.nc,
+      logger: this.logger,
+      open: () => this.open(),
+      handle: (msg) => this.handle(msg),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    await this.messages?.close().catch(() => undefined);
+    await this.loop?.stop();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const consumer = await jetstream(this.nc).consumers.get(SETTINGS_ACKS_STREAM, SETTINGS_ACKS_CONSUMER);
-        this.messages = await consumer.consume({ max_messages: 100 });
-        for await (const msg of this.messages) await this.handle(msg);
-      } catch (err) {
-        if (this.stopped) return;
-        this.logger.warn({ err: { message: (err as Error).message } }, 'settings.applied consumer interrupted; resuming');
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    }
+  /** Adding a durable consumer with the same config is a no-op, and recreates it after a stream loss. */
+  private async open(): Promise<ConsumerMessages> {
+    const jsm = await jetstreamManager(this.nc);
+    await jsm.consumers.add(SETTINGS_ACKS_STREAM, {
+      durable_name: SETTINGS_ACKS_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: SETTINGS_APPLIED,
+      ack_wait: nanos(30_000),
+    });
+    const consumer = await jetstream(this.nc).consumers.get(SETTINGS_ACKS_STREAM, SETTINGS_ACKS_CONSUMER);
+    return consumer.consume({ max_messages: 100 });
   }
 
   private async handle(msg: JsMsg): Promise<void> {
-    let ack: SettingsAppliedEvent;
-    try {
-      ack = decodeJson<SettingsAppliedEvent>(msg.data);
-    } catch {
+    const parsed = parseSettingsApplied(msg.data);
+    if (!parsed.ok) {
+      this.logger.warn({ subject: msg.subject, seq: msg.seq, problem: describeFieldErrors(parsed.errors) }, 'ignored a malformed settings.applied message');
       msg.term();
       return;
     }
-    if (!isValidAck(ack)) {
-      this.logger.warn({ subject: msg.subject }, 'ignored a malformed settings.applied message');
-      msg.term();
-      return;
-    }
+    const ack = parsed.value;
     try {
-      await this.db.query(
-        `INSERT INTO settings.runner_acks (runner_id, scope, scope_id, version, hf_token_provided, applied_at)
-         VALUES ($1, $2, $3, $4, $5, now())
-         ON CONFLICT (runner_id, scope, scope_id) DO UPDATE
-           SET version = EXCLUDED.version, hf_token_provided = EXCLUDED.hf_token_provided, applied_at = EXCLUDED.applied_at
-           WHERE settings.runner_acks.version <= EXCLUDED.version`,
-        [ack.runner_id, ack.scope, ack.scope_id ?? '', ack.version, ack.hf_token_provided],
-      );
+      await this.acks.record(ack);
     } catch (err) {
       // Postgres is unavailable: the ack stays in the stream and comes back.
-      this.logger.warn({ err: { message: (err as Error).message } }, 'could not record settings.applied yet');
+      this.logger.warn({ err }, 'could not record settings.applied yet');
       msg.nak(2_000);
       return;
     }
@@ -98,17 +76,4 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.info({ runner_id: ack.runner_id, scope: ack.scope, scope_id: ack.scope_id, version: ack.version, hf_token_sent: ack.hf_token_provided }, 'successfully synced settings to runner');
     }
   }
-}
-
-function isValidAck(a: SettingsAppliedEvent): boolean {
-  return (
-    typeof a === 'object' &&
-    a !== null &&
-    typeof a.runner_id === 'string' &&
-    RUNNER_ID_PATTERN.test(a.runner_id) &&
-    (SCOPES as readonly string[]).includes(a.scope) &&
-    Number.isSafeInteger(a.version) &&
-    a.version >= 0 &&
-    typeof a.hf_token_provided === 'boolean'
-  );
 }

@@ -7,8 +7,9 @@ import type { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { connect } from '@nats-io/transport-node';
+import type { Msg } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { SETTINGS_STREAM } from '@helix/contracts';
+import { SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
 import { Secret } from '@helix/secrets';
 import { startNats, startPostgres, type NatsProcess, type PostgresProcess } from '@helix/testing';
 import { SettingsServiceModule } from '../app.module';
@@ -21,12 +22,11 @@ describe('settings outbox', () => {
   let pg: PostgresProcess;
   const apps: INestApplication[] = [];
 
+  // Replicas of one deployment share both keys.
+  const keys = { HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'), HELIX_SETTINGS_KEY: randomBytes(32).toString('base64') };
+
   async function replica(): Promise<INestApplication> {
-    const config = {
-      DATABASE_URL: pg.url,
-      HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      HELIX_SETTINGS_KEY: randomBytes(32).toString('base64'),
-    };
+    const config = { DATABASE_URL: pg.url, ...keys };
     const moduleRef = await Test.createTestingModule({ imports: [SettingsServiceModule.forRoot(config)] }).compile();
     const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
     await app.init();
@@ -34,7 +34,8 @@ describe('settings outbox', () => {
     return app;
   }
 
-  const unpublished = async (db: DataSource) => Number((await db.query('SELECT count(*) AS n FROM settings.outbox WHERE published_at IS NULL'))[0].n);
+  // Published rows are deleted, so every row left is waiting.
+  const unpublished = async (db: DataSource) => Number((await db.query('SELECT count(*) AS n FROM settings.outbox'))[0].n);
 
   async function streamLastSeq(): Promise<number> {
     const nc = await connect({ servers: nats.url });
@@ -83,27 +84,43 @@ describe('settings outbox', () => {
   });
 
   it('two replicas draining the same outbox publish every version once, in order', async () => {
-    const [a, b] = [apps[0], await replica()];
+    const [a, b] = [apps[0] ?? (await replica()), await replica()];
     const db = a.get<DataSource>(getDataSourceToken());
     const before = await streamLastSeq();
-    const writers = [a.get(SystemSettingsService), b.get(SystemSettingsService)];
-    // Concurrent writers on both replicas: versions serialize on the row lock, publishing on the advisory lock.
-    await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 2].setToken('global', null, Secret.of(`hf_outbox_race_${i}`), 'test')));
-    await until(async () => (await unpublished(db)) === 0, 'both outboxes drained');
-    await Promise.all([a.get(OutboxPublisher).flush(), b.get(OutboxPublisher).flush()]);
-    expect(await streamLastSeq()).toBe(before + 40);
-    const rows: Array<{ v: number }> = await db.query(
-      `SELECT (payload->>'version')::int AS v FROM settings.outbox WHERE published_at IS NOT NULL ORDER BY published_at, id`,
-    );
-    const versions = rows.map((r) => r.v);
-    expect(versions).toEqual([...versions].sort((x, y) => x - y));
-    expect(new Set(versions).size).toBe(versions.length);
+    const start = (await a.get(SystemSettingsService).get()).version;
+    // What runners see: every settings.updated.global message, in the order NATS delivers it.
+    const nc = await connect({ servers: nats.url });
+    const arrived: number[] = [];
+    nc.subscribe(settingsSubject('global', null), { callback: (_err: Error | null, msg: Msg) => arrived.push(JSON.parse(msg.string()).version) });
+    await nc.flush();
+    try {
+      const writers = [a.get(SystemSettingsService), b.get(SystemSettingsService)];
+      // Concurrent writers on both replicas: versions serialize on the row lock, publishing on the advisory lock.
+      await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 2].setToken('global', null, Secret.of(`hf_outbox_race_${i}`), 'test')));
+      await until(async () => (await unpublished(db)) === 0, 'both outboxes drained');
+      await Promise.all([a.get(OutboxPublisher).flush(), b.get(OutboxPublisher).flush()]);
+      await nc.flush();
+      expect(await streamLastSeq()).toBe(before + 40);
+      expect(arrived).toEqual(Array.from({ length: 40 }, (_, i) => start + 1 + i));
+    } finally {
+      await nc.close();
+    }
   });
 
-  it('the stored token is an envelope, never the clear text', async () => {
-    const db = apps[0].get<DataSource>(getDataSourceToken());
-    const dump = JSON.stringify(await db.query('SELECT * FROM settings.hf_tokens')) + JSON.stringify(await db.query('SELECT * FROM settings.outbox'));
-    expect(dump).toContain('A256GCM');
-    expect(dump).not.toMatch(/hf_outbox_(down|race)_/);
+  it('the stored token and the queued event are envelopes, never the clear text', async () => {
+    const app = apps[0] ?? (await replica());
+    const db = app.get<DataSource>(getDataSourceToken());
+    await nats.stop(); // keeps the event in the outbox while we look
+    try {
+      await app.get(SystemSettingsService).setToken('global', null, Secret.of('hf_outbox_at_rest_1'), 'test');
+      const tokens = JSON.stringify(await db.query('SELECT * FROM settings.hf_tokens'));
+      const outbox = JSON.stringify(await db.query('SELECT * FROM settings.outbox'));
+      expect(tokens).toContain('A256GCM');
+      expect(outbox).toContain('A256GCM');
+      expect(tokens + outbox).not.toContain('hf_outbox_at_rest_1');
+    } finally {
+      await nats.start();
+    }
+    await until(async () => (await unpublished(db)) === 0, 'the outbox drained after NATS returned');
   });
 });

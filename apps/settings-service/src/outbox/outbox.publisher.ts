@@ -1,15 +1,12 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { SettingsUpdatedEvent } from '@helix/contracts';
-import { encodeJson, ensureSettingsStreams } from '@helix/nats';
+import { encodeJson, InjectNats, isNoResponders, isStreamNotFound, NatsLink } from '@helix/nats';
 import { Counter, Gauge } from 'prom-client';
 import { SingleFlight } from '@helix/tasks';
-import { OutboxEntity } from '../entities';
-import { NATS_CONNECTION } from '../infrastructure';
+import { SettingsStreams } from '../streams/settings-streams';
+import { OutboxRepository } from './outbox.repository';
 
 const POLL_MS = 1_000;
 const BATCH = 100;
@@ -18,9 +15,10 @@ const published = new Counter({ name: 'helix_settings_outbox_published_total', h
 const pending = new Gauge({ name: 'helix_settings_outbox_pending', help: 'outbox events not yet published (as last seen by this replica)' });
 
 /**
- * Publishes committed outbox rows to JetStream in commit order. One replica drains at a time (an
- * advisory lock), so versions of a subject are never published out of order, and each publish
- * carries a Nats-Msg-Id so a retry after a crash between publish and commit is stored once.
+ * Publishes committed outbox rows to JetStream in commit order, and deletes each once JetStream
+ * stored it. One replica drains at a time (an advisory lock), so versions of a subject are never
+ * published out of order, and each publish carries a Nats-Msg-Id so a retry after a crash between
+ * publish and commit is stored once.
  */
 @Injectable()
 export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,20 +26,22 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
   private readonly flight: SingleFlight;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @InjectNats() nc: NatsConnection,
+    private readonly link: NatsLink,
+    private readonly outbox: OutboxRepository,
+    private readonly streams: SettingsStreams,
     @InjectPinoLogger('OutboxPublisher') private readonly logger: PinoLogger,
   ) {
     this.js = jetstream(nc, { timeout: 5_000 });
     this.flight = new SingleFlight(
       () => this.drainOnce(),
-      (err) => this.logger.warn({ err: { message: err.message } }, 'outbox publish pass failed; will retry'),
+      (err) => this.logger.warn({ err }, 'outbox publish pass failed; will retry'),
     );
   }
 
   onApplicationBootstrap(): void {
     this.flight.every(POLL_MS);
-    void this.watchReconnects();
+    this.link.onReconnect(() => this.kick());
     this.kick();
   }
 
@@ -61,40 +61,27 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async drainOnce(): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const [{ locked }] = await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', ['helix-settings-outbox']);
-      if (!locked) return; // another replica is draining; its next pass sees our rows.
-      const rows = await tx
-        .getRepository(OutboxEntity)
-        .createQueryBuilder('o')
-        .where('o.published_at IS NULL')
-        .orderBy('o.id', 'ASC')
-        .limit(BATCH)
-        .getMany();
+    // Not locked: another replica is draining, and its next pass sees our rows.
+    await this.outbox.tryWithPublishLock(async (tx) => {
+      const rows = await this.outbox.oldest(tx, BATCH);
       pending.set(rows.length);
       for (const row of rows) {
         try {
-          await this.js.publish(row.subject, encodeJson(row.payload), { msgID: row.msgId });
+          await this.js.publish(row.subject, encodeJson(row.event), { msgID: row.msgId });
         } catch (err) {
           // NATS is down or the stream is missing: keep the rest for the next pass, in order.
-          if (/stream not found|no responders/i.test(String((err as Error).message))) await ensureSettingsStreams(this.nc).catch(() => undefined);
-          this.logger.warn({ subject: row.subject, err: { message: (err as Error).message } }, 'could not publish settings event yet; it stays in the outbox');
+          if (isStreamNotFound(err) || isNoResponders(err)) await this.streams.ensure().catch(() => undefined);
+          this.logger.warn({ subject: row.subject, err }, 'could not publish settings event yet; it stays in the outbox');
           return;
         }
-        await tx.getRepository(OutboxEntity).update({ id: row.id }, { publishedAt: new Date() });
+        await this.outbox.remove(tx, row.id);
         published.inc();
         pending.dec();
-        const event = row.payload as unknown as SettingsUpdatedEvent;
+        const { event } = row;
         if (event.scope === 'global') this.logger.info({ version: event.version }, 'initiated system settings sync to all runners');
         else this.logger.info({ scope: event.scope, scope_id: event.scope_id, version: event.version }, 'initiated settings sync to all runners');
       }
       if (rows.length === BATCH) this.kick(); // more to do: one more pass right after this one
     });
-  }
-
-  private async watchReconnects(): Promise<void> {
-    for await (const status of this.nc.status()) {
-      if (status.type === 'reconnect') this.kick();
-    }
   }
 }

@@ -1,71 +1,110 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { DataSource } from 'typeorm';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { SETTINGS_STREAM, settingsSubject, type SettingsUpdatedEvent } from '@helix/contracts';
-import { decodeJson, ensureSettingsStreams } from '@helix/nats';
-import { HfTokenEntity } from '../entities';
-import { NATS_CONNECTION } from '../infrastructure';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { SETTINGS_UPDATED_ALL, settingsSubject } from '@helix/contracts';
+import { InjectNats, NatsLink } from '@helix/nats';
+import { SingleFlight } from '@helix/tasks';
+import { HfTokenRepository, scopeIdOf } from '../tokens/hf-token.repository';
+import { SettingsEventFactory } from '../settings/settings-event.factory';
+import { SettingsStreams } from '../streams/settings-streams';
+import { OutboxRepository } from './outbox.repository';
 import { OutboxPublisher } from './outbox.publisher';
 
+/** The part of a pino logger the repair uses. */
+interface RepairLogger {
+  warn(obj: object, msg: string): void;
+}
+
 /**
- * The SETTINGS stream is the state runners replay. If it lost messages (a NATS server restarted
- * without its store), runners that join would miss the current tokens. At start-up and after every
- * reconnect, each scope's newest event is compared with Postgres, and the latest outbox event of a
- * scope the stream is behind on is queued again.
+ * Compares the SETTINGS stream, the state runners replay, with Postgres, and queues the current
+ * event of every scope whose last stream message is not the stored version.
  */
-@Injectable()
-export class StreamRepair implements OnApplicationBootstrap {
+export class StreamRepair {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    private readonly outbox: OutboxPublisher,
-    @InjectPinoLogger('StreamRepair') private readonly logger: PinoLogger,
+    private readonly tokens: Pick<HfTokenRepository, 'listChanged'>,
+    private readonly outbox: Pick<OutboxRepository, 'withPublishLock' | 'hasPending' | 'add'>,
+    private readonly streams: Pick<SettingsStreams, 'ensure' | 'head'>,
+    private readonly events: Pick<SettingsEventFactory, 'forStoredRow'>,
+    private readonly logger: RepairLogger,
   ) {}
 
-  onApplicationBootstrap(): void {
-    void this.repairSafely();
-    void (async () => {
-      for await (const status of this.nc.status()) if (status.type === 'reconnect') await this.repairSafely();
-    })();
-  }
-
-  async repairSafely(): Promise<void> {
-    try {
-      const requeued = await this.repair();
-      if (requeued > 0) this.outbox.kick();
-    } catch (err) {
-      this.logger.warn({ err: { message: (err as Error).message } }, 'could not compare the settings stream with the database');
-    }
-  }
-
-  /** Returns how many scopes were queued for publishing again. */
+  /**
+   * Returns how many scopes were queued for publishing again. Runs under the outbox publish lock, so
+   * an event being published right now is neither missed nor taken for a gap. A stream that cannot
+   * be read throws: only an answer from JetStream counts as "behind".
+   */
   async repair(): Promise<number> {
-    await ensureSettingsStreams(this.nc);
-    const jsm = await jetstreamManager(this.nc);
-    const rows = await this.db.getRepository(HfTokenEntity).createQueryBuilder('t').where('t.version > 0').getMany();
-    let requeued = 0;
-    for (const row of rows) {
-      const scopeId = row.scope === 'global' ? null : row.scopeId;
-      const subject = settingsSubject(row.scope, scopeId);
-      const stored = await jsm.streams.getMessage(SETTINGS_STREAM, { last_by_subj: subject }).catch(() => null);
-      const streamVersion = stored ? decodeJson<SettingsUpdatedEvent>(stored.data).version : 0;
-      if (streamVersion >= row.version) continue;
-      // Only published rows: an unpublished one is already on its way.
-      const result: Array<{ id: string }> = await this.db.query(
-        `UPDATE settings.outbox SET published_at = NULL
-          WHERE id = (SELECT max(id) FROM settings.outbox WHERE subject = $1)
-            AND published_at IS NOT NULL
-        RETURNING id`,
-        [subject],
-      );
-      if (result.length > 0) {
+    await this.streams.ensure();
+    const rows = await this.tokens.listChanged();
+    return this.outbox.withPublishLock(async (tx) => {
+      let requeued = 0;
+      for (const row of rows) {
+        const scopeId = scopeIdOf(row);
+        const subject = settingsSubject(row.scope, scopeId);
+        if (await this.outbox.hasPending(tx, subject)) continue; // already on its way
+        const head = await this.streams.head(subject);
+        if (head.kind === 'event' && head.version === row.version) continue;
+        // The stored token, not an old event, is the source of truth; a fresh Nats-Msg-Id gets past the duplicate window.
+        await this.outbox.add(tx, subject, `${subject}@${row.version}~repair-${Date.now()}`, this.events.forStoredRow(row));
         requeued++;
-        this.logger.warn({ scope: row.scope, scope_id: scopeId, version: row.version, stream_version: streamVersion }, 'settings stream was behind the database; publishing the current state again');
+        const where = { scope: row.scope, scope_id: scopeId, version: row.version };
+        if (head.kind === 'event' && head.version > row.version) {
+          this.logger.warn({ ...where, stream_version: head.version }, 'settings stream holds a version the database never had; publishing the current state again');
+        } else if (head.kind === 'invalid') {
+          this.logger.warn({ ...where, stream_version: null }, 'settings stream ends with an invalid event; publishing the current state again');
+        } else {
+          this.logger.warn({ ...where, stream_version: head.kind === 'event' ? head.version : 0 }, 'settings stream was behind the database; publishing the current state again');
+        }
       }
-    }
-    return requeued;
+      return requeued;
+    });
+  }
+}
+
+/**
+ * Runs StreamRepair at start-up, after every reconnect (NATS may have come back without its store)
+ * and whenever a message lands on `settings.updated.>` (someone may have published an event that
+ * is not the stored state: runners that join would replay it).
+ */
+@Injectable()
+export class StreamRepairScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly repair: StreamRepair;
+  private readonly flight: SingleFlight;
+  private subscription?: Subscription;
+
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly link: NatsLink,
+    tokens: HfTokenRepository,
+    outbox: OutboxRepository,
+    streams: SettingsStreams,
+    events: SettingsEventFactory,
+    private readonly publisher: OutboxPublisher,
+    @InjectPinoLogger('StreamRepair') private readonly logger: PinoLogger,
+  ) {
+    this.repair = new StreamRepair(tokens, outbox, streams, events, logger);
+    this.flight = new SingleFlight(
+      async () => {
+        if ((await this.repair.repair()) > 0) this.publisher.kick();
+      },
+      (err) => this.logger.warn({ err }, 'could not compare the settings stream with the database'),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.flight.kick();
+    this.link.onReconnect(() => this.flight.kick());
+    this.subscription = this.nc.subscribe(SETTINGS_UPDATED_ALL, { callback: () => this.flight.kick() });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await this.flight.stop();
+  }
+
+  /** Runs a comparison now (tests). */
+  async runOnce(): Promise<void> {
+    this.flight.kick();
+    await this.flight.idle();
   }
 }

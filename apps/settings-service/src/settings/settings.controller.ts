@@ -1,10 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
-import type { DataSource } from 'typeorm';
-import { Patterns, type ErrorBody, type SyncStatusView, type SystemSettingsView, type UpdateSystemSettingsRequest } from '@helix/contracts';
-import { isDatabaseUnavailable } from '@helix/persistence';
-import { RunnerAckEntity } from '../entities';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Patterns, type SyncStatusView, type SystemSettingsView, type UpdateSystemSettingsRequest } from '@helix/contracts';
+import { SyncStatusService } from '../acks/sync-status.service';
 import { SystemSettingsService } from './system-settings.service';
 
 /** Request/reply handlers for the gateway (queue group: one replica answers each request). */
@@ -12,7 +9,7 @@ import { SystemSettingsService } from './system-settings.service';
 export class SettingsController {
   constructor(
     private readonly settings: SystemSettingsService,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly sync: SyncStatusService,
   ) {}
 
   @MessagePattern(Patterns.settingsGet)
@@ -26,24 +23,7 @@ export class SettingsController {
   }
 
   @MessagePattern(Patterns.settingsSyncStatus)
-  async syncStatus(): Promise<SyncStatusView> {
-    try {
-      const [current, acks] = await Promise.all([this.settings.get(), this.db.getRepository(RunnerAckEntity).find()]);
-      return {
-        global_version: current.version,
-        acks: acks.map((a) => ({
-          runner_id: a.runnerId,
-          scope: a.scope,
-          scope_id: a.scope === 'global' ? null : a.scopeId,
-          version: a.version,
-          hf_token_provided: a.hfTokenProvided,
-          applied_at: a.appliedAt.toISOString(),
-        })),
-      };
-    } catch (err) {
-      if (err instanceof RpcException) throw err;
-      if (isDatabaseUnavailable(err)) throw new RpcException({ error: 'unavailable', message: 'The settings database is unavailable.' } satisfies ErrorBody);
-      throw err;
-    }
+  syncStatus(): Promise<SyncStatusView> {
+    return this.sync.status();
   }
 }

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { settingsSubject, type SettingsUpdatedEvent } from '@helix/contracts';
+import { generateKeyBase64, Secret, SettingsBusCipher } from '@helix/secrets';
+import { TokenStore } from '@helix/token-store';
+import { decodeSettingsEvent } from './settings-event-decoder';
+
+const cipher = SettingsBusCipher.fromBase64(generateKeyBase64());
+const otherKey = SettingsBusCipher.fromBase64(generateKeyBase64());
+const GLOBAL = settingsSubject('global', null);
+
+function event(overrides: Partial<SettingsUpdatedEvent> = {}, sealer = cipher): SettingsUpdatedEvent {
+  const base: SettingsUpdatedEvent = {
+    type: 'settings.updated',
+    schema: 1,
+    scope: 'global',
+    scope_id: null,
+    version: 2,
+    huggingface_token: null,
+    fingerprint: null,
+    updated_at: '2026-11-01T00:00:00.000Z',
+    updated_by: 'u1',
+    ...overrides,
+  };
+  if (base.huggingface_token === null && !('huggingface_token' in overrides)) {
+    base.huggingface_token = sealer.sealEvent(Secret.of('hf_decoder_1'), base.scope, base.scope_id, base.version);
+  }
+  return base;
+}
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+describe('decodeSettingsEvent', () => {
+  it('turns a sealed event into the token update the store applies', () => {
+    const decoded = decodeSettingsEvent(GLOBAL, bytes(event()), cipher);
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(decoded.update).toMatchObject({ scope: 'global', scopeId: null, version: 2 });
+    expect(decoded.update.token?.reveal()).toBe('hf_decoder_1');
+    expect(new TokenStore().apply(decoded.update)).toBe('applied');
+  });
+
+  it('a clear decodes to a null token', () => {
+    const decoded = decodeSettingsEvent(GLOBAL, bytes(event({ huggingface_token: null })), cipher);
+    expect(decoded).toMatchObject({ ok: true, update: { token: null, version: 2 } });
+  });
+
+  it('a scoped event decodes on its own subject only', () => {
+    const scoped = event({ scope: 'model', scope_id: 'Qwen/Qwen2.5' });
+    expect(decodeSettingsEvent(settingsSubject('model', 'Qwen/Qwen2.5'), bytes(scoped), cipher).ok).toBe(true);
+    expect(decodeSettingsEvent(settingsSubject('model', 'other'), bytes(scoped), cipher)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeSettingsEvent(GLOBAL, bytes(scoped), cipher)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  // Every event TokenStore.apply would throw on is refused here instead, so the runner can count and skip it.
+  it.each([
+    ['version 0', { version: 0 }],
+    ['version -1', { version: -1 }],
+    ['version "x"', { version: 'x' }],
+    ['a global scope id', { scope_id: 'acme' }],
+    ['an empty scoped id', { scope: 'org', scope_id: '' }],
+  ])('%s is malformed', (_, change) => {
+    const raw = { ...event({ huggingface_token: null }), ...change };
+    const subject = raw.scope === 'global' ? GLOBAL : `settings.updated.${raw.scope}.x`;
+    expect(decodeSettingsEvent(subject, bytes(raw), cipher)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  it('garbage bytes are malformed', () => {
+    expect(decodeSettingsEvent(GLOBAL, Uint8Array.from([0xff, 0x00, 0x7b]), cipher)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  it('an envelope sealed with another key, or for another version, is undecryptable', () => {
+    expect(decodeSettingsEvent(GLOBAL, bytes(event({}, otherKey)), cipher)).toMatchObject({ ok: false, reason: 'undecryptable', event: { version: 2 } });
+    const moved = { ...event(), version: 3 }; // the envelope was sealed for version 2
+    expect(decodeSettingsEvent(GLOBAL, bytes(moved), cipher)).toMatchObject({ ok: false, reason: 'undecryptable' });
+  });
+
+  it('an envelope holding an empty token is malformed (a clear is an explicit null)', () => {
+    const empty = event({ huggingface_token: cipher.sealEvent(Secret.of(''), 'global', null, 2) });
+    expect(decodeSettingsEvent(GLOBAL, bytes(empty), cipher)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  it('the problem it reports never repeats the content', () => {
+    const decoded = decodeSettingsEvent(GLOBAL, bytes({ ...event(), version: 'hf_looks_secret', updated_by: 7 }), cipher);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.problem).not.toContain('hf_looks_secret');
+  });
+});

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { SettingsUpdatedEvent } from '@helix/contracts';
+import { OutboxEntity } from '../entities';
+
+/** One publisher at a time across replicas, so versions of a subject are published in commit order. */
+const PUBLISH_LOCK = 'helix-settings-outbox';
+
+/** An event waiting to be published. */
+export interface PendingEvent {
+  id: string;
+  subject: string;
+  msgId: string;
+  event: SettingsUpdatedEvent;
+}
+
+/**
+ * All SQL of `settings.outbox`: events committed with the change that caused them, deleted once
+ * JetStream stored them. The stream, not the outbox, then holds the published state, and
+ * `settings.hf_tokens` can rebuild it (see StreamRepair), so the table stays small.
+ */
+@Injectable()
+export class OutboxRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async add(tx: EntityManager, subject: string, msgId: string, event: SettingsUpdatedEvent): Promise<void> {
+    await tx.getRepository(OutboxEntity).insert({ subject, msgId, payload: event });
+  }
+
+  /** Runs `work` holding the publish lock, or returns false at once if another replica holds it. */
+  tryWithPublishLock(work: (tx: EntityManager) => Promise<void>): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [{ locked }] = await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [PUBLISH_LOCK]);
+      if (!locked) return false;
+      await work(tx);
+      return true;
+    });
+  }
+
+  /** Runs `work` holding the publish lock, waiting for a running publish pass to end. */
+  withPublishLock<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [PUBLISH_LOCK]);
+      return work(tx);
+    });
+  }
+
+  /** The oldest events first (commit order of each subject). */
+  async oldest(tx: EntityManager, limit: number): Promise<PendingEvent[]> {
+    const rows = await tx.getRepository(OutboxEntity).createQueryBuilder('o').orderBy('o.id', 'ASC').limit(limit).getMany();
+    return rows.map((r) => ({ id: r.id, subject: r.subject, msgId: r.msgId, event: r.payload }));
+  }
+
+  async hasPending(tx: EntityManager, subject: string): Promise<boolean> {
+    return (await tx.getRepository(OutboxEntity).countBy({ subject })) > 0;
+  }
+
+  /** After JetStream stored the event. */
+  async remove(tx: EntityManager, id: string): Promise<void> {
+    await tx.getRepository(OutboxEntity).delete({ id });
+  }
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { EntityManager } from 'typeorm';
+import { TimeoutError } from '@nats-io/nats-core';
+import { settingsSubject, type SettingsUpdatedEvent } from '@helix/contracts';
+import { generateKeyBase64, Secret, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
+import { HfTokenEntity } from '../entities';
+import { SettingsEventFactory } from '../settings/settings-event.factory';
+import type { StreamHead } from '../streams/settings-streams';
+import { StreamRepair } from './stream-repair.service';
+
+const GLOBAL = settingsSubject('global', null);
+const bus = SettingsBusCipher.fromBase64(generateKeyBase64());
+const atRest = TokenAtRestCipher.fromBase64(generateKeyBase64());
+
+function storedGlobal(version: number, token: string | null): HfTokenEntity {
+  return Object.assign(new HfTokenEntity(), {
+    scope: 'global',
+    scopeId: '',
+    version,
+    envelope: token ? atRest.seal(Secret.of(token), 'global', null) : null,
+    fingerprint: token ? Secret.of(token).fingerprint : null,
+    createdAt: new Date(0),
+    updatedAt: new Date(1_000),
+    updatedBy: 'admin',
+  });
+}
+
+/** Fakes for the table, the outbox and the stream; the event factory and ciphers are real. */
+function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pending?: string[] }) {
+  const added: Array<{ subject: string; msgId: string; event: SettingsUpdatedEvent }> = [];
+  const warnings: Array<{ msg: string; obj: any }> = [];
+  let locked = 0;
+  const repair = new StreamRepair(
+    { listChanged: async () => options.rows },
+    {
+      withPublishLock: async (work) => {
+        locked++;
+        return work({} as EntityManager);
+      },
+      hasPending: async (_tx, subject) => (options.pending ?? []).includes(subject),
+      add: async (_tx, subject, msgId, event) => void added.push({ subject, msgId, event }),
+    },
+    {
+      ensure: async () => undefined,
+      head: async () => {
+        if (options.head instanceof Error) throw options.head;
+        return options.head;
+      },
+    },
+    new SettingsEventFactory(bus, atRest),
+    { warn: (obj, msg) => void warnings.push({ obj, msg }) },
+  );
+  return { repair, added, warnings, locked: () => locked };
+}
+
+describe('StreamRepair', () => {
+  it('leaves a stream whose last event is the stored version alone', async () => {
+    const { repair, added, warnings } = setup({ rows: [storedGlobal(3, 'hf_repair_1')], head: { kind: 'event', version: 3 } });
+    expect(await repair.repair()).toBe(0);
+    expect(added).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a stream behind the database gets the stored token again, re-sealed for the bus with a fresh message id', async () => {
+    const { repair, added, warnings, locked } = setup({ rows: [storedGlobal(3, 'hf_repair_2')], head: { kind: 'empty' } });
+    expect(await repair.repair()).toBe(1);
+    expect(locked()).toBe(1);
+    expect(added).toHaveLength(1);
+    const [{ subject, msgId, event }] = added;
+    expect(subject).toBe(GLOBAL);
+    expect(msgId).toMatch(new RegExp(`^${GLOBAL.replaceAll('.', '\\.')}@3~repair-\\d+$`)); // not deduplicated with the first publish of v3
+    expect(event).toMatchObject({ type: 'settings.updated', scope: 'global', scope_id: null, version: 3, updated_by: 'admin' });
+    // The at-rest copy is the source of truth: the event opens on the runners' side to the stored token.
+    expect(bus.openEvent(event.huggingface_token, 'global', null, 3).reveal()).toBe('hf_repair_2');
+    expect(warnings.map((w) => w.msg)).toEqual(['settings stream was behind the database; publishing the current state again']);
+    expect(warnings[0].obj).toMatchObject({ version: 3, stream_version: 0 });
+  });
+
+  it('a cleared scope is republished as a clear', async () => {
+    const { repair, added } = setup({ rows: [storedGlobal(4, null)], head: { kind: 'event', version: 2 } });
+    expect(await repair.repair()).toBe(1);
+    expect(added[0].event).toMatchObject({ version: 4, huggingface_token: null, fingerprint: null });
+  });
+
+  it('a last event that is not valid, or has a version the database never had, is replaced by the stored state', async () => {
+    const invalid = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'invalid' } });
+    expect(await invalid.repair.repair()).toBe(1);
+    expect(invalid.warnings[0].msg).toBe('settings stream ends with an invalid event; publishing the current state again');
+    const ahead = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'event', version: 103 } });
+    expect(await ahead.repair.repair()).toBe(1);
+    expect(ahead.warnings[0]).toMatchObject({ msg: 'settings stream holds a version the database never had; publishing the current state again', obj: { stream_version: 103 } });
+  });
+
+  it('a scope with an event still in the outbox is left to the publisher', async () => {
+    const { repair, added } = setup({ rows: [storedGlobal(3, 'hf_repair_4')], head: { kind: 'empty' }, pending: [GLOBAL] });
+    expect(await repair.repair()).toBe(0);
+    expect(added).toEqual([]);
+  });
+
+  it('a stream that cannot be read is an error, never a "behind" warning', async () => {
+    const { repair, added, warnings } = setup({ rows: [storedGlobal(3, 'hf_repair_5')], head: new TimeoutError() });
+    await expect(repair.repair()).rejects.toBeInstanceOf(TimeoutError);
+    expect(added).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+});

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream } from '@nats-io/jetstream';
+import { settingsSubject } from '@helix/contracts';
+import { startNats, type NatsProcess } from '@helix/testing';
+import { SettingsStreams } from './settings-streams';
+
+/** Against a real nats-server: what the stream holds, and what it means when it cannot say. */
+describe('SettingsStreams.head', () => {
+  let nats: NatsProcess;
+  let nc: NatsConnection;
+  let streams: SettingsStreams;
+  const subject = settingsSubject('org', 'acme');
+
+  beforeAll(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    streams = new SettingsStreams(nc);
+    await streams.ensure();
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.dispose();
+  });
+
+  it('is empty for a subject never published, invalid for garbage, the version for an event', async () => {
+    expect(await streams.head(subject)).toEqual({ kind: 'empty' });
+    await jetstream(nc).publish(subject, Uint8Array.from([0xff, 0x00]));
+    expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
+    const event = { type: 'settings.updated', schema: 1, scope: 'org', scope_id: 'acme', version: 7, huggingface_token: null, fingerprint: null, updated_at: 'x', updated_by: null };
+    await jetstream(nc).publish(subject, new TextEncoder().encode(JSON.stringify(event)));
+    expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7 });
+  });
+
+  it('throws when JetStream does not answer, instead of reporting an empty stream', async () => {
+    await nats.stop();
+    try {
+      await expect(streams.head(subject)).rejects.toThrow();
+    } finally {
+      await nats.start();
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { parseSettingsUpdatedEvent, SETTINGS_STREAM } from '@helix/contracts';
+import { ensureSettingsStreams, InjectNats } from '@helix/nats';
+
+/** What the SETTINGS stream holds as the last message of one subject. */
+export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number };
+
+/**
+ * The settings-service owns the SETTINGS and SETTINGS_ACKS streams: it is the only process that
+ * creates them or changes their configuration (runners only read).
+ */
+@Injectable()
+export class SettingsStreams implements OnModuleInit {
+  constructor(@InjectNats() private readonly nc: NatsConnection) {}
+
+  /** Before any consumer or publisher starts. */
+  async onModuleInit(): Promise<void> {
+    await this.ensure();
+  }
+
+  /** Creates missing streams (NATS may have come back without its store) and applies our config. */
+  ensure(): Promise<void> {
+    return ensureSettingsStreams(this.nc);
+  }
+
+  /** The last message stored for `subject`. Failures to read (timeouts, no JetStream) are thrown, never taken for "empty". */
+  async head(subject: string): Promise<StreamHead> {
+    const jsm = await jetstreamManager(this.nc);
+    const stored = await jsm.streams.getMessage(SETTINGS_STREAM, { last_by_subj: subject }); // null: no message
+    if (stored === null) return { kind: 'empty' };
+    const parsed = parseSettingsUpdatedEvent(stored.data);
+    return parsed.ok ? { kind: 'event', version: parsed.value.version } : { kind: 'invalid' };
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { describeFieldErrors, parseSettingsApplied, parseSettingsUpdatedEvent } from './index';
+
+const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+
+const EVENT = {
+  type: 'settings.updated',
+  schema: 1,
+  scope: 'global',
+  scope_id: null,
+  version: 3,
+  huggingface_token: { kid: 'k1', alg: 'A256GCM', iv: 'a', ct: 'b', tag: 'c' },
+  fingerprint: 'sha256:1a2b3c4d5e6f',
+  updated_at: '2026-11-01T00:00:00.000Z',
+  updated_by: 'user-1',
+};
+
+const fieldsOf = (result: { ok: boolean; errors?: Array<{ field: string }> }) => (result.ok ? [] : result.errors!.map((e) => e.field));
+
+describe('parseSettingsUpdatedEvent', () => {
+  it('accepts the SPEC §5 event, a clear (null token) and a scoped event', () => {
+    expect(parseSettingsUpdatedEvent(bytes(EVENT))).toEqual({ ok: true, value: EVENT });
+    expect(parseSettingsUpdatedEvent(bytes({ ...EVENT, huggingface_token: null, fingerprint: null })).ok).toBe(true);
+    expect(parseSettingsUpdatedEvent(bytes({ ...EVENT, scope: 'model', scope_id: 'Qwen/Qwen2.5' })).ok).toBe(true);
+  });
+
+  // What TokenStore.apply would throw on must be refused here, or the runner cannot skip it.
+  it.each([
+    ['version 0', { version: 0 }, 'version'],
+    ['a negative version', { version: -1 }, 'version'],
+    ['a string version', { version: '3' }, 'version'],
+    ['a fractional version', { version: 1.5 }, 'version'],
+    ['a global event with a scope id', { scope_id: 'acme' }, 'scope_id'],
+    ['a scoped event without an id', { scope: 'org', scope_id: null }, 'scope_id'],
+    ['a scoped event with an empty id', { scope: 'user', scope_id: '' }, 'scope_id'],
+    ['an unknown scope', { scope: 'team' }, 'scope'],
+    ['another schema', { schema: 2 }, 'schema'],
+    ['another type', { type: 'settings.deleted' }, 'type'],
+    ['a token that is not an object', { huggingface_token: 'hf_plain' }, 'huggingface_token'],
+    ['a missing updated_at', { updated_at: undefined }, 'updated_at'],
+  ])('refuses %s', (_, change, field) => {
+    expect(fieldsOf(parseSettingsUpdatedEvent(bytes({ ...EVENT, ...change })))).toEqual([field]);
+  });
+
+  it.each([
+    ['garbage bytes', Uint8Array.from([0xff, 0xfe, 0x00])],
+    ['JSON that is not an object', bytes('[1,2]')],
+    ['null', bytes('null')],
+    ['truncated JSON', bytes('{"type":')],
+  ])('refuses %s as one message-level error', (_, data) => {
+    expect(fieldsOf(parseSettingsUpdatedEvent(data))).toEqual(['(message)']);
+  });
+
+  it('never repeats the input in its errors', () => {
+    const result = parseSettingsUpdatedEvent(bytes({ ...EVENT, version: 'hf_secretish', scope_id: 'hf_secretish', huggingface_token: 'hf_secretish' }));
+    expect(result.ok).toBe(false);
+    expect(describeFieldErrors(result.ok ? [] : result.errors)).not.toContain('hf_secretish');
+  });
+});
+
+describe('parseSettingsApplied', () => {
+  const ACK = { runner_id: 'gpu-1', scope: 'global', scope_id: null, version: 3, hf_token_provided: true };
+
+  it('accepts what a runner publishes', () => {
+    expect(parseSettingsApplied(bytes(ACK))).toEqual({ ok: true, value: ACK });
+  });
+
+  it.each([
+    ['a runner id that is not one subject token', { runner_id: 'gpu 1' }, 'runner_id'],
+    ['version 0', { version: 0 }, 'version'],
+    ['a scope id for global', { scope_id: 'x' }, 'scope_id'],
+    ['a non-boolean hf_token_provided', { hf_token_provided: 'yes' }, 'hf_token_provided'],
+  ])('refuses %s', (_, change, field) => {
+    expect(fieldsOf(parseSettingsApplied(bytes({ ...ACK, ...change })))).toEqual([field]);
+  });
+});
