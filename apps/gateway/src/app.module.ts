@@ -15,7 +15,7 @@ import { UsersService } from './users/users.service';
 import { UsersController } from './users/users.controller';
 import { ApiKeyGuard } from './auth/auth';
 import { RouteAccessCheck } from './auth/route-access.check';
-import { ErrorFilter } from './http/errors';
+import { ErrorFilter } from './http/error.filter';
 import { SERVICES_CLIENT, ServiceClient } from './services/service-client';
 import { SystemSettingsController } from './settings/system-settings.controller';
 import { RunnersController } from './runners/runners.controller';
