@@ -15,8 +15,9 @@ import { letRefusedBodiesDrain } from './src/http/refused-body';
 import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathRule } from './src/http/request-path';
 
 const config = loadConfigOrExit(GatewayConfig);
+const log = createLogger('gateway', config.LOG_LEVEL);
 
-void runOrDie('gateway', async () => {
+void runOrDie(log, 'gateway', async () => {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler });
   // bodyParser: false keeps Nest from registering its form-urlencoded parser: the API takes JSON only.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
@@ -29,10 +30,9 @@ void runOrDie('gateway', async () => {
   installRequestPathRule(fastify);
   instrumentHttp(fastify);
   setupOpenApi(app);
-  installShutdown(app, 'gateway');
+  installShutdown(app, log);
   await app.init();
-  const log = createLogger('gateway');
   log.debug({ routes }, 'gateway routes');
-  await app.listen(Number(config.HELIX_HTTP_PORT ?? 8080), '0.0.0.0');
+  await app.listen(config.HELIX_HTTP_PORT, '0.0.0.0');
   log.info({ url: await app.getUrl() }, 'gateway listening');
 });

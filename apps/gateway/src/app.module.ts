@@ -27,7 +27,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        loggingModule('gateway'),
+        loggingModule('gateway', config.LOG_LEVEL),
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
@@ -36,7 +36,7 @@ export class GatewayModule {
           applicationName: 'helix-gateway',
         }),
         ClientsModule.register([
-          { name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(), 'gateway') },
+          { name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') },
         ]),
         HealthModule.forRoot(),
         DiscoveryModule,

@@ -27,7 +27,7 @@ export class ModelsServiceModule {
     return {
       module: ModelsServiceModule,
       imports: [
-        loggingModule('models-service'),
+        loggingModule('models-service', config.LOG_LEVEL),
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
@@ -39,7 +39,7 @@ export class ModelsServiceModule {
       ],
       controllers: [RunnersController, ModelsController],
       providers: [
-        { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), 'models-service') },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(config), 'models-service') },
         NatsLifecycle,
         readinessChecks([NATS_CONNECTION, getDataSourceToken()], (nc: NatsConnection, db: DataSource) => [natsReadiness(nc), databaseReadiness(db)]),
         RunnersService,

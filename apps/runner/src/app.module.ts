@@ -17,7 +17,7 @@ export class RunnerModule {
     return {
       module: RunnerModule,
       imports: [
-        loggingModule('runner'),
+        loggingModule('runner', config.LOG_LEVEL),
         HealthModule.forRoot(),
       ],
       providers: [
@@ -25,7 +25,7 @@ export class RunnerModule {
         { provide: RUNNER_SETTINGS, useValue: settings },
         // The only place the runner keeps tokens: memory.
         { provide: TOKEN_STORE, useFactory: () => new TokenStore(config.HF_TOKEN ? Secret.of(config.HF_TOKEN) : null) },
-        { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(), `runner-${settings.runnerId}`) },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats(natsSettingsFromEnv(config), `runner-${settings.runnerId}`) },
         NatsLifecycle,
         SettingsSyncService,
         HeartbeatService,

@@ -22,7 +22,7 @@ export class SettingsServiceModule {
     const natsProvider = {
       provide: NATS_CONNECTION,
       useFactory: async (): Promise<NatsConnection> => {
-        const nc = await connectNats(natsSettingsFromEnv(), 'settings-service');
+        const nc = await connectNats(natsSettingsFromEnv(config), 'settings-service');
         await ensureSettingsStreams(nc);
         return nc;
       },
@@ -30,7 +30,7 @@ export class SettingsServiceModule {
     return {
       module: SettingsServiceModule,
       imports: [
-        loggingModule('settings-service'),
+        loggingModule('settings-service', config.LOG_LEVEL),
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,

@@ -22,7 +22,7 @@ export const slotProviders: Provider[] = [
         startTimeoutMs: settings.startTimeoutMs,
         backoff: { initialMs: settings.backoffInitialMs, maxRestarts: settings.maxRestarts },
         stopGraceMs: STOP_GRACE_MS,
-        logger: createLogger('runner').child({ context: 'VllmSupervisor' }),
+        logger: createLogger('runner', settings.logLevel).child({ context: 'VllmSupervisor' }),
         // Every token the runner holds is scrubbed from vLLM's output, whichever one a slot uses.
         knownTokens: () => store.knownTokens(),
       }),

@@ -11,7 +11,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { SETTINGS_STREAM } from '@helix/contracts';
 import { Secret } from '@helix/secrets';
 import { startNats, startPostgres, type NatsProcess, type PostgresProcess } from '@helix/testing';
+import { loadConfig } from '@helix/config';
 import { SettingsServiceModule } from '../app.module';
+import { SettingsServiceConfig } from '../config';
 import { SystemSettingsService } from '../settings/system-settings.service';
 import { OutboxPublisher } from './outbox.publisher';
 
@@ -22,11 +24,13 @@ describe('settings outbox', () => {
   const apps: INestApplication[] = [];
 
   async function replica(): Promise<INestApplication> {
-    const config = {
+    const config = loadConfig(SettingsServiceConfig, {
       DATABASE_URL: pg.url,
+      HELIX_NATS_URL: nats.url,
+      LOG_LEVEL: 'silent',
       HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       HELIX_SETTINGS_KEY: randomBytes(32).toString('base64'),
-    };
+    });
     const moduleRef = await Test.createTestingModule({ imports: [SettingsServiceModule.forRoot(config)] }).compile();
     const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
     await app.init();
@@ -54,9 +58,7 @@ describe('settings outbox', () => {
   }
 
   beforeAll(async () => {
-    process.env.LOG_LEVEL = 'silent';
     [nats, pg] = await Promise.all([startNats(), startPostgres()]);
-    process.env.HELIX_NATS_URL = nats.url;
   });
 
   afterAll(async () => {
