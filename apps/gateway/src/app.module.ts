@@ -11,6 +11,7 @@ import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { UserEntity } from './users/user.entity';
 import { Users1764230500000 } from './migrations/1764230500000-users';
+import { UserRepository } from './users/user.repository';
 import { UsersService } from './users/users.service';
 import { UsersController } from './users/users.controller';
 import { ApiKeyGuard } from './auth/auth';
@@ -44,6 +45,7 @@ export class GatewayModule {
       controllers: [SystemSettingsController, UsersController, RunnersController, ModelsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        UserRepository,
         UsersService,
         readinessChecks([SERVICES_CLIENT, getDataSourceToken()], (client: ClientProxy, db: DataSource) => {
           let nats: { check(): boolean } | undefined;
