@@ -7,25 +7,32 @@ import { loadConfigOrExit } from '@helix/config';
 import { installShutdown, runOrDie } from '@helix/bootstrap';
 import { GatewayConfig } from './src/config';
 import { GatewayModule } from './src/app.module';
-import { validationPipe } from './src/http/errors';
+import { validationPipe } from './src/http/validation';
 import { setupOpenApi } from './src/docs';
 import { instrumentHttp } from './src/http/metrics';
+import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './src/http/json-body';
+import { letRefusedBodiesDrain } from './src/http/refused-body';
 import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathRule } from './src/http/request-path';
 
 const config = loadConfigOrExit(GatewayConfig);
+const log = createLogger('gateway', config.LOG_LEVEL);
 
-void runOrDie('gateway', async () => {
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), new FastifyAdapter({ bodyLimit: 1024 * 1024, frameworkErrors, clientErrorHandler }), { bufferLogs: true, abortOnError: false });
+void runOrDie(log, 'gateway', async () => {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler });
+  // bodyParser: false keeps Nest from registering its form-urlencoded parser: the API takes JSON only.
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
   app.useLogger(app.get(Logger));
-  const routes = collectRoutes(app.getHttpAdapter().getInstance());
+  const fastify = app.getHttpAdapter().getInstance();
+  const routes = collectRoutes(fastify);
+  acceptJsonBodiesOnly(fastify);
+  letRefusedBodiesDrain(fastify);
   app.useGlobalPipes(validationPipe());
-  installRequestPathRule(app.getHttpAdapter().getInstance());
-  instrumentHttp(app.getHttpAdapter().getInstance());
+  installRequestPathRule(fastify);
+  instrumentHttp(fastify);
   setupOpenApi(app);
-  installShutdown(app, 'gateway');
+  installShutdown(app, log);
   await app.init();
-  const log = createLogger('gateway');
   log.debug({ routes }, 'gateway routes');
-  await app.listen(Number(config.HELIX_HTTP_PORT ?? 8080), '0.0.0.0');
+  await app.listen(config.HELIX_HTTP_PORT, '0.0.0.0');
   log.info({ url: await app.getUrl() }, 'gateway listening');
 });

@@ -10,5 +10,5 @@ void bootstrapService({
   name: 'models-service',
   module: ModelsServiceModule.forRoot(config),
   queue: QueueGroups.models,
-  healthPort: Number(config.HELIX_HEALTH_PORT ?? 8082),
+  config,
 });

@@ -18,10 +18,12 @@ try {
   process.exit(1);
 }
 
-void runOrDie('runner', async () => {
+const log = createLogger('runner', settings.logLevel);
+
+void runOrDie(log, 'runner', async () => {
   const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings), new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
-  installShutdown(app, 'runner');
+  installShutdown(app, log);
   await app.listen(settings.httpPort, '0.0.0.0');
-  createLogger('runner').info({ runner_id: settings.runnerId, url: await app.getUrl(), memory_total: settings.memoryTotal }, 'runner started');
+  log.info({ runner_id: settings.runnerId, url: await app.getUrl(), memory_total: settings.memoryTotal }, 'runner started');
 });

@@ -10,5 +10,5 @@ void bootstrapService({
   name: 'settings-service',
   module: SettingsServiceModule.forRoot(config),
   queue: QueueGroups.settings,
-  healthPort: Number(config.HELIX_HEALTH_PORT ?? 8081),
+  config,
 });

@@ -11,11 +11,12 @@ import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { UserEntity } from './users/user.entity';
 import { Users1764230500000 } from './migrations/1764230500000-users';
+import { UserRepository } from './users/user.repository';
 import { UsersService } from './users/users.service';
 import { UsersController } from './users/users.controller';
 import { ApiKeyGuard } from './auth/auth';
 import { RouteAccessCheck } from './auth/route-access.check';
-import { ErrorFilter } from './http/errors';
+import { ErrorFilter } from './http/error.filter';
 import { SERVICES_CLIENT, ServiceClient } from './services/service-client';
 import { SystemSettingsController } from './settings/system-settings.controller';
 import { RunnersController } from './runners/runners.controller';
@@ -27,7 +28,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        loggingModule('gateway'),
+        loggingModule('gateway', config.LOG_LEVEL),
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
@@ -36,7 +37,7 @@ export class GatewayModule {
           applicationName: 'helix-gateway',
         }),
         ClientsModule.register([
-          { name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(), 'gateway') },
+          { name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') },
         ]),
         HealthModule.forRoot(),
         DiscoveryModule,
@@ -44,6 +45,7 @@ export class GatewayModule {
       controllers: [SystemSettingsController, UsersController, RunnersController, ModelsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        UserRepository,
         UsersService,
         readinessChecks([SERVICES_CLIENT, getDataSourceToken()], (client: ClientProxy, db: DataSource) => {
           let nats: { check(): boolean } | undefined;

@@ -1,17 +1,11 @@
 import { IsOptional, IsString, Matches } from 'class-validator';
-import { IsBase64Key32, IsLogLevel, IsNatsUrlList, IsPort, IsPostgresUrl } from '@helix/config';
+import { DatabaseServiceConfig, EnvInt, IsBase64Key32, IsPort } from '@helix/config';
 
-export class GatewayConfig {
-  @IsPostgresUrl()
-  DATABASE_URL!: string;
-
-  @IsOptional()
-  @IsNatsUrlList()
-  HELIX_NATS_URL?: string;
-
-  @IsOptional()
+export class GatewayConfig extends DatabaseServiceConfig {
+  /** The REST API, /healthz, /readyz and /metrics. */
+  @EnvInt()
   @IsPort()
-  HELIX_HTTP_PORT?: string;
+  HELIX_HTTP_PORT = 8080;
 
   /** When set, an admin user owning this key is ensured at start-up. */
   @IsOptional()
@@ -22,10 +16,6 @@ export class GatewayConfig {
   /** The gateway encrypts tokens before they travel to the settings-service over NATS. */
   @IsBase64Key32()
   HELIX_SETTINGS_KEY!: string;
-
-  @IsOptional()
-  @IsLogLevel()
-  LOG_LEVEL?: string;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

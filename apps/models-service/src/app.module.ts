@@ -3,7 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
-import { NatsModule } from '@helix/nats';
+import { NatsModule, natsSettingsFromEnv } from '@helix/nats';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, type ModelsServiceConfig } from './config';
 import { RunnerEntity } from './runners/runner.entity';
@@ -29,7 +29,7 @@ export class ModelsServiceModule {
     return {
       module: ModelsServiceModule,
       imports: [
-        loggingModule('models-service'),
+        loggingModule('models-service', config.LOG_LEVEL),
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
@@ -38,7 +38,7 @@ export class ModelsServiceModule {
           applicationName: 'helix-models-service',
         }),
         HealthModule.forRoot(),
-        NatsModule.forRoot({ name: 'models-service' }),
+        NatsModule.forRoot({ name: 'models-service', settings: natsSettingsFromEnv(config) }),
       ],
       controllers: [RunnersController, ModelsController],
       providers: [

@@ -2,13 +2,9 @@ import { hostname } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { RUNNER_ID_PATTERN, parseMemory } from '@helix/contracts';
-import { ConfigError, IsBase64Key32, IsLogLevel, IsMemorySize, IsNatsUrlList, IsPort } from '@helix/config';
+import { ConfigError, EnvInt, IsBase64Key32, IsMemorySize, IsPort, ServiceConfig, type LogLevel } from '@helix/config';
 
-export class RunnerConfig {
-  @IsOptional()
-  @IsNatsUrlList()
-  HELIX_NATS_URL?: string;
-
+export class RunnerConfig extends ServiceConfig {
   /** Decrypts the tokens inside settings.updated events. */
   @IsBase64Key32()
   HELIX_SETTINGS_KEY!: string;
@@ -21,13 +17,13 @@ export class RunnerConfig {
   @IsMemorySize()
   HELIX_RUNNER_MEMORY?: string;
 
-  @IsOptional()
+  /** The runner's own /healthz, /readyz and /metrics. */
+  @EnvInt()
   @IsPort()
-  HELIX_RUNNER_HTTP_PORT?: string;
+  HELIX_RUNNER_HTTP_PORT = 8090;
 
-  @IsOptional()
   @IsString()
-  HELIX_VLLM_BIN?: string;
+  HELIX_VLLM_BIN = 'vllm';
 
   /** The runner's own fallback token (lowest priority above "none"). */
   @IsOptional()
@@ -51,13 +47,8 @@ export class RunnerConfig {
   HELIX_VLLM_BACKOFF_INITIAL_MS?: string;
 
   /** Host name or address put into slot endpoints (vLLM itself binds 127.0.0.1). */
-  @IsOptional()
   @Matches(/^[A-Za-z0-9.:[\]-]{1,253}$/, { message: 'HELIX_RUNNER_ADVERTISE_HOST must be a host name or address' })
-  HELIX_RUNNER_ADVERTISE_HOST?: string;
-
-  @IsOptional()
-  @IsLogLevel()
-  LOG_LEVEL?: string;
+  HELIX_RUNNER_ADVERTISE_HOST = '127.0.0.1';
 }
 
 /** The runner's settings after defaults and detection, built once at start-up. */
@@ -71,6 +62,7 @@ export interface RunnerSettings {
   maxRestarts: number;
   backoffInitialMs: number;
   advertiseHost: string;
+  logLevel: LogLevel;
 }
 
 export function resolveRunnerSettings(config: RunnerConfig): RunnerSettings {
@@ -84,13 +76,14 @@ export function resolveRunnerSettings(config: RunnerConfig): RunnerSettings {
   return {
     runnerId,
     memoryTotal,
-    httpPort: Number(config.HELIX_RUNNER_HTTP_PORT ?? 8090),
-    vllmBin: config.HELIX_VLLM_BIN ?? 'vllm',
+    httpPort: config.HELIX_RUNNER_HTTP_PORT,
+    vllmBin: config.HELIX_VLLM_BIN,
     portRange: [low, high],
     startTimeoutMs: Number(config.HELIX_VLLM_START_TIMEOUT_MS ?? 15 * 60_000),
     maxRestarts: Number(config.HELIX_VLLM_MAX_RESTARTS ?? 10),
     backoffInitialMs: Number(config.HELIX_VLLM_BACKOFF_INITIAL_MS ?? 1_000),
-    advertiseHost: config.HELIX_RUNNER_ADVERTISE_HOST ?? '127.0.0.1',
+    advertiseHost: config.HELIX_RUNNER_ADVERTISE_HOST,
+    logLevel: config.LOG_LEVEL,
   };
 }
 

@@ -3,7 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
-import { NatsModule } from '@helix/nats';
+import { NatsModule, natsSettingsFromEnv } from '@helix/nats';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
 import { DB_SCHEMA, SETTINGS_CONFIG, type SettingsServiceConfig } from './config';
@@ -27,7 +27,7 @@ export class SettingsServiceModule {
     return {
       module: SettingsServiceModule,
       imports: [
-        loggingModule('settings-service'),
+        loggingModule('settings-service', config.LOG_LEVEL),
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
@@ -36,7 +36,7 @@ export class SettingsServiceModule {
           applicationName: 'helix-settings-service',
         }),
         HealthModule.forRoot(),
-        NatsModule.forRoot({ name: 'settings-service' }),
+        NatsModule.forRoot({ name: 'settings-service', settings: natsSettingsFromEnv(config) }),
       ],
       controllers: [SettingsController],
       providers: [

@@ -3,6 +3,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
+import type pino from 'pino';
+import type { MicroserviceConfig } from '@helix/config';
 import { createLogger } from '@helix/logging';
 import { natsConnectionOptions, natsSettingsFromEnv } from '@helix/nats';
 
@@ -10,32 +12,34 @@ const SHUTDOWN_LIMIT_MS = 10_000;
 
 /**
  * A NATS microservice (queue group: replicas share the requests) that also serves /healthz,
- * /readyz and /metrics over HTTP for Kubernetes probes and Prometheus.
+ * /readyz and /metrics over HTTP (HELIX_HEALTH_PORT) for Kubernetes probes and Prometheus.
  */
-export async function bootstrapService(options: { name: string; module: DynamicModule; queue: string; healthPort: number; host?: string }): Promise<INestApplication> {
-  return runOrDie(options.name, async () => {
+export async function bootstrapService(options: { name: string; module: DynamicModule; queue: string; config: MicroserviceConfig; host?: string }): Promise<INestApplication> {
+  const { name, config } = options;
+  const log = createLogger(name, config.LOG_LEVEL);
+  return runOrDie(log, name, async () => {
     const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
     app.connectMicroservice<MicroserviceOptions>(
-      { transport: Transport.NATS, options: { ...natsConnectionOptions(natsSettingsFromEnv(), options.name), queue: options.queue } },
+      { transport: Transport.NATS, options: { ...natsConnectionOptions(natsSettingsFromEnv(config), name), queue: options.queue } },
       { inheritAppConfig: true },
     );
-    installShutdown(app, options.name);
+    installShutdown(app, log);
     await app.startAllMicroservices();
-    await app.listen(options.healthPort, options.host ?? '0.0.0.0');
-    createLogger(options.name).info({ health_url: await app.getUrl() }, `${options.name} started`);
+    await app.listen(config.HELIX_HEALTH_PORT, options.host ?? '0.0.0.0');
+    log.info({ health_url: await app.getUrl() }, `${name} started`);
     return app;
   });
 }
 
 /** SIGTERM/SIGINT close the app (drain NATS, close DB, stop children); a hung close is cut at 10 s. */
-export function installShutdown(app: INestApplication, name: string): void {
+export function installShutdown(app: INestApplication, log: pino.Logger): void {
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
     setTimeout(() => {
-      createLogger(name).error({ signal }, 'shutdown took longer than 10 s; exiting');
+      log.error({ signal }, 'shutdown took longer than 10 s; exiting');
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS).unref();
     app
@@ -47,12 +51,12 @@ export function installShutdown(app: INestApplication, name: string): void {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-/** A start-up failure is one JSON log line and exit code 1, never an unlogged stack. */
-export async function runOrDie<T>(name: string, start: () => Promise<T>): Promise<T> {
+/** A start-up failure is one JSON log line (with the stack) and exit code 1. */
+export async function runOrDie<T>(log: pino.Logger, name: string, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (err) {
-    createLogger(name).fatal({ err: { message: (err as Error).message } }, `${name} failed to start`);
+    log.fatal({ err }, `${name} failed to start`);
     process.exit(1);
   }
 }

@@ -71,8 +71,8 @@ export function IsLogLevel(options?: ValidationOptions): PropertyDecorator {
   return rule('isLogLevel', (value) => (LOG_LEVELS as readonly unknown[]).includes(value), `one of ${LOG_LEVELS.join(', ')}`, options);
 }
 
-// The transforms below convert only well-formed text and pass anything else through unchanged,
-// so the validator reports it by variable name instead of the value turning into NaN or false.
+// The transform below converts only well-formed text and passes anything else through unchanged,
+// so the validator reports it by variable name instead of the value turning into NaN.
 
 /** Decimal integer text → number (e.g. a port). */
 export function EnvInt(): PropertyDecorator {
@@ -81,22 +81,6 @@ export function EnvInt(): PropertyDecorator {
     const n = Number(value.trim());
     return Number.isSafeInteger(n) ? n : value;
   });
-}
-
-/** true/false, 1/0, yes/no, on/off (any case) → boolean. */
-export function EnvBool(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) => {
-    if (typeof value !== 'string') return value;
-    const v = value.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(v)) return true;
-    if (['false', '0', 'no', 'off'].includes(v)) return false;
-    return value;
-  });
-}
-
-/** A memory size (80GB, 24GiB, bytes) → a number of bytes. */
-export function EnvMemory(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) => parseMemory(value) ?? value);
 }
 
 function hasProtocol(text: string, protocols: string[], needsHost: boolean): boolean {

@@ -1,14 +1,4 @@
 export { ConfigError, loadConfig, loadConfigOrExit } from './load-config';
-export {
-  EnvBool,
-  EnvInt,
-  EnvMemory,
-  IsBase64Key32,
-  IsLogLevel,
-  IsMemorySize,
-  IsNatsUrlList,
-  IsPort,
-  IsPostgresUrl,
-  LOG_LEVELS,
-} from './decorators';
+export { EnvInt, IsBase64Key32, IsLogLevel, IsMemorySize, IsNatsUrlList, IsPort, IsPostgresUrl, LOG_LEVELS } from './decorators';
 export type { LogLevel } from './decorators';
+export { DatabaseServiceConfig, MicroserviceConfig, ServiceConfig } from './service-config';

@@ -1,11 +1,10 @@
-import { IsBoolean, IsInt, IsOptional, IsString } from 'class-validator';
+import { IsInt, IsOptional, IsString } from 'class-validator';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConfigError,
-  EnvBool,
+  DatabaseServiceConfig,
   EnvInt,
-  EnvMemory,
   IsBase64Key32,
   IsLogLevel,
   IsMemorySize,
@@ -14,6 +13,8 @@ import {
   IsPostgresUrl,
   loadConfig,
   loadConfigOrExit,
+  MicroserviceConfig,
+  ServiceConfig,
   type LogLevel,
 } from './index';
 
@@ -39,14 +40,8 @@ class SampleConfig {
   LOG_LEVEL: LogLevel = 'info';
 
   @IsOptional()
-  @EnvMemory()
   @IsMemorySize()
-  HELIX_RUNNER_MEMORY?: number;
-
-  @IsOptional()
-  @EnvBool()
-  @IsBoolean()
-  HELIX_FLAG?: boolean;
+  HELIX_RUNNER_MEMORY?: string;
 }
 
 const KEY = Buffer.alloc(32, 9).toString('base64');
@@ -64,13 +59,11 @@ function configError(env: NodeJS.ProcessEnv, cls: new () => object = SampleConfi
 
 describe('loadConfig', () => {
   it('returns a typed instance with defaults and conversions applied', () => {
-    const config = loadConfig(SampleConfig, { ...VALID, HELIX_HTTP_PORT: '9000', HELIX_RUNNER_MEMORY: '24GiB', HELIX_FLAG: 'yes' });
+    const config = loadConfig(SampleConfig, { ...VALID, HELIX_HTTP_PORT: '9000' });
     expect(config).toBeInstanceOf(SampleConfig);
     expect(config.HELIX_HTTP_PORT).toBe(9000);
     expect(config.HELIX_NATS_URL).toBe('nats://127.0.0.1:4222');
     expect(config.LOG_LEVEL).toBe('info');
-    expect(config.HELIX_RUNNER_MEMORY).toBe(24 * 1024 ** 3);
-    expect(config.HELIX_FLAG).toBe(true);
     expect(config.HELIX_NATS_USER).toBeUndefined();
   });
 
@@ -128,8 +121,8 @@ describe('loadConfig', () => {
     ['HELIX_NATS_URL', '127.0.0.1:4222,nats-0.nats:4222', '127.0.0.1:4222,nats-0.nats:4222'],
     ['DATABASE_URL', 'postgresql:///helix?host=/var/run/postgresql', 'postgresql:///helix?host=/var/run/postgresql'],
     ['LOG_LEVEL', 'silent', 'silent'],
-    ['HELIX_RUNNER_MEMORY', '80GB', 80e9],
-    ['HELIX_FLAG', 'off', false],
+    ['HELIX_RUNNER_MEMORY', '80GB', '80GB'],
+    ['HELIX_RUNNER_MEMORY', '24GiB', '24GiB'],
   ])('accepts %s=%s', (name, value, expected) => {
     expect(loadConfig(SampleConfig, { ...VALID, [name]: value })[name as keyof SampleConfig]).toBe(expected);
   });
@@ -160,7 +153,7 @@ describe('loadConfig', () => {
 
   it('never echoes an invalid value, whichever variable it is in', () => {
     const secretish = fc.string({ unit: fc.constantFrom(...'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ_-'), minLength: 12, maxLength: 40 });
-    const name = fc.constantFrom('HELIX_NATS_URL', 'DATABASE_URL', 'HELIX_HTTP_PORT', 'HELIX_ENCRYPTION_KEY', 'LOG_LEVEL', 'HELIX_RUNNER_MEMORY', 'HELIX_FLAG');
+    const name = fc.constantFrom('HELIX_NATS_URL', 'DATABASE_URL', 'HELIX_HTTP_PORT', 'HELIX_ENCRYPTION_KEY', 'LOG_LEVEL', 'HELIX_RUNNER_MEMORY');
     fc.assert(
       fc.property(name, secretish, (variable, value) => {
         const e = configError({ ...VALID, [variable]: value });
@@ -169,6 +162,46 @@ describe('loadConfig', () => {
         expect(e.message).not.toMatch(/[\r\n]/);
       }),
     );
+  });
+});
+
+describe('the shared service configuration', () => {
+  class GatewayLike extends DatabaseServiceConfig {
+    @EnvInt()
+    @IsPort()
+    HELIX_HTTP_PORT = 8080;
+  }
+  class ModelsLike extends MicroserviceConfig {
+    override HELIX_HEALTH_PORT = 8082;
+  }
+  const DB = { DATABASE_URL: VALID.DATABASE_URL };
+
+  it('gives every service the same defaults, typed', () => {
+    const config = loadConfig(ServiceConfig, {});
+    expect(config).toMatchObject({ HELIX_NATS_URL: 'nats://127.0.0.1:4222', LOG_LEVEL: 'info' });
+    expect(config.HELIX_NATS_USER).toBeUndefined();
+    expect(config.HELIX_NATS_CREDS).toBeUndefined();
+    expect(loadConfig(GatewayLike, DB).HELIX_HTTP_PORT).toBe(8080);
+    expect(loadConfig(MicroserviceConfig, DB).HELIX_HEALTH_PORT).toBe(8081);
+  });
+
+  it('lets a subclass change a default and keeps the inherited validation and conversion', () => {
+    expect(loadConfig(ModelsLike, DB).HELIX_HEALTH_PORT).toBe(8082);
+    expect(loadConfig(ModelsLike, { ...DB, HELIX_HEALTH_PORT: '9100' }).HELIX_HEALTH_PORT).toBe(9100);
+    expect(configError({ ...DB, HELIX_HEALTH_PORT: 'x' }, ModelsLike).message).toBe('invalid configuration: HELIX_HEALTH_PORT must be an integer port from 0 to 65535');
+    expect(configError({ ...DB, LOG_LEVEL: 'loud' }, ModelsLike).variables).toEqual(['LOG_LEVEL']);
+  });
+
+  it('requires DATABASE_URL only where a database is used', () => {
+    expect(configError({}, GatewayLike).message).toBe('invalid configuration: DATABASE_URL is required');
+    expect(() => loadConfig(ServiceConfig, {})).not.toThrow();
+  });
+
+  it('reads the NATS credentials, and wants a password with a user', () => {
+    const config = loadConfig(ServiceConfig, { HELIX_NATS_USER: 'helix', HELIX_NATS_PASSWORD: 'pw-not-printed', HELIX_NATS_CREDS: '/etc/nats/helix.creds' });
+    expect(config).toMatchObject({ HELIX_NATS_USER: 'helix', HELIX_NATS_PASSWORD: 'pw-not-printed', HELIX_NATS_CREDS: '/etc/nats/helix.creds' });
+    expect(configError({ HELIX_NATS_USER: 'helix' }, ServiceConfig).message).toBe('invalid configuration: HELIX_NATS_PASSWORD is required');
+    expect(() => loadConfig(ServiceConfig, { HELIX_NATS_CREDS: '/etc/nats/helix.creds' })).not.toThrow();
   });
 });
 

@@ -15,7 +15,7 @@ export class ConfigError extends Error {
 
 /**
  * Builds a validated config object from environment variables, once at start-up. Property names
- * of `cls` are the variable names; defaults are property initialisers. Every property needs at
+ * of `cls` are the variable names; defaults are property initialisers (`HELIX_HTTP_PORT = 8080`). Every property needs at
  * least one class-validator decorator (e.g. @IsOptional() @IsString()): the whitelist drops
  * undecorated ones, which is what keeps unrelated variables out.
  */
@@ -26,8 +26,8 @@ export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.Proce
     // that fails validation or silently overrides a default.
     if (value !== undefined && value !== '') plain[name] = value;
   }
-  // Implicit conversion is off so that "08080" or "1e3" never sneak through as numbers: every
-  // conversion is an explicit @Transform (EnvInt, EnvBool, EnvMemory).
+  // Implicit conversion is off so that "1e3" or "0x50" never sneak through as numbers: every
+  // conversion is an explicit @Transform (EnvInt).
   const config = plainToInstance(cls, plain, { enableImplicitConversion: false });
   const errors = validateSync(config, {
     whitelist: true,

@@ -1,6 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type LoggerOptions } from 'pino';
+import type { LogLevel } from '@helix/config';
 
 /**
  * Key-name redaction is only a second line of defence: tokens live in `Secret` values that print
@@ -20,24 +21,29 @@ export const REDACT_PATHS = [
 
 const HEALTH_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
-export function pinoOptions(service: string, level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
+export function pinoOptions(service: string, level: LogLevel): LoggerOptions {
   return {
     level,
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, remove: true },
+    // Errors are logged as `err: error` and keep their type, stack and cause, so a 500 can be
+    // diagnosed from its line. (A Secret in an error's fields prints as [REDACTED].)
+    serializers: { err: pino.stdSerializers.errWithCause },
   };
 }
 
 /** nestjs-pino for every app: JSON lines on stdout, one service name per process. */
-export function loggingModule(service: string): DynamicModule {
+export function loggingModule(service: string, level: LogLevel): DynamicModule {
+  const options = pinoOptions(service, level);
   return LoggerModule.forRoot({
     pinoHttp: {
-      ...pinoOptions(service),
+      ...options,
       autoLogging: { ignore: (req) => HEALTH_ROUTES.has((req.url ?? '').split('?')[0]) },
       // Only what an operator needs from a request; never headers or bodies.
       serializers: {
+        ...options.serializers,
         req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
@@ -46,6 +52,6 @@ export function loggingModule(service: string): DynamicModule {
 }
 
 /** A plain pino logger for code outside Nest's container (bootstrap, scripts). */
-export function createLogger(service: string): pino.Logger {
-  return pino(pinoOptions(service));
+export function createLogger(service: string, level: LogLevel): pino.Logger {
+  return pino(pinoOptions(service, level));
 }

@@ -10,12 +10,20 @@ export interface NatsSettings {
   credsFile?: string;
 }
 
-export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsSettings {
+/** The NATS variables of a validated service configuration (ServiceConfig in @helix/config). */
+export interface NatsEnv {
+  HELIX_NATS_URL: string;
+  HELIX_NATS_USER?: string;
+  HELIX_NATS_PASSWORD?: string;
+  HELIX_NATS_CREDS?: string;
+}
+
+export function natsSettingsFromEnv(env: NatsEnv): NatsSettings {
   return {
-    servers: (env.HELIX_NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()).filter(Boolean),
-    user: env.HELIX_NATS_USER || undefined,
-    password: env.HELIX_NATS_PASSWORD || undefined,
-    credsFile: env.HELIX_NATS_CREDS || undefined,
+    servers: env.HELIX_NATS_URL.split(',').map((s) => s.trim()).filter(Boolean),
+    user: env.HELIX_NATS_USER,
+    password: env.HELIX_NATS_PASSWORD,
+    credsFile: env.HELIX_NATS_CREDS,
   };
 }
 

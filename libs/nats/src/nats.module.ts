@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { readinessChecks } from '@helix/health';
-import { connectNats, natsSettingsFromEnv, type NatsSettings } from './connection';
+import { connectNats, type NatsSettings } from './connection';
 import { NatsConnectionStatus } from './connection-status';
 
 /** The injection token of the process's raw NATS connection (JetStream, core pub/sub). */
@@ -27,7 +27,7 @@ export interface NatsModuleOptions {
   /** The connection name the server shows (e.g. `runner-gpu-1`). */
   name: string;
   /** Defaults to HELIX_NATS_URL, HELIX_NATS_USER/PASSWORD or HELIX_NATS_CREDS. */
-  settings?: NatsSettings;
+  settings: NatsSettings;
 }
 
 /**
@@ -42,7 +42,7 @@ export class NatsModule {
     return {
       module: NatsModule,
       providers: [
-        { provide: NATS_CONNECTION, useFactory: () => connectNats(options.settings ?? natsSettingsFromEnv(), options.name) },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats(options.settings, options.name) },
         NatsLink,
         readinessChecks([NatsLink], (link: NatsLink) => [{ name: 'nats', check: () => link.connected }]),
       ],

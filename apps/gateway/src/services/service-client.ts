@@ -4,6 +4,7 @@ import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isErrorBody } from '@helix/contracts';
 import { ApiError } from '../http/errors';
+import { isNotSent } from './not-sent';
 
 export const SERVICES_CLIENT = 'SERVICES_CLIENT';
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -33,7 +34,7 @@ export class ServiceClient implements OnApplicationShutdown {
           await new Promise((r) => setTimeout(r, Math.min(RECONNECT_POLL_MS, Math.max(0, deadline - Date.now()))));
           continue;
         }
-        this.logger.warn({ pattern, err: { name: (err as Error)?.name, message: (err as Error)?.message ?? String(err) } }, `request to the ${service} failed`);
+        this.logger.warn({ pattern, err: err instanceof Error ? err : { message: String(err) } }, `request to the ${service} failed`);
         throw unavailable(service, err instanceof TimeoutError ? 'did not answer in time' : 'is unavailable');
       }
     }
@@ -47,16 +48,6 @@ export class ServiceClient implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }
-}
-
-/**
- * Failures where no service received the request, so sending it again cannot apply it twice: the
- * Nest client refuses to publish while reconnecting, and NATS reports "no responders" while the
- * services' subscriptions are not back yet after an outage.
- */
-function isNotSent(err: unknown): boolean {
-  if (typeof err === 'string') return err.includes('Connection lost');
-  return /no subscribers listening/i.test(String((err as Error)?.message));
 }
 
 function unavailable(service: string, reason: string): ApiError {

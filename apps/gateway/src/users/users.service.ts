@@ -1,17 +1,17 @@
 import { ConflictException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { DataSource } from 'typeorm';
 import type { CreatedUserView, CreateUserDto, UserView } from '@helix/contracts';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '@helix/secrets';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
-import { UserEntity } from './user.entity';
+import type { UserEntity } from './user.entity';
+import { UserRepository } from './user.repository';
 
+/** Who may call the API: the admin of HELIX_ADMIN_API_KEY, key authentication, and new users. */
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly users: UserRepository,
+    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'HELIX_ADMIN_API_KEY'>,
     @InjectPinoLogger('UsersService') private readonly logger: PinoLogger,
   ) {}
 
@@ -25,46 +25,32 @@ export class UsersService implements OnApplicationBootstrap {
   /** Idempotent: the owner of this key exists and is an admin (replicas may race; the unique hash settles it). */
   async ensureAdmin(apiKey: string): Promise<void> {
     const hash = hashApiKey(apiKey);
-    const repo = this.db.getRepository(UserEntity);
-    const existing = await repo.findOneBy({ apiKeyHash: hash });
+    const existing = await this.users.findByKeyHash(hash);
     if (existing) {
-      if (!existing.admin) await repo.update({ id: existing.id }, { admin: true });
+      if (!existing.admin) await this.users.makeAdmin(existing.id);
       return;
     }
-    const name = (await repo.existsBy({ name: 'admin' })) ? `admin-${hash.slice(0, 8)}` : 'admin';
-    await repo
-      .createQueryBuilder()
-      .insert()
-      .values({ name, admin: true, apiKeyHash: hash })
-      .orIgnore()
-      .execute();
+    const name = (await this.users.nameTaken('admin')) ? `admin-${hash.slice(0, 8)}` : 'admin';
+    await this.users.insertIfAbsent({ name, admin: true, apiKeyHash: hash });
     this.logger.info({ name }, 'ensured the admin user of HELIX_ADMIN_API_KEY');
   }
 
   /** Finds the user owning a key. The lookup is by hash; the final comparison is constant-time. */
   async authenticate(apiKey: string): Promise<UserEntity | null> {
-    const user = await this.db.getRepository(UserEntity).findOneBy({ apiKeyHash: hashApiKey(apiKey) });
+    const user = await this.users.findByKeyHash(hashApiKey(apiKey));
     return user && apiKeyMatches(apiKey, user.apiKeyHash) ? user : null;
   }
 
   async create(dto: CreateUserDto): Promise<CreatedUserView> {
     const apiKey = generateApiKey();
-    const repo = this.db.getRepository(UserEntity);
-    const result = await repo
-      .createQueryBuilder()
-      .insert()
-      .values({ name: dto.name, admin: dto.admin ?? false, apiKeyHash: hashApiKey(apiKey) })
-      .orIgnore()
-      .returning('*')
-      .execute();
-    if (result.raw.length === 0) throw new ConflictException(`A user named ${dto.name} already exists.`);
-    const user = await repo.findOneByOrFail({ name: dto.name });
-    return { ...toUserView(user), api_key: apiKey };
+    const inserted = await this.users.insertIfAbsent({ name: dto.name, admin: dto.admin ?? false, apiKeyHash: hashApiKey(apiKey) });
+    // The message names the field, not the value: error messages never repeat the request.
+    if (!inserted) throw new ConflictException('A user with this name already exists.');
+    return { ...toUserView(await this.users.getByName(dto.name)), api_key: apiKey };
   }
 
   async list(): Promise<UserView[]> {
-    const users = await this.db.getRepository(UserEntity).find({ order: { createdAt: 'ASC' } });
-    return users.map(toUserView);
+    return (await this.users.listOldestFirst()).map(toUserView);
   }
 }
 

@@ -14,7 +14,7 @@ export const slotProviders: Provider[] = [
     provide: VLLM_SUPERVISOR,
     inject: [RUNNER_SETTINGS, TOKEN_STORE],
     useFactory: (settings: RunnerSettings, store: TokenStore) => {
-      const logger = createLogger('runner').child({ context: 'VllmSupervisor' });
+      const logger = createLogger('runner', settings.logLevel).child({ context: 'VllmSupervisor' });
       // vLLM processes of a previous life of this runner (killed before it could stop them) still
       // hold the tokens of that time: they go before anything new starts.
       const children = ChildRecords.open(runnerRuntimeDir(settings.runnerId), logger);

@@ -12,7 +12,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
 import { Secret } from '@helix/secrets';
 import { startNats, startPostgres, type NatsProcess, type PostgresProcess } from '@helix/testing';
+import { loadConfig } from '@helix/config';
 import { SettingsServiceModule } from '../app.module';
+import { SettingsServiceConfig } from '../config';
 import { SystemSettingsService } from '../settings/system-settings.service';
 import { OutboxPublisher } from './outbox.publisher';
 
@@ -26,7 +28,7 @@ describe('settings outbox', () => {
   const keys = { HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'), HELIX_SETTINGS_KEY: randomBytes(32).toString('base64') };
 
   async function replica(): Promise<INestApplication> {
-    const config = { DATABASE_URL: pg.url, ...keys };
+    const config = loadConfig(SettingsServiceConfig, { DATABASE_URL: pg.url, HELIX_NATS_URL: nats.url, LOG_LEVEL: 'silent', ...keys });
     const moduleRef = await Test.createTestingModule({ imports: [SettingsServiceModule.forRoot(config)] }).compile();
     const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
     await app.init();
@@ -55,9 +57,7 @@ describe('settings outbox', () => {
   }
 
   beforeAll(async () => {
-    process.env.LOG_LEVEL = 'silent';
     [nats, pg] = await Promise.all([startNats(), startPostgres()]);
-    process.env.HELIX_NATS_URL = nats.url;
   });
 
   afterAll(async () => {

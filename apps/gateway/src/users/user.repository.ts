@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, Repository } from 'typeorm';
+import { UserEntity } from './user.entity';
+
+export interface NewUser {
+  name: string;
+  admin: boolean;
+  apiKeyHash: string;
+}
+
+/** The only code that reads or writes gateway.users. */
+@Injectable()
+export class UserRepository {
+  private readonly users: Repository<UserEntity>;
+
+  constructor(@InjectDataSource() db: DataSource) {
+    this.users = db.getRepository(UserEntity);
+  }
+
+  findByKeyHash(apiKeyHash: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ apiKeyHash });
+  }
+
+  /** The user of this name; it must exist (e.g. just inserted). */
+  getByName(name: string): Promise<UserEntity> {
+    return this.users.findOneByOrFail({ name });
+  }
+
+  nameTaken(name: string): Promise<boolean> {
+    return this.users.existsBy({ name });
+  }
+
+  async makeAdmin(id: string): Promise<void> {
+    await this.users.update({ id }, { admin: true });
+  }
+
+  /** Inserts unless the name or key hash is taken (replicas may race); true when this call inserted it. */
+  async insertIfAbsent(user: NewUser): Promise<boolean> {
+    const result = await this.users.createQueryBuilder().insert().values(user).orIgnore().returning('id').execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
+  listOldestFirst(): Promise<UserEntity[]> {
+    return this.users.find({ order: { createdAt: 'ASC' } });
+  }
+}
