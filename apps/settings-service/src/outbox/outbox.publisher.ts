@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { encodeJson, InjectNats, isNoResponders, isStreamNotFound, NatsLink } from '@helix/nats';
+import { encodeJson, InjectNats, isNoResponders, isStreamNotFound, isTimeout, NatsLink } from '@helix/nats';
 import { Counter, Gauge } from 'prom-client';
 import { SingleFlight } from '@helix/tasks';
 import { SettingsStreams } from '../streams/settings-streams';
@@ -10,6 +10,12 @@ import { OutboxRepository } from './outbox.repository';
 
 const POLL_MS = 1_000;
 const BATCH = 100;
+/**
+ * A publish right after NATS restarts can go unanswered while JetStream recovers its streams; a
+ * short timeout and an immediate retry (the Nats-Msg-Id makes a retry safe) keep a rotation from
+ * waiting out a long one.
+ */
+const PUBLISH_TIMEOUT_MS = 1_000;
 
 const published = new Counter({ name: 'helix_settings_outbox_published_total', help: 'settings.updated events published to JetStream' });
 const pending = new Gauge({ name: 'helix_settings_outbox_pending', help: 'outbox events not yet published (as last seen by this replica)' });
@@ -32,7 +38,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     private readonly streams: SettingsStreams,
     @InjectPinoLogger('OutboxPublisher') private readonly logger: PinoLogger,
   ) {
-    this.js = jetstream(nc, { timeout: 5_000 });
+    this.js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
     this.flight = new SingleFlight(
       () => this.drainOnce(),
       (err) => this.logger.warn({ err }, 'outbox publish pass failed; will retry'),
@@ -72,6 +78,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
           // NATS is down or the stream is missing: keep the rest for the next pass, in order.
           if (isStreamNotFound(err) || isNoResponders(err)) await this.streams.ensure().catch(() => undefined);
           this.logger.warn({ subject: row.subject, err }, 'could not publish settings event yet; it stays in the outbox');
+          if (isTimeout(err)) this.kick();
           return;
         }
         await this.outbox.remove(tx, row.id);
