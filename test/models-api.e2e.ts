@@ -137,12 +137,13 @@ describe('model routes: validation, errors and authorization', () => {
     }
   });
 
-  it('a duplicate id is a 409', async () => {
+  it('a duplicate id is a 409 that does not repeat the id', async () => {
     const body = { ...base, id: 'dup/model' };
     expect((await stack.api('POST', '/api/v1/models', body)).status).toBe(201);
     const res = await stack.api('POST', '/api/v1/models', body);
     expect(res.status).toBe(409);
-    expect(res.body).toEqual({ error: 'conflict', message: expect.stringContaining('dup/model') });
+    expect(res.body).toEqual({ error: 'conflict', message: 'A model with this id already exists.' });
+    expect(res.text).not.toContain('dup/model');
   });
 
   it('GET/PUT/DELETE of an unknown id are 404; of a malformed id 400', async () => {

@@ -7,6 +7,7 @@ import type pino from 'pino';
 import type { MicroserviceConfig } from '@helix/config';
 import { createLogger } from '@helix/logging';
 import { natsConnectionOptions, natsSettingsFromEnv } from '@helix/nats';
+import { DeadlineInterceptor, RpcErrorFilter } from '@helix/rpc';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -20,10 +21,13 @@ export async function bootstrapService(options: { name: string; module: DynamicM
   return runOrDie(log, name, async () => {
     const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
-    app.connectMicroservice<MicroserviceOptions>(
+    const microservice = app.connectMicroservice<MicroserviceOptions>(
       { transport: Transport.NATS, options: { ...natsConnectionOptions(natsSettingsFromEnv(config), name), queue: options.queue } },
       { inheritAppConfig: true },
     );
+    // Every request handler: refused after its deadline, and its errors in the §4 shape (one place each).
+    microservice.useGlobalInterceptors(new DeadlineInterceptor());
+    microservice.useGlobalFilters(new RpcErrorFilter(name.replace('-', ' '), log));
     installShutdown(app, log);
     await app.startAllMicroservices();
     await app.listen(config.HELIX_HEALTH_PORT, options.host ?? '0.0.0.0');

@@ -68,8 +68,6 @@ export interface ModelView extends ModelSpec {
 export interface CreateModelRequest {
   model: ModelSpec;
   created_by: string;
-  /** Epoch ms after which the gateway has answered 503; the service then writes nothing. */
-  deadline_ms: number;
 }
 
 export interface GetModelRequest {
@@ -81,13 +79,11 @@ export interface UpdateModelRequest {
   id: string;
   patch: Partial<Omit<ModelSpec, 'id'>>;
   updated_by: string;
-  deadline_ms: number;
 }
 
 export interface DeleteModelRequest {
   id: string;
   deleted_by: string;
-  deadline_ms: number;
 }
 
 // ---- models-service → runner (core NATS request/reply on runner.<id>.slots.*) -------------------

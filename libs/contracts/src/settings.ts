@@ -68,8 +68,6 @@ export interface UpdateSystemSettingsRequest {
   /** Absent: no change. null: clear. */
   huggingface_token?: EncryptedEnvelope | null;
   updated_by: string;
-  /** Epoch ms after which the gateway has given up (503); the service then refuses to write. */
-  deadline_ms: number;
 }
 
 export interface RunnerSyncRecord {

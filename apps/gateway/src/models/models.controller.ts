@@ -39,7 +39,7 @@ export class ModelsController {
     const model = modelSpecFromCreate(dto);
     // The DTO checked each field; the whole model also meets the cross-field rules (the models-service re-checks all).
     rejectInvalid(modelSpecErrors(model));
-    const request: CreateModelRequest = { model, created_by: user.id, deadline_ms: ServiceClient.deadline() };
+    const request: CreateModelRequest = { model, created_by: user.id };
     return this.services.request(Patterns.modelsCreate, request, SERVICE);
   }
 
@@ -63,7 +63,7 @@ export class ModelsController {
   update(@Req() req: FastifyRequest, @Body() dto: UpdateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const id = modelIdFromUrl(req.url);
     if (dto.id !== undefined && dto.id !== id) rejectInvalid([{ field: 'id', message: 'id in the body must equal the model id in the path (ids cannot be changed)' }]);
-    const request: UpdateModelRequest = { id, patch: modelPatchFromUpdate(dto), updated_by: user.id, deadline_ms: ServiceClient.deadline() };
+    const request: UpdateModelRequest = { id, patch: modelPatchFromUpdate(dto), updated_by: user.id };
     return this.services.request(Patterns.modelsUpdate, request, SERVICE);
   }
 
@@ -72,7 +72,7 @@ export class ModelsController {
   @ApiParam({ name: 'path', description: 'The model id' })
   @ApiOperation({ summary: "Stop the model's slots and delete it." })
   delete(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelView> {
-    const request: DeleteModelRequest = { id: modelIdFromUrl(req.url), deleted_by: user.id, deadline_ms: ServiceClient.deadline() };
+    const request: DeleteModelRequest = { id: modelIdFromUrl(req.url), deleted_by: user.id };
     return this.services.request(Patterns.modelsDelete, request, SERVICE);
   }
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
+import { ClientProxy, NatsRecordBuilder } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isErrorBody } from '@helix/contracts';
+import { deadlineHeaders } from '@helix/rpc';
 import { ApiError } from '../http/errors';
 import { isNotSent } from './not-sent';
 
@@ -13,7 +14,8 @@ const RECONNECT_POLL_MS = 200;
 /**
  * Request/reply to a service over NATS; service errors keep their code, anything else is a 503.
  * While NATS is reconnecting the Nest client refuses to send at all, so such a request is held
- * (not lost, not sent twice) until the connection is back or the deadline passes.
+ * (not lost, not sent twice) until the connection is back or the deadline passes. The deadline
+ * travels as a NATS header, so a service never applies a request after the gateway gave up on it.
  */
 @Injectable()
 export class ServiceClient implements OnApplicationShutdown {
@@ -22,12 +24,14 @@ export class ServiceClient implements OnApplicationShutdown {
     @InjectPinoLogger('ServiceClient') private readonly logger: PinoLogger,
   ) {}
 
-  async request<T>(pattern: string, payload: unknown, service: string, deadline = ServiceClient.deadline()): Promise<T> {
+  async request<T>(pattern: string, payload: unknown, service: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    const record = new NatsRecordBuilder(payload ?? {}).setHeaders(deadlineHeaders(deadline)).build();
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw unavailable(service, 'did not answer in time');
       try {
-        return await firstValueFrom(this.client.send<T>(pattern, payload ?? {}).pipe(timeout(remaining)));
+        return await firstValueFrom(this.client.send<T>(pattern, record).pipe(timeout(remaining)));
       } catch (err) {
         if (isErrorBody(err)) throw new ApiError(err);
         if (isNotSent(err)) {
@@ -38,11 +42,6 @@ export class ServiceClient implements OnApplicationShutdown {
         throw unavailable(service, err instanceof TimeoutError ? 'did not answer in time' : 'is unavailable');
       }
     }
-  }
-
-  /** The deadline a request carries, so a service never applies a change after the gateway gave up on it. */
-  static deadline(): number {
-    return Date.now() + REQUEST_TIMEOUT_MS;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -13,7 +13,8 @@ import {
   type ModelView,
   type UpdateModelRequest,
 } from '@helix/contracts';
-import { badRequest, checkDeadline, rpcError, unlessDatabaseDown } from '../rpc-errors';
+import { rpcError } from '@helix/rpc';
+import { badRequest } from '../rpc-errors';
 import { Scheduler, type PlannedDispatch } from '../scheduling/scheduler.service';
 import { RunnerCommands } from '../slots/runner-commands';
 import { SlotRepository } from '../slots/slot.repository';
@@ -21,7 +22,6 @@ import { ModelRepository, specOf } from './model.repository';
 
 /** Fields whose change means the running processes no longer match the model: its slots are replaced. */
 const DEPLOYMENT_FIELDS = ['type', 'runtime', 'memory', 'context_length', 'runtime_args'] as const;
-const DATABASE_DOWN = 'The models database is unavailable; nothing was changed. Try again shortly.';
 
 /** The model registry's use cases (create/get/list/update/delete); writes are one transaction each. */
 @Injectable()
@@ -36,18 +36,13 @@ export class ModelsService {
   ) {}
 
   async create(request: CreateModelRequest): Promise<ModelView> {
-    checkDeadline(request?.deadline_ms);
     const spec = validSpec(request?.model);
-    const { view, plan } = await unlessDatabaseDown(
-      () =>
-        this.db.transaction(async (tx) => {
-          const record = await this.models.insert(spec, request.created_by ?? null, tx);
-          if (!record) throw rpcError('conflict', `A model with id ${spec.id} already exists.`);
-          const plan = spec.enabled ? await this.scheduler.placeNew(tx, spec) : null;
-          return { view: { ...record, slots: await this.slots.listForModel(spec.id, tx) }, plan };
-        }),
-      DATABASE_DOWN,
-    );
+    const { view, plan } = await this.db.transaction(async (tx) => {
+        const record = await this.models.insert(spec, request.created_by ?? null, tx);
+        if (!record) throw rpcError('conflict', 'A model with this id already exists.');
+        const plan = spec.enabled ? await this.scheduler.placeNew(tx, spec) : null;
+        return { view: { ...record, slots: await this.slots.listForModel(spec.id, tx) }, plan };
+      });
     this.logger.info({ model: spec.id, user_id: request.created_by, enabled: spec.enabled, memory: spec.memory }, 'model created');
     if (plan) void this.scheduler.dispatch(plan);
     return view;
@@ -55,38 +50,29 @@ export class ModelsService {
 
   async get(request: GetModelRequest): Promise<ModelView> {
     const id = validId(request?.id);
-    return unlessDatabaseDown(async () => {
-      const record = await this.models.find(id);
-      if (!record) throw notFound(id);
-      return { ...record, slots: await this.slots.listForModel(id) };
-    }, DATABASE_DOWN);
+        const record = await this.models.find(id);
+    if (!record) throw notFound(id);
+    return { ...record, slots: await this.slots.listForModel(id) };
   }
 
   async list(): Promise<ModelView[]> {
-    return unlessDatabaseDown(async () => {
-      const [models, slots] = await Promise.all([this.models.list(), this.slots.listAll()]);
-      return models.map((m) => ({ ...m, slots: slots.filter((s) => s.model_id === m.id) }));
-    }, DATABASE_DOWN);
+        const [models, slots] = await Promise.all([this.models.list(), this.slots.listAll()]);
+    return models.map((m) => ({ ...m, slots: slots.filter((s) => s.model_id === m.id) }));
   }
 
   async update(request: UpdateModelRequest): Promise<ModelView> {
-    checkDeadline(request?.deadline_ms);
     const id = validId(request?.id);
     const patch = definedOnly(request.patch ?? {});
-    const { retired, merged } = await unlessDatabaseDown(
-      () =>
-        this.db.transaction(async (tx) => {
-          const record = await this.models.lock(id, tx);
-          if (!record) throw notFound(id);
-          const current = specOf(record);
-          const merged = validSpec({ ...current, ...patch, id });
-          const redeploy = DEPLOYMENT_FIELDS.some((f) => JSON.stringify(current[f]) !== JSON.stringify(merged[f]));
-          await this.models.update(merged, tx);
-          const retired = !merged.enabled || redeploy ? await this.slots.deleteForModel(id, tx) : [];
-          return { retired, merged };
-        }),
-      DATABASE_DOWN,
-    );
+    const { retired, merged } = await this.db.transaction(async (tx) => {
+        const record = await this.models.lock(id, tx);
+        if (!record) throw notFound(id);
+        const current = specOf(record);
+        const merged = validSpec({ ...current, ...patch, id });
+        const redeploy = DEPLOYMENT_FIELDS.some((f) => JSON.stringify(current[f]) !== JSON.stringify(merged[f]));
+        await this.models.update(merged, tx);
+        const retired = !merged.enabled || redeploy ? await this.slots.deleteForModel(id, tx) : [];
+        return { retired, merged };
+      });
     this.logger.info({ model: id, user_id: request.updated_by, fields: Object.keys(patch), slots_replaced: retired.length }, 'model updated');
     // Old processes go first, so the new slot is placed against memory that is really free.
     await this.stopSlots(retired);
@@ -103,21 +89,16 @@ export class ModelsService {
   }
 
   async delete(request: DeleteModelRequest): Promise<ModelView> {
-    checkDeadline(request?.deadline_ms);
     const id = validId(request?.id);
     // Rows go in one transaction; then the processes are stopped. A runner that cannot be reached
     // now is told again when it next reports the slot (see SlotTracker: orphans are stopped).
-    const view = await unlessDatabaseDown(
-      () =>
-        this.db.transaction(async (tx) => {
-          const record = await this.models.lock(id, tx);
-          if (!record) throw notFound(id);
-          const view: ModelView = { ...record, slots: await this.slots.listForModel(id, tx) };
-          await this.models.delete(id, tx);
-          return view;
-        }),
-      DATABASE_DOWN,
-    );
+    const view = await this.db.transaction(async (tx) => {
+        const record = await this.models.lock(id, tx);
+        if (!record) throw notFound(id);
+        const view: ModelView = { ...record, slots: await this.slots.listForModel(id, tx) };
+        await this.models.delete(id, tx);
+        return view;
+      });
     const stopped = await this.stopSlots(view.slots);
     const now = new Date().toISOString();
     view.slots = view.slots.map((s) => (stopped.has(s.id) ? { ...s, state: 'stopped', endpoint: null, updated: now } : s));

@@ -3,7 +3,6 @@ import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { parseHeartbeat, Patterns, RUNNERS_HEARTBEAT, type RunnerRecord } from '@helix/contracts';
 import { ignoreMessage } from '../ignored-messages';
-import { unlessDatabaseDown } from '../rpc-errors';
 import { RunnersService } from './runners.service';
 import { SlotTracker } from '../slots/slot-tracker.service';
 import { Reconciler } from '../scheduling/reconciler.service';
@@ -37,6 +36,6 @@ export class RunnersController {
 
   @MessagePattern(Patterns.runnersList)
   list(): Promise<RunnerRecord[]> {
-    return unlessDatabaseDown(() => this.runners.list(), 'The models database is unavailable.');
+    return this.runners.list();
   }
 }

@@ -1,18 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { RpcException } from '@nestjs/microservices';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
-import { HF_TOKEN_PATTERN, settingsSubject, type ErrorBody, type Scope, type SystemSettingsView, type UpdateSystemSettingsRequest } from '@helix/contracts';
+import { rpcError } from '@helix/rpc';
+import { HF_TOKEN_PATTERN, settingsSubject, type Scope, type SystemSettingsView, type UpdateSystemSettingsRequest } from '@helix/contracts';
 import { EnvelopeError, Secret, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
 import type { HfTokenEntity } from '../entities';
 import { HfTokenRepository } from '../tokens/hf-token.repository';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { SettingsEventFactory } from './settings-event.factory';
-import { whenDatabaseUp } from './database-guard';
 
-const DATABASE_DOWN = 'The settings database is unavailable; nothing was changed. Try again shortly.';
 
 /** The token policy: every change is one transaction holding the row, its new version and its outbox event. */
 @Injectable()
@@ -29,15 +27,11 @@ export class SystemSettingsService {
   ) {}
 
   async get(): Promise<SystemSettingsView> {
-    return toView(await whenDatabaseUp(() => this.tokens.find('global', null), DATABASE_DOWN));
+    return toView(await this.tokens.find('global', null));
   }
 
   async update(request: UpdateSystemSettingsRequest): Promise<SystemSettingsView> {
     if (!request || typeof request.updated_by !== 'string') throw badRequest('The update request is malformed.');
-    if (typeof request.deadline_ms === 'number' && Date.now() > request.deadline_ms) {
-      // The gateway already answered 503: writing now would be a change the caller was told failed.
-      throw new RpcException({ error: 'unavailable', message: 'The request expired before it reached the settings service; nothing was changed.' } satisfies ErrorBody);
-    }
     if (!('huggingface_token' in request) || request.huggingface_token === undefined) {
       const current = await this.get();
       this.logger.info({ user_id: request.updated_by, hf_token_updated: false, version: current.version }, 'system settings updated by admin');
@@ -52,9 +46,7 @@ export class SystemSettingsService {
 
   /** Sets or clears (token null) the token of any scope; bumps its version and queues the event. */
   setToken(scope: Scope, scopeId: string | null, token: Secret | null, updatedBy: string): Promise<HfTokenEntity> {
-    return whenDatabaseUp(
-      () =>
-        this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
           const row = await this.tokens.lockForUpdate(tx, scope, scopeId);
           row.version += 1;
           row.envelope = token ? this.atRest.seal(token, scope, scopeId) : null;
@@ -65,9 +57,7 @@ export class SystemSettingsService {
           const subject = settingsSubject(scope, scopeId);
           await this.outbox.add(tx, subject, `${subject}@${row.version}`, this.events.forChange(row, token));
           return row;
-        }),
-      DATABASE_DOWN,
-    );
+        });
   }
 
   private openRequestToken(envelope: unknown): Secret {
@@ -98,6 +88,6 @@ function toView(row: HfTokenEntity | null): SystemSettingsView {
   };
 }
 
-function badRequest(message: string): RpcException {
-  return new RpcException({ error: 'bad_request', message } satisfies ErrorBody);
+function badRequest(message: string): ReturnType<typeof rpcError> {
+  return rpcError('bad_request', message);
 }
