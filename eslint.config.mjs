@@ -24,10 +24,14 @@ export default [
   { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'coverage/**', 'bin/**', 'scripts/**'] },
   {
     files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' } },
-    plugins: { '@nx': nx },
+    languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module', projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { '@nx': nx, '@typescript-eslint': tseslint.plugin },
     rules: {
       '@nx/enforce-module-boundaries': boundaries(),
+      // Promises are awaited or explicitly `void`ed; a switch over a union handles every member.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['@helix/*/*'], message: 'Import a lib through its single entry point, @helix/<lib>.' }] }],
     },
   },

@@ -17,7 +17,7 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
-    parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), (err, parsed) => {
+    void parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), (err, parsed) => {
       if (err) return done(err, undefined);
       // The validator recurses into every level: a deeper body would exhaust the stack (a 500).
       if (exceedsDepth(parsed, MAX_BODY_DEPTH)) return done(tooDeep(), undefined);
