@@ -1,4 +1,6 @@
 import nx from '@nx/eslint-plugin';
+import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // Layering: apps depend on libs, never on each other; libs depend on libs; `libs/testing` is for
@@ -21,7 +23,18 @@ const boundaries = (extra = []) => [
 ];
 
 export default [
-  { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'coverage/**', 'bin/**', 'scripts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'coverage/**', '.test-results/**'] },
+  {
+    // The launcher scripts and the shipped executables (bin/vllm-sim, bin/helix) are plain Node.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: globals.node },
+    rules: js.configs.recommended.rules,
+  },
+  {
+    files: ['bin/helix', 'bin/vllm-sim'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: js.configs.recommended.rules,
+  },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module', projectService: true, tsconfigRootDir: import.meta.dirname } },
