@@ -60,7 +60,17 @@ try {
   await sleep(3_000);
   const rss20 = rssMiB(runner.pid);
 
-  console.log(JSON.stringify({ creates: samples.length, post_to_spawn_ms: { p50: +pct(sorted, 50).toFixed(1), p99: +pct(sorted, 99).toFixed(1), max: +sorted.at(-1).toFixed(1) }, runner_rss_mib: { slots_0: +rss0.toFixed(1), slots_20: +rss20.toFixed(1) } }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        creates: samples.length,
+        post_to_spawn_ms: { p50: +pct(sorted, 50).toFixed(1), p99: +pct(sorted, 99).toFixed(1), max: +sorted.at(-1).toFixed(1) },
+        runner_rss_mib: { slots_0: +rss0.toFixed(1), slots_20: +rss20.toFixed(1) },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await stack.stop();
 }

@@ -11,8 +11,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // `--clean` starts from an empty dist/; by default files are overwritten in place so a build never
 // pulls the rug from processes (or parallel test runs) using dist/.
 if (process.argv.includes('--clean')) rmSync(resolve(root, 'dist'), { recursive: true, force: true });
-execFileSync(
-  resolve(root, 'node_modules/.bin/swc'),
-  ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'],
-  { cwd: root, stdio: 'inherit' },
-);
+execFileSync(resolve(root, 'node_modules/.bin/swc'), ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'], {
+  cwd: root,
+  stdio: 'inherit',
+});

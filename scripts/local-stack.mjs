@@ -44,7 +44,9 @@ const adminKey = secretFile('admin-api-key', () => `hl-${randomBytes(32).toStrin
 
 function portFree(port) {
   return new Promise((ok) => {
-    const srv = createServer().once('error', () => ok(false)).listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
+    const srv = createServer()
+      .once('error', () => ok(false))
+      .listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
   });
 }
 async function pickPort(preferred, what) {

@@ -26,7 +26,8 @@ let failed = 0;
 try {
   const results = JSON.parse(readFileSync(report, 'utf8'));
   passed = results.numPassedTests;
-  failed = results.numFailedTests + (results.numTotalTestSuites && results.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length);
+  failed =
+    results.numFailedTests + (results.numTotalTestSuites && results.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length);
 } catch {
   failed = Math.max(failed, 1);
 }

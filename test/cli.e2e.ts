@@ -25,10 +25,26 @@ const TOKENS = [TOKEN_A, TOKEN_B, TOKEN_C, TOKEN_README];
 const SEED_ID = 'Qwen/Qwen2.5-VL-7B-Instruct';
 /** Seed Step 2 (SPEC §9), verbatim. */
 const SEED_FLAGS = [
-  'model', 'create', SEED_ID,
-  '--name', 'Qwen 2.5 VL 7B', '--type', 'chat', '--runtime', 'vllm', '--memory', '39GB', '--context', '32768',
-  '--description', '…', '--enabled', '--auto-pull', '--prewarm',
-  '--runtime-args', '["--trust-remote-code","--max-model-len","32768"]',
+  'model',
+  'create',
+  SEED_ID,
+  '--name',
+  'Qwen 2.5 VL 7B',
+  '--type',
+  'chat',
+  '--runtime',
+  'vllm',
+  '--memory',
+  '39GB',
+  '--context',
+  '32768',
+  '--description',
+  '…',
+  '--enabled',
+  '--auto-pull',
+  '--prewarm',
+  '--runtime-args',
+  '["--trust-remote-code","--max-model-len","32768"]',
 ];
 interface Run {
   code: number | null;
@@ -47,7 +63,7 @@ function record(label: string, r: Run): Run {
 function exec(file: string, args: string[], env: Record<string, string | undefined>, input?: string): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(file, args, { cwd: ROOT, env: env as NodeJS.ProcessEnv, timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
     child.stdin!.end(input ?? '');
@@ -74,7 +90,10 @@ describe('helix CLI end to end', () => {
     ...(key === null ? {} : { HELIX_API_KEY: key }),
   });
   const helix = async (args: string[], opts: { key?: string | null; url?: string; input?: string } = {}): Promise<Run> =>
-    record(`helix ${args.join(' ')}`, await exec(process.execPath, [CLI, ...args], env(opts.key === undefined ? stack.adminKey : opts.key, opts.url ?? stack.url), opts.input));
+    record(
+      `helix ${args.join(' ')}`,
+      await exec(process.execPath, [CLI, ...args], env(opts.key === undefined ? stack.adminKey : opts.key, opts.url ?? stack.url), opts.input),
+    );
   const json = async (args: string[], opts: { key?: string | null; input?: string } = {}): Promise<any> => {
     const r = await helix([...args, '--json'], opts);
     expect(r.stderr).toBe('');
@@ -106,15 +125,25 @@ describe('helix CLI end to end', () => {
 
   it('system settings get: nothing configured yet (table and --json)', async () => {
     // The runner registers with its first heartbeat; until then there is nothing to count.
-    const r = await eventually(async () => {
-      const g = await helix(['system', 'settings', 'get']);
-      return /Runners in sync:\s+1\/1/.test(g.stdout) ? g : undefined;
-    }, 20_000, 'the runner to be counted in sync');
+    const r = await eventually(
+      async () => {
+        const g = await helix(['system', 'settings', 'get']);
+        return /Runners in sync:\s+1\/1/.test(g.stdout) ? g : undefined;
+      },
+      20_000,
+      'the runner to be counted in sync',
+    );
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/Hugging Face token:\s+not configured/);
     expect(r.stdout).toMatch(/Source:\s+none/);
     expect(r.stdout).toMatch(/Version:\s+0/);
-    expect(await json(['system', 'settings', 'get'])).toMatchObject({ id: 'system', huggingface_token_set: false, huggingface_token_source: 'none', huggingface_token_fingerprint: null, version: 0 });
+    expect(await json(['system', 'settings', 'get'])).toMatchObject({
+      id: 'system',
+      huggingface_token_set: false,
+      huggingface_token_source: 'none',
+      huggingface_token_fingerprint: null,
+      version: 0,
+    });
   });
 
   it('system settings set --huggingface-token-stdin: the fingerprint is shown, never the token; every runner gets in sync', async () => {
@@ -122,11 +151,17 @@ describe('helix CLI end to end', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toContain(fp(TOKEN_A));
     expect(r.stdout).toMatch(/version 1/);
-    await stack.runners.get('cli-gpu-1')!.waitFor((l) => l.msg === 'updated hugging face token from control plane' && l.version === 1 && l.token_provided === true);
-    const table = await eventually(async () => {
-      const g = await helix(['system', 'settings', 'get']);
-      return /Runners in sync:\s+1\/1/.test(g.stdout) && g.stdout;
-    }, 20_000, 'settings get to report 1/1 runners in sync');
+    await stack.runners
+      .get('cli-gpu-1')!
+      .waitFor((l) => l.msg === 'updated hugging face token from control plane' && l.version === 1 && l.token_provided === true);
+    const table = await eventually(
+      async () => {
+        const g = await helix(['system', 'settings', 'get']);
+        return /Runners in sync:\s+1\/1/.test(g.stdout) && g.stdout;
+      },
+      20_000,
+      'settings get to report 1/1 runners in sync',
+    );
     expect(table).toMatch(/Hugging Face token:\s+configured/);
     expect(table).toMatch(/Source:\s+database/);
     expect(table).toContain(`Fingerprint:         ${fp(TOKEN_A)}`);
@@ -151,10 +186,14 @@ describe('helix CLI end to end', () => {
   });
 
   it('runner list shows the current settings version and each runner in sync (table and --json)', async () => {
-    const runners = await eventually(async () => {
-      const list = await json(['runner', 'list']);
-      return list.length === 1 && list[0].in_sync && list[0].settings_version === 4 && list;
-    }, 20_000, 'the runner to apply version 4');
+    const runners = await eventually(
+      async () => {
+        const list = await json(['runner', 'list']);
+        return list.length === 1 && list[0].in_sync && list[0].settings_version === 4 && list;
+      },
+      20_000,
+      'the runner to apply version 4',
+    );
     expect(runners[0]).toMatchObject({ id: 'cli-gpu-1', state: 'online', memory_total: 80_000_000_000, hf_token_provided: true });
     const r = await helix(['runner', 'list']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -187,7 +226,12 @@ describe('helix CLI end to end', () => {
   });
 
   it('403: a non-admin key → "admin privileges are required", exit 1', async () => {
-    for (const args of [['system', 'settings', 'get'], ['runner', 'list'], ['user', 'create', '--name', 'mallory'], ['system', 'settings', 'set', '--clear-hf-token']]) {
+    for (const args of [
+      ['system', 'settings', 'get'],
+      ['runner', 'list'],
+      ['user', 'create', '--name', 'mallory'],
+      ['system', 'settings', 'set', '--clear-hf-token'],
+    ]) {
       expectOneLineError(await helix(args, { key: userKey }), 1, /admin privileges are required/);
     }
     // Nothing was cleared by the refused call.
@@ -206,7 +250,11 @@ describe('helix CLI end to end', () => {
   it('an unreachable server: the URL is named, exit 1 (env and --url)', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}`;
-    expectOneLineError(await helix(['system', 'settings', 'get'], { url }), 1, new RegExp(`cannot reach the Helix API at ${url.replace(/\./g, '\\.')} \\(connection refused\\)`));
+    expectOneLineError(
+      await helix(['system', 'settings', 'get'], { url }),
+      1,
+      new RegExp(`cannot reach the Helix API at ${url.replace(/\./g, '\\.')} \\(connection refused\\)`),
+    );
     expectOneLineError(await helix(['--url', url, 'model', 'list']), 1, new RegExp(`at ${url.replace(/\./g, '\\.')} `));
   });
 
@@ -218,7 +266,11 @@ describe('helix CLI end to end', () => {
     );
     const broken = join(tmp, 'broken.json');
     writeFileSync(broken, '{"id": "org/m",\n "name": "m",\n "memory": 39GB\n}\n');
-    expectOneLineError(await helix(['model', 'create', '--file', broken]), 1, new RegExp(`--file ${broken} is not valid JSON: .* at line 3, column 14 \\(position 43\\)`));
+    expectOneLineError(
+      await helix(['model', 'create', '--file', broken]),
+      1,
+      new RegExp(`--file ${broken} is not valid JSON: .* at line 3, column 14 \\(position 43\\)`),
+    );
     expectOneLineError(await helix(['model', 'create', '--file', join(tmp, 'missing.json')]), 1, /cannot read --file .*: no such file/);
     expectOneLineError(await helix(['modle', 'list']), 2, /unknown command 'modle' \(Did you mean model\?\)/);
     expectOneLineError(await helix(['model', 'create', 'org/m']), 2, /--name is required/);
@@ -238,10 +290,14 @@ describe('helix CLI end to end', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toContain(`Created model ${SEED_ID}.`);
     expect(await json(['model', 'get', SEED_ID])).toMatchObject(SEED_VIEW);
-    const model = await eventually(async () => {
-      const m = await json(['model', 'get', SEED_ID]);
-      return m.slots?.[0]?.state === 'running' && m;
-    }, 30_000, 'the seed model to run');
+    const model = await eventually(
+      async () => {
+        const m = await json(['model', 'get', SEED_ID]);
+        return m.slots?.[0]?.state === 'running' && m;
+      },
+      30_000,
+      'the seed model to run',
+    );
     expect(model.slots[0]).toMatchObject({ runner_id: 'cli-gpu-1', hf_token_source: 'global', hf_token_fingerprint: fp(TOKEN_B), error: null });
     const table = await helix(['model', 'get', SEED_ID]);
     expect(table).toMatchObject({ code: 0, stderr: '' });
@@ -255,7 +311,9 @@ describe('helix CLI end to end', () => {
     const r = await helix(['model', 'list']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^ID\s+NAME\s+TYPE\s+RUNTIME\s+MEMORY\s+CONTEXT\s+ENABLED\s+PREWARM\s+SLOTS\n/);
-    expect(r.stdout).toMatch(new RegExp(`${SEED_ID.replace(/\./g, '\\.')}\\s+Qwen 2\\.5 VL 7B\\s+chat\\s+vllm\\s+39GB\\s+32768\\s+yes\\s+yes\\s+1 \\(1 running\\)`));
+    expect(r.stdout).toMatch(
+      new RegExp(`${SEED_ID.replace(/\./g, '\\.')}\\s+Qwen 2\\.5 VL 7B\\s+chat\\s+vllm\\s+39GB\\s+32768\\s+yes\\s+yes\\s+1 \\(1 running\\)`),
+    );
   });
 
   it('duplicate id: 409 as one line; model delete stops and deletes; get is then 404', async () => {
@@ -274,7 +332,19 @@ describe('helix CLI end to end', () => {
     expect(JSON.parse(r.stdout)).toMatchObject(SEED_VIEW);
     expect((await json(['model', 'delete', SEED_ID])).id).toBe(SEED_ID);
 
-    const overridden = await json(['model', 'create', 'org/override-model', '--file', file, '--name', 'Overridden', '--memory', '2GB', '--disabled', '--no-prewarm']);
+    const overridden = await json([
+      'model',
+      'create',
+      'org/override-model',
+      '--file',
+      file,
+      '--name',
+      'Overridden',
+      '--memory',
+      '2GB',
+      '--disabled',
+      '--no-prewarm',
+    ]);
     expect(overridden).toMatchObject({ ...SEED_VIEW, id: 'org/override-model', name: 'Overridden', memory: 2_000_000_000, enabled: false, prewarm: false });
     expect(overridden.slots).toEqual([]);
     await json(['model', 'delete', 'org/override-model']);
@@ -284,20 +354,28 @@ describe('helix CLI end to end', () => {
     expect((await helix(['system', 'settings', 'set', '--clear-hf-token'])).code).toBe(0);
     await stack.runners.get('cli-gpu-1')!.waitFor((l) => l.msg === 'updated hugging face token from control plane' && l.token_provided === false);
     await json(['model', 'create', 'gated/cli-model', '--name', 'gated', '--type', 'chat', '--runtime', 'vllm', '--memory', '1GB', '--context', '4096']);
-    const failed = await eventually(async () => {
-      const m = await json(['model', 'get', 'gated/cli-model']);
-      return m.slots?.[0]?.error?.code === 'hf_auth' && m;
-    }, 30_000, 'an hf_auth slot');
+    const failed = await eventually(
+      async () => {
+        const m = await json(['model', 'get', 'gated/cli-model']);
+        return m.slots?.[0]?.error?.code === 'hf_auth' && m;
+      },
+      30_000,
+      'an hf_auth slot',
+    );
     expect(failed.slots[0]).toMatchObject({ state: 'failed', hf_token_source: 'none' });
     const table = await helix(['model', 'get', 'gated/cli-model']);
     expect(table.stdout).toMatch(/\scli-gpu-1\s+failed\s+\d+\s+none\s+-\s+\S+\s+hf_auth: /);
 
     const set = await helix(['system', 'settings', 'set', '--huggingface-token-stdin'], { input: TOKEN_A });
     expect(set.code).toBe(0);
-    const running = await eventually(async () => {
-      const m = await json(['model', 'get', 'gated/cli-model']);
-      return m.slots?.[0]?.state === 'running' && m;
-    }, 30_000, 'the gated model to run once the token arrived');
+    const running = await eventually(
+      async () => {
+        const m = await json(['model', 'get', 'gated/cli-model']);
+        return m.slots?.[0]?.state === 'running' && m;
+      },
+      30_000,
+      'the gated model to run once the token arrived',
+    );
     expect(running.slots[0]).toMatchObject({ hf_token_source: 'global', hf_token_fingerprint: fp(TOKEN_A), error: null });
     await json(['model', 'delete', 'gated/cli-model']);
   });
@@ -333,7 +411,14 @@ describe('helix CLI end to end', () => {
     it.skipIf(lines.length === 0)('every helix command of the README quickstart succeeds against the stack, without printing the token', async () => {
       for (const line of lines) {
         const r = record(`README: ${line}`, await exec('bash', ['-c', line], { ...env(), HF_TOKEN: TOKEN_README }));
-        expect({ line, code: r.code, stderr: r.stderr.split('\n').filter((l) => !/npm warn/i.test(l)).join('\n') }).toEqual({ line, code: 0, stderr: '' });
+        expect({
+          line,
+          code: r.code,
+          stderr: r.stderr
+            .split('\n')
+            .filter((l) => !/npm warn/i.test(l))
+            .join('\n'),
+        }).toEqual({ line, code: 0, stderr: '' });
       }
     });
   });

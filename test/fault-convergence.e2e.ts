@@ -35,7 +35,10 @@ const alive = (pid: number) => {
 };
 const childrenOf = (pid: number): number[] => {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map(Number)
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -49,7 +52,14 @@ describe('fault cycles: every process killed in turn during rotations', () => {
     stack = await startStack({ runners: RUNNERS.map((id) => ({ id })) });
     // One model per runner, so that a killed runner has a vLLM child that must die with it.
     for (const [i, runner] of RUNNERS.entries()) {
-      const res = await stack.api('POST', '/api/v1/models', { id: `fault/m${i}`, name: `m${i}`, type: 'chat', runtime: 'vllm', memory: '50GB', context_length: 1024 });
+      const res = await stack.api('POST', '/api/v1/models', {
+        id: `fault/m${i}`,
+        name: `m${i}`,
+        type: 'chat',
+        runtime: 'vllm',
+        memory: '50GB',
+        context_length: 1024,
+      });
       expect(res.status, res.text).toBe(201);
       void runner;
     }
@@ -129,23 +139,29 @@ describe('fault cycles: every process killed in turn during rotations', () => {
     }
   }
 
-  it(`${ROUNDS} rounds of ${VICTIMS.join(', ')}: every rotation converges and no vLLM process is orphaned`, async () => {
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const victim of VICTIMS) {
-        await rotate(); // a rotation in flight when the kill lands
-        await killAndRestart(victim, round);
-        const version = await rotate();
-        samples.push({ victim, round, ms: await converged(version) });
+  it(
+    `${ROUNDS} rounds of ${VICTIMS.join(', ')}: every rotation converges and no vLLM process is orphaned`,
+    async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const victim of VICTIMS) {
+          await rotate(); // a rotation in flight when the kill lands
+          await killAndRestart(victim, round);
+          const version = await rotate();
+          samples.push({ victim, round, ms: await converged(version) });
+        }
       }
-    }
-    const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
-    const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-    const report = { samples, p50_ms: pick(0.5), p99_ms: pick(0.99), max_ms: sorted.at(-1) };
-    mkdirSync(join(repoRoot(), '.test-results'), { recursive: true });
-    writeFileSync(join(repoRoot(), '.test-results/fault-convergence.json'), JSON.stringify(report, null, 2));
-    console.log(`fault convergence after each kill: p50 ${report.p50_ms} ms, p99 ${report.p99_ms} ms, max ${report.max_ms} ms; ${samples.map((s) => `${s.victim}:${s.ms}`).join(' ')}`);
-    expect(samples).toHaveLength(ROUNDS * VICTIMS.length);
-  }, 20 * 60_000);
+      const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+      const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+      const report = { samples, p50_ms: pick(0.5), p99_ms: pick(0.99), max_ms: sorted.at(-1) };
+      mkdirSync(join(repoRoot(), '.test-results'), { recursive: true });
+      writeFileSync(join(repoRoot(), '.test-results/fault-convergence.json'), JSON.stringify(report, null, 2));
+      console.log(
+        `fault convergence after each kill: p50 ${report.p50_ms} ms, p99 ${report.p99_ms} ms, max ${report.max_ms} ms; ${samples.map((s) => `${s.victim}:${s.ms}`).join(' ')}`,
+      );
+      expect(samples).toHaveLength(ROUNDS * VICTIMS.length);
+    },
+    20 * 60_000,
+  );
 
   it('no token value of the cycles appears in any log line or response', async () => {
     expect(await scanForSecrets(tokens, { texts: stack.texts() })).toEqual([]);

@@ -139,7 +139,17 @@ describe('gateway access: every route, every spelling of its path', () => {
     const registered = [...new Set(routes.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`))].sort();
     expect(registered).toEqual(Object.keys(EXPECTED).sort());
     // HEAD is answered for every GET route, so it is tested like GET below.
-    expect(routes.filter((r) => r.method === 'HEAD').map((r) => r.url).sort()).toEqual(routes.filter((r) => r.method === 'GET').map((r) => r.url).sort());
+    expect(
+      routes
+        .filter((r) => r.method === 'HEAD')
+        .map((r) => r.url)
+        .sort(),
+    ).toEqual(
+      routes
+        .filter((r) => r.method === 'GET')
+        .map((r) => r.url)
+        .sort(),
+    );
   });
 
   it('the attack from the report is refused: POST /api/%761/users without a key', async () => {
@@ -150,38 +160,43 @@ describe('gateway access: every route, every spelling of its path', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it.each(Object.entries(EXPECTED).flatMap(([route, access]) => [route, `HEAD ${route.slice(4)}`].filter((r) => r === route || route.startsWith('GET ')).map((r) => [r, access] as const)))(
-    '%s (%s): plain path answered by its marking; every other spelling 400; nothing changed',
-    async (route, access) => {
-      const [method, pattern] = route.split(' ');
-      const path = concrete(pattern);
-      const body = BODIES[`${method === 'HEAD' ? 'GET' : method} ${pattern}`];
-      const before = await snapshot();
-      const keys: Array<[string, string | null]> = [['no key', null], ['unknown key', 'hl-unknown-000000000000000000'], ['non-admin key', userKey]];
-      for (const [who, key] of keys) {
-        const plain = await raw(stack, method, path, key, body);
-        const expected = access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' ? 403 : 'ok';
-        // A public route may still answer 404 (a document asset that is not shipped), never 401/403/5xx.
-        if (access === 'public') expect([401, 403], `${who} ${method} ${path}`).not.toContain(plain.status);
-        if (expected === 'ok') expect(plain.status, `${who} ${method} ${path}`).toBeLessThan(access === 'public' ? 500 : 400);
-        else expect(plain.status, `${who} ${method} ${path}`).toBe(expected);
-        if (expected !== 'ok' && method !== 'HEAD') expect(plain.body.error).toBe(expected === 401 ? 'unauthorized' : 'forbidden');
-        for (const [spelling, target] of spellings(path)) {
-          // Node's parser refuses a backslash before any method is known, so its answer has a body
-          // that an HTTP client reading a HEAD response cannot parse; GET covers that spelling.
-          if (method === 'HEAD' && spelling === 'a backslash') continue;
-          const res = await raw(stack, method, target, key, body);
-          expect(res.status, `${who} ${method} ${target} (${spelling})`).toBe(400);
-          if (method === 'HEAD') continue;
-          expect(res.body, `${who} ${method} ${target}`).toEqual({ error: 'bad_request', message: expect.stringMatching(REFUSED_PATH) });
-          // The answer never repeats what was sent.
-          expect(res.text).not.toContain(target);
-          expect(res.text).not.toMatch(/%[0-9a-f]{2}|helix\.example|mallory|attacker/i);
-        }
+  it.each(
+    Object.entries(EXPECTED).flatMap(([route, access]) =>
+      [route, `HEAD ${route.slice(4)}`].filter((r) => r === route || route.startsWith('GET ')).map((r) => [r, access] as const),
+    ),
+  )('%s (%s): plain path answered by its marking; every other spelling 400; nothing changed', async (route, access) => {
+    const [method, pattern] = route.split(' ');
+    const path = concrete(pattern);
+    const body = BODIES[`${method === 'HEAD' ? 'GET' : method} ${pattern}`];
+    const before = await snapshot();
+    const keys: Array<[string, string | null]> = [
+      ['no key', null],
+      ['unknown key', 'hl-unknown-000000000000000000'],
+      ['non-admin key', userKey],
+    ];
+    for (const [who, key] of keys) {
+      const plain = await raw(stack, method, path, key, body);
+      const expected = access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' ? 403 : 'ok';
+      // A public route may still answer 404 (a document asset that is not shipped), never 401/403/5xx.
+      if (access === 'public') expect([401, 403], `${who} ${method} ${path}`).not.toContain(plain.status);
+      if (expected === 'ok') expect(plain.status, `${who} ${method} ${path}`).toBeLessThan(access === 'public' ? 500 : 400);
+      else expect(plain.status, `${who} ${method} ${path}`).toBe(expected);
+      if (expected !== 'ok' && method !== 'HEAD') expect(plain.body.error).toBe(expected === 401 ? 'unauthorized' : 'forbidden');
+      for (const [spelling, target] of spellings(path)) {
+        // Node's parser refuses a backslash before any method is known, so its answer has a body
+        // that an HTTP client reading a HEAD response cannot parse; GET covers that spelling.
+        if (method === 'HEAD' && spelling === 'a backslash') continue;
+        const res = await raw(stack, method, target, key, body);
+        expect(res.status, `${who} ${method} ${target} (${spelling})`).toBe(400);
+        if (method === 'HEAD') continue;
+        expect(res.body, `${who} ${method} ${target}`).toEqual({ error: 'bad_request', message: expect.stringMatching(REFUSED_PATH) });
+        // The answer never repeats what was sent.
+        expect(res.text).not.toContain(target);
+        expect(res.text).not.toMatch(/%[0-9a-f]{2}|helix\.example|mallory|attacker/i);
       }
-      if (method !== 'GET' && method !== 'HEAD' && access !== 'public') expect(await snapshot()).toEqual(before);
-    },
-  );
+    }
+    if (method !== 'GET' && method !== 'HEAD' && access !== 'public') expect(await snapshot()).toEqual(before);
+  });
 
   it('an admin still reaches every API route under its plain path, and a model id encoded with %2F', async () => {
     expect((await raw(stack, 'GET', '/api/v1/users', stack.adminKey)).status).toBe(200);

@@ -9,7 +9,11 @@ import { assertNoSecrets, startStack, type Stack } from '@helix/testing';
  */
 const DOCUMENTED_CODES = ['unauthorized', 'forbidden', 'bad_request', 'not_found', 'conflict', 'unavailable'];
 
-const token = () => `hf_${randomBytes(26).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 34)}`;
+const token = () =>
+  `hf_${randomBytes(26)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 34)}`;
 const TOKENS: string[] = [];
 const newToken = () => {
   const t = token();
@@ -28,25 +32,31 @@ interface RawResponse {
  * A request sent byte for byte with node:http (fetch would fix the content type or the body). The
  * answer counts as soon as it arrives: a server that answers early may close while we still write.
  */
-function send(stack: Stack, options: { method?: string; path?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer; chunks?: Buffer[] }): Promise<RawResponse> {
+function send(
+  stack: Stack,
+  options: { method?: string; path?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer; chunks?: Buffer[] },
+): Promise<RawResponse> {
   const url = new URL(stack.url);
   const headers: OutgoingHttpHeaders = { authorization: `Bearer ${stack.adminKey}`, ...options.headers };
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method: options.method ?? 'PUT', path: options.path ?? '/api/v1/system/settings', headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        stack.responses.push({ label: `hostile ${options.method ?? 'PUT'} → ${res.statusCode}`, text });
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method: options.method ?? 'PUT', path: options.path ?? '/api/v1/system/settings', headers },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          stack.responses.push({ label: `hostile ${options.method ?? 'PUT'} → ${res.statusCode}`, text });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        });
+      },
+    );
     req.on('error', reject);
     if (options.chunks) {
       for (const chunk of options.chunks) req.write(chunk);
@@ -61,7 +71,11 @@ function send(stack: Stack, options: { method?: string; path?: string; headers?:
 function expectErrorShape(res: RawResponse, status: number, code = 'bad_request'): void {
   expect(res.status, res.text.slice(0, 300)).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(Object.keys(res.body).filter((k) => k !== 'details').sort()).toEqual(['error', 'message']);
+  expect(
+    Object.keys(res.body)
+      .filter((k) => k !== 'details')
+      .sort(),
+  ).toEqual(['error', 'message']);
   expect(res.body.error).toBe(code);
   expect(DOCUMENTED_CODES).toContain(res.body.error);
   expect(res.body.message).toMatch(/^[A-Z].*[.]$/);
@@ -84,7 +98,11 @@ describe('gateway: hostile input', () => {
       ['curl -d (form-urlencoded)', 'application/x-www-form-urlencoded', (t: string) => `huggingface_token=${t}`],
       ['curl --data-urlencode', 'application/x-www-form-urlencoded', (t: string) => `huggingface_token=${encodeURIComponent(t)}&x=%7B%7D`],
       ['text/plain', 'text/plain', (t: string) => t],
-      ['multipart', 'multipart/form-data; boundary=x', (t: string) => `--x\r\nContent-Disposition: form-data; name="huggingface_token"\r\n\r\n${t}\r\n--x--\r\n`],
+      [
+        'multipart',
+        'multipart/form-data; boundary=x',
+        (t: string) => `--x\r\nContent-Disposition: form-data; name="huggingface_token"\r\n\r\n${t}\r\n--x--\r\n`,
+      ],
       ['JSON under another media type', 'application/x-json', (t: string) => JSON.stringify({ huggingface_token: t })],
     ])('%s', async (_name, contentType, body) => {
       const secret = newToken();
@@ -144,7 +162,12 @@ describe('gateway: hostile input', () => {
     it.each([
       ['the whole body', 'PUT', '/api/v1/system/settings', deep(20_000)],
       ['inside the token field', 'PUT', '/api/v1/system/settings', `{"huggingface_token":${deep(20_000)}}`],
-      ['inside runtime_args of a model', 'POST', '/api/v1/models', `{"id":"a/b","name":"n","type":"chat","runtime":"vllm","memory":"1GB","runtime_args":${deep(20_000)}}`],
+      [
+        'inside runtime_args of a model',
+        'POST',
+        '/api/v1/models',
+        `{"id":"a/b","name":"n","type":"chat","runtime":"vllm","memory":"1GB","runtime_args":${deep(20_000)}}`,
+      ],
       ['objects in objects', 'POST', '/api/v1/users', '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000)],
     ])('%s', async (_name, method, path, body) => {
       const res = await send(stack, { method, path, headers: { 'content-type': 'application/json' }, body });
@@ -164,7 +187,8 @@ describe('gateway: hostile input', () => {
   });
 
   describe('too large', () => {
-    const tenMegabytes = () => Buffer.concat([Buffer.from(`{"huggingface_token":"${newToken()}","pad":"`), Buffer.alloc(10 * 1024 * 1024, 'a'), Buffer.from('"}')]);
+    const tenMegabytes = () =>
+      Buffer.concat([Buffer.from(`{"huggingface_token":"${newToken()}","pad":"`), Buffer.alloc(10 * 1024 * 1024, 'a'), Buffer.from('"}')]);
 
     it('a 10 MB body with Content-Length gets a 413 in the §4 shape before the connection closes', async () => {
       const body = tenMegabytes();

@@ -53,7 +53,9 @@ describe('model routes: validation, errors and authorization', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ enabled: true, auto_pull: false, prewarm: false, runtime_args: [], description: '', context_length: null });
     // Enabled but no runner: recorded as not placed, with a clear reason.
-    expect(res.body.slots).toEqual([expect.objectContaining({ state: 'failed', runner_id: null, error: { code: 'no_capacity', message: expect.stringMatching(/No online runner/) } })]);
+    expect(res.body.slots).toEqual([
+      expect.objectContaining({ state: 'failed', runner_id: null, error: { code: 'no_capacity', message: expect.stringMatching(/No online runner/) } }),
+    ]);
   });
 
   it.each([
@@ -184,7 +186,11 @@ describe('model routes: validation, errors and authorization', () => {
   it('writes need an admin, reads any user, and everything a key', async () => {
     expect((await stack.api('GET', '/api/v1/models', undefined, userKey)).status).toBe(200);
     expect((await stack.api('GET', '/api/v1/models/mem/39GB', undefined, userKey)).status).toBe(200);
-    for (const [method, path] of [['POST', '/api/v1/models'], ['PUT', '/api/v1/models/mem/39GB'], ['DELETE', '/api/v1/models/mem/39GB']] as const) {
+    for (const [method, path] of [
+      ['POST', '/api/v1/models'],
+      ['PUT', '/api/v1/models/mem/39GB'],
+      ['DELETE', '/api/v1/models/mem/39GB'],
+    ] as const) {
       const res = await stack.api(method, path, method === 'DELETE' ? undefined : { ...base, id: 'w/x' }, userKey);
       expect(res.status).toBe(403);
       expect(res.body.error).toBe('forbidden');

@@ -19,7 +19,12 @@ describe('scheduling: placement, capacity, offline runners, prewarm', () => {
   const runnerStates = async () => Object.fromEntries((await stack.api('GET', '/api/v1/runners')).body.map((r: any) => [r.id, r.state]));
 
   beforeAll(async () => {
-    stack = await startStack({ runners: [{ id: 'gpu-a', memory: '40GB' }, { id: 'gpu-b', memory: '60GB' }] });
+    stack = await startStack({
+      runners: [
+        { id: 'gpu-a', memory: '40GB' },
+        { id: 'gpu-b', memory: '60GB' },
+      ],
+    });
     // (expect.poll only runs inside a test.)
     await vi.waitFor(async () => expect(await runnerStates()).toEqual({ 'gpu-a': 'online', 'gpu-b': 'online' }), { timeout: 20_000, interval: 200 });
   });
@@ -41,7 +46,11 @@ describe('scheduling: placement, capacity, offline runners, prewarm', () => {
     const res = await stack.api('POST', '/api/v1/models', model('big/model', '20GB'));
     expect(res.status).toBe(201);
     expect(res.body.slots).toEqual([
-      expect.objectContaining({ state: 'failed', runner_id: null, error: { code: 'no_capacity', message: expect.stringMatching(/No online runner has 20GB of GPU memory free \(the most free is 10GB on gpu-a\)/) } }),
+      expect.objectContaining({
+        state: 'failed',
+        runner_id: null,
+        error: { code: 'no_capacity', message: expect.stringMatching(/No online runner has 20GB of GPU memory free \(the most free is 10GB on gpu-a\)/) },
+      }),
     ]);
     expect((await stack.api('DELETE', '/api/v1/models/fit/two')).status).toBe(200);
     const slots = await running('big/model');
@@ -93,7 +102,10 @@ describe('scheduling: placement, capacity, offline runners, prewarm', () => {
   }, 60_000);
 
   it('a restarted models-service rebuilds its view from Postgres and heartbeats', async () => {
-    const before = (await stack.api('GET', '/api/v1/models')).body.map((m: any) => ({ id: m.id, slots: m.slots.map((s: any) => [s.id, s.state, s.runner_id]) }));
+    const before = (await stack.api('GET', '/api/v1/models')).body.map((m: any) => ({
+      id: m.id,
+      slots: m.slots.map((s: any) => [s.id, s.state, s.runner_id]),
+    }));
     await stack.models.stop();
     await stack.startModelsService();
     await new Promise((r) => setTimeout(r, 6_000)); // at least one heartbeat from every runner

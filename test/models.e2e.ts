@@ -11,7 +11,15 @@ const TOKEN_ENV = `hf_modelsEnv${stamp}q`;
 const TOKEN_FIX = `hf_modelsFix${stamp}q`;
 const ALL_TOKENS = [TOKEN_A, TOKEN_B, TOKEN_ENV, TOKEN_FIX];
 
-const small = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: id, type: 'chat', runtime: 'vllm', memory: '1GB', context_length: 4096, ...extra });
+const small = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  name: id,
+  type: 'chat',
+  runtime: 'vllm',
+  memory: '1GB',
+  context_length: 4096,
+  ...extra,
+});
 const enc = (id: string) => `/api/v1/models/${encodeURIComponent(id)}`;
 /** Every `ps` command line seen during the suite (tokens must never be in one). */
 const psSnapshots: string[] = [];
@@ -37,7 +45,9 @@ describe('models end to end (seed steps 2, 4 and 5)', () => {
     );
 
   beforeAll(async () => {
-    stack = await startStack({ runners: [{ id: 'gpu-1', memory: '80GB', env: { VLLM_SIM_GATED: 'gated/*', VLLM_SIM_VALID_TOKENS: [TOKEN_A, TOKEN_B, TOKEN_ENV, TOKEN_FIX].join(',') } }] });
+    stack = await startStack({
+      runners: [{ id: 'gpu-1', memory: '80GB', env: { VLLM_SIM_GATED: 'gated/*', VLLM_SIM_VALID_TOKENS: [TOKEN_A, TOKEN_B, TOKEN_ENV, TOKEN_FIX].join(',') } }],
+    });
   });
 
   afterAll(async () => {
@@ -154,8 +164,17 @@ describe('models end to end (seed steps 2, 4 and 5)', () => {
     });
     expect(alive).toEqual([]);
 
-    await stack.startRunner({ id: 'gpu-1', memory: '80GB', env: { HF_TOKEN: TOKEN_ENV, VLLM_SIM_GATED: 'gated/*', VLLM_SIM_VALID_TOKENS: ALL_TOKENS.join(',') } });
-    const slot = await waitSlot(SEED_MODEL.id, (s) => s.state === 'running' && s.hf_token_source === 'env', 'the seed model running with the env token', 40_000);
+    await stack.startRunner({
+      id: 'gpu-1',
+      memory: '80GB',
+      env: { HF_TOKEN: TOKEN_ENV, VLLM_SIM_GATED: 'gated/*', VLLM_SIM_VALID_TOKENS: ALL_TOKENS.join(',') },
+    });
+    const slot = await waitSlot(
+      SEED_MODEL.id,
+      (s) => s.state === 'running' && s.hf_token_source === 'env',
+      'the seed model running with the env token',
+      40_000,
+    );
     expect(slot.hf_token_fingerprint).toBe(fp(TOKEN_ENV));
     expect((await simInfo(slot.endpoint)).hf_token_fingerprint).toBe(fp(TOKEN_ENV));
     snapshotPs();

@@ -12,7 +12,11 @@ describe('configuration errors stop a process with one clear line', () => {
     ['runner', { HELIX_RUNNER_MEMORY: '80GB' }, ['HELIX_SETTINGS_KEY']],
     ['runner', { HELIX_SETTINGS_KEY: key() }, ['HELIX_RUNNER_MEMORY']],
     ['runner', { HELIX_SETTINGS_KEY: key(), HELIX_RUNNER_MEMORY: '80GB', HELIX_RUNNER_ID: 'has.dots' }, ['HELIX_RUNNER_ID']],
-    ['settings-service', { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', HELIX_ENCRYPTION_KEY: 'c2VjcmV0LW5vdC0zMi1ieXRlcw==', HELIX_SETTINGS_KEY: key() }, ['HELIX_ENCRYPTION_KEY']],
+    [
+      'settings-service',
+      { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', HELIX_ENCRYPTION_KEY: 'c2VjcmV0LW5vdC0zMi1ieXRlcw==', HELIX_SETTINGS_KEY: key() },
+      ['HELIX_ENCRYPTION_KEY'],
+    ],
     ['gateway', { DATABASE_URL: 'mysql://nope', HELIX_SETTINGS_KEY: key() }, ['DATABASE_URL']],
   ];
 
@@ -51,7 +55,8 @@ describe('every process stops cleanly on SIGTERM within 10 s', () => {
   });
 
   it.each(['runner', 'gateway', 'models-service', 'settings-service'])('%s exits 0', async (name) => {
-    const app = name === 'runner' ? stack.runners.get('gpu-stop')! : name === 'gateway' ? stack.gateway : name === 'models-service' ? stack.models : stack.settings[0];
+    const app =
+      name === 'runner' ? stack.runners.get('gpu-stop')! : name === 'gateway' ? stack.gateway : name === 'models-service' ? stack.models : stack.settings[0];
     const started = Date.now();
     const code = await app.stop('SIGTERM', 10_000);
     expect(code).toBe(0);

@@ -26,7 +26,20 @@ describe('faults lose no update', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     await stack.nats.start();
     const res = await put;
-    expect(res.status, `${res.text}\n${stack.gateway.lines.filter((l) => /"warn"|"error"/.test(l)).slice(-5).join('\n')}\n${stack.settings.map((s) => s.lines.filter((l) => /"warn"|"error"/.test(l)).slice(-5).join('\n')).join('\n')}`).toBe(200);
+    expect(
+      res.status,
+      `${res.text}\n${stack.gateway.lines
+        .filter((l) => /"warn"|"error"/.test(l))
+        .slice(-5)
+        .join('\n')}\n${stack.settings
+        .map((s) =>
+          s.lines
+            .filter((l) => /"warn"|"error"/.test(l))
+            .slice(-5)
+            .join('\n'),
+        )
+        .join('\n')}`,
+    ).toBe(200);
     expect(res.body.version).toBe(before + 1);
     await stack.runners.get('gpu-f1')!.waitFor(applied(before + 1), 30_000);
     await eventually(async () => (await stack.api('GET', '/api/v1/runners')).body.find((r: any) => r.id === 'gpu-f1')?.in_sync, 30_000, 'runner in sync');
@@ -55,10 +68,14 @@ describe('faults lose no update', () => {
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ error: 'unavailable' });
     await stack.pg.start();
-    const after = await eventually(async () => {
-      const r = await stack.api('GET', '/api/v1/system/settings');
-      return r.status === 200 && r.body;
-    }, 30_000, 'settings readable again');
+    const after = await eventually(
+      async () => {
+        const r = await stack.api('GET', '/api/v1/system/settings');
+        return r.status === 200 && r.body;
+      },
+      30_000,
+      'settings readable again',
+    );
     expect(after).toEqual(before);
     const put = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKENS[3] });
     expect(put.status).toBe(200);
@@ -88,10 +105,23 @@ describe('faults lose no update', () => {
       // Each version published once, in version order, as it crossed NATS.
       expect(arrived).toEqual(versions);
       // Both replicas served requests (queue group), and each version was committed by exactly one.
-      const served = stack.settings.map((s) => s.json().filter((l) => l.msg === 'system settings updated by admin' && l.version > start).map((l) => l.version as number));
-      expect(served.map((v) => v.length).every((n) => n > 0), `served per replica: ${served.map((v) => v.length)}`).toBe(true);
+      const served = stack.settings.map((s) =>
+        s
+          .json()
+          .filter((l) => l.msg === 'system settings updated by admin' && l.version > start)
+          .map((l) => l.version as number),
+      );
+      expect(
+        served.map((v) => v.length).every((n) => n > 0),
+        `served per replica: ${served.map((v) => v.length)}`,
+      ).toBe(true);
       expect(served.flat().sort((a, b) => a - b)).toEqual(versions);
-      expect(runner.json().filter((l) => l.msg === 'updated hugging face token from control plane').at(-1)?.version).toBe(final);
+      expect(
+        runner
+          .json()
+          .filter((l) => l.msg === 'updated hugging face token from control plane')
+          .at(-1)?.version,
+      ).toBe(final);
     } finally {
       await nc.close();
     }

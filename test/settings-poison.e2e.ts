@@ -13,7 +13,8 @@ const WRONG_KEY_TOKEN = `hf_poisonWrongKey${Date.now()}`;
 const GLOBAL = settingsSubject('global', null);
 const MODEL = settingsSubject('model', 'poison/model');
 
-const applied = (version: number) => (l: any) => l.msg === 'updated hugging face token from control plane' && l.version === version && l.token_provided === true;
+const applied = (version: number) => (l: any) =>
+  l.msg === 'updated hugging face token from control plane' && l.version === version && l.token_provided === true;
 
 /** A well-formed global event apart from the fields a test overrides. */
 function event(overrides: Record<string, unknown>): Record<string, unknown> {
@@ -97,7 +98,10 @@ describe('events that fail to parse, to validate or to decrypt are skipped, neve
       await eventually(async () => (await ignoredCount(stack, id, 'malformed')) >= poison.length - 1, 20_000, `${id} counted the malformed events`);
       await eventually(async () => (await ignoredCount(stack, id, 'undecryptable')) >= 1, 20_000, `${id} counted the undecryptable event`);
       // Logged once each, without the content.
-      const lines = stack.runners.get(id)!.json().filter((l) => l.msg === 'ignored an invalid settings event');
+      const lines = stack.runners
+        .get(id)!
+        .json()
+        .filter((l) => l.msg === 'ignored an invalid settings event');
       expect(lines.length).toBe(poison.length - 1);
       expect(JSON.stringify(lines)).not.toMatch(/mallory|acme|another\/model/);
     }
@@ -110,10 +114,16 @@ describe('events that fail to parse, to validate or to decrypt are skipped, neve
 
   it('when a poison event is the last one of the global subject, the settings-service publishes the current state again and a new runner gets it', async () => {
     await jetstream(nc).publish(GLOBAL, new TextEncoder().encode(JSON.stringify(event({ version: 'x' }))));
-    await stack.settings[0].waitFor((l) => l.msg === 'settings stream ends with an invalid event; publishing the current state again' && l.version === version, 20_000);
+    await stack.settings[0].waitFor(
+      (l) => l.msg === 'settings stream ends with an invalid event; publishing the current state again' && l.version === version,
+      20_000,
+    );
     await eventually(async () => (await lastGlobalVersion(nc)) === version, 20_000, 'the current state is the last global message again');
     await jetstream(nc).publish(GLOBAL, sealedWithWrongKey(version + 100));
-    await stack.settings[0].waitFor((l) => l.msg === 'settings stream holds a version the database never had; publishing the current state again' && l.version === version, 20_000);
+    await stack.settings[0].waitFor(
+      (l) => l.msg === 'settings stream holds a version the database never had; publishing the current state again' && l.version === version,
+      20_000,
+    );
     await eventually(async () => (await lastGlobalVersion(nc)) === version, 20_000, 'the current state is the last global message again');
 
     // Its replay also holds the poison left on the model subject (no stored token repairs that one).

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@helix/testing';
 
-const applied = (version: number, tokenProvided = true) => (l: any) =>
-  l.msg === 'updated hugging face token from control plane' && l.version === version && l.token_provided === tokenProvided;
+const applied =
+  (version: number, tokenProvided = true) =>
+  (l: any) =>
+    l.msg === 'updated hugging face token from control plane' && l.version === version && l.token_provided === tokenProvided;
 
 describe('NATS restarted without its JetStream store', () => {
   let stack: Stack;
@@ -28,7 +30,10 @@ describe('NATS restarted without its JetStream store', () => {
     for (const entry of readdirSync(stack.nats.storeDir)) rmSync(join(stack.nats.storeDir, entry), { recursive: true, force: true });
     await stack.nats.start();
 
-    await stack.settings[0].waitFor((l) => l.msg === 'settings stream was behind the database; publishing the current state again' && l.version === version, 30_000);
+    await stack.settings[0].waitFor(
+      (l) => l.msg === 'settings stream was behind the database; publishing the current state again' && l.version === version,
+      30_000,
+    );
     const late = await stack.startRunner({ id: 'gpu-s2' });
     await late.waitFor(applied(version), 30_000);
 

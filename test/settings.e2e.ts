@@ -7,8 +7,10 @@ const TOKEN_A = `hf_e2eAlpha${Date.now()}xyz`;
 const TOKEN_B = `hf_e2eBravo${Date.now()}xyz`;
 const TOKEN_C = `hf_e2eCharlie${Date.now()}xyz`;
 
-const logLine = (msg: string, fields: Record<string, unknown> = {}) => (l: any) =>
-  l.msg === msg && Object.entries(fields).every(([k, v]) => l[k] === v);
+const logLine =
+  (msg: string, fields: Record<string, unknown> = {}) =>
+  (l: any) =>
+    l.msg === msg && Object.entries(fields).every(([k, v]) => l[k] === v);
 
 describe('global Hugging Face token, end to end', () => {
   let stack: Stack;
@@ -37,7 +39,12 @@ describe('global Hugging Face token, end to end', () => {
   it('seed step 1: set, read back masked, and both runners apply and acknowledge it', async () => {
     const put = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKEN_A });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ huggingface_token_set: true, huggingface_token_source: 'database', huggingface_token_fingerprint: fp(TOKEN_A), version: 1 });
+    expect(put.body).toMatchObject({
+      huggingface_token_set: true,
+      huggingface_token_source: 'database',
+      huggingface_token_fingerprint: fp(TOKEN_A),
+      version: 1,
+    });
     expect(put.text).not.toContain(TOKEN_A);
 
     const get = await stack.api('GET', '/api/v1/system/settings');
@@ -51,10 +58,14 @@ describe('global Hugging Face token, end to end', () => {
       await stack.runners.get(id)!.waitFor(logLine('updated hugging face token from control plane', { runner_id: id, token_provided: true, version: 1 }));
       await settings.waitFor(logLine('successfully synced system settings to runner', { runner_id: id, hf_token_sent: true, version: 1 }));
     }
-    const runners = await eventually(async () => {
-      const res = await stack.api('GET', '/api/v1/runners');
-      return res.body.length === 2 && res.body.every((r: any) => r.in_sync && r.settings_version === 1 && r.hf_token_provided) && res.body;
-    }, 20_000, 'both runners in sync at version 1');
+    const runners = await eventually(
+      async () => {
+        const res = await stack.api('GET', '/api/v1/runners');
+        return res.body.length === 2 && res.body.every((r: any) => r.in_sync && r.settings_version === 1 && r.hf_token_provided) && res.body;
+      },
+      20_000,
+      'both runners in sync at version 1',
+    );
     expect(runners.map((r: any) => r.id).sort()).toEqual(['gpu-1', 'gpu-2']);
     expect(runners[0]).toMatchObject({ state: 'online', memory_total: 80_000_000_000, hf_token_provided: true });
   });
@@ -161,9 +172,14 @@ describe('global Hugging Face token, end to end', () => {
 
     it.each(routes)('%s %s: 401 without a key, with a malformed key and with an unknown key', async (method, path, body) => {
       for (const key of [null, 'not a bearer', 'hl-unknown-key-000000000000']) {
-        const res = key === 'not a bearer'
-          ? await fetch(`${stack.url}${path}`, { method, headers: { authorization: 'Basic abc', 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined }).then(async (r) => ({ status: r.status, body: await r.json() }))
-          : await stack.api(method, path, body, key);
+        const res =
+          key === 'not a bearer'
+            ? await fetch(`${stack.url}${path}`, {
+                method,
+                headers: { authorization: 'Basic abc', 'content-type': 'application/json' },
+                body: body ? JSON.stringify(body) : undefined,
+              }).then(async (r) => ({ status: r.status, body: await r.json() }))
+            : await stack.api(method, path, body, key);
         expect(res.status).toBe(401);
         expect(res.body).toMatchObject({ error: 'unauthorized' });
       }

@@ -20,7 +20,11 @@ const log = createLogger('gateway', config.LOG_LEVEL);
 void runOrDie(log, 'gateway', async () => {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler });
   // bodyParser: false keeps Nest from registering its form-urlencoded parser: the API takes JSON only.
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   const routes = collectRoutes(fastify);

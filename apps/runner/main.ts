@@ -21,7 +21,10 @@ try {
 const log = createLogger('runner', settings.logLevel);
 
 void runOrDie(log, 'runner', async () => {
-  const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings), new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings), new FastifyAdapter(), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   installShutdown(app, log);
   await app.listen(settings.httpPort, '0.0.0.0');

@@ -158,7 +158,10 @@ describe('helix (in-process, stub gateway)', () => {
     const table = await helix(['system', 'settings', 'get']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/Runners in sync:\s+1\/1/);
-    for (const argv of [['system', 'settings', 'get', '--json'], ['--json', 'system', 'settings', 'get']]) {
+    for (const argv of [
+      ['system', 'settings', 'get', '--json'],
+      ['--json', 'system', 'settings', 'get'],
+    ]) {
       const json = await helix(argv);
       expect(JSON.parse(json.stdout)).toEqual(settingsView(null, 0));
     }
@@ -198,18 +201,29 @@ describe('helix (in-process, stub gateway)', () => {
   it('400 lists the invalid fields', async () => {
     handler = () => ({
       status: 400,
-      body: { error: 'bad_request', message: 'Invalid request.', details: [{ field: 'memory', message: 'memory must be a size' }, { field: 'context_length', message: 'context_length is required for chat' }] },
+      body: {
+        error: 'bad_request',
+        message: 'Invalid request.',
+        details: [
+          { field: 'memory', message: 'memory must be a size' },
+          { field: 'context_length', message: 'context_length is required for chat' },
+        ],
+      },
     });
     const r = await helix(['model', 'create', 'a/b', '--name', 'x', '--memory', 'lots']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: invalid request (HTTP 400): invalid fields: memory, context_length (memory must be a size; context_length is required for chat)\n');
+    expect(r.stderr).toBe(
+      'error: invalid request (HTTP 400): invalid fields: memory, context_length (memory must be a size; context_length is required for chat)\n',
+    );
   });
 
   it('an unreachable server names the URL; a bad URL is a usage error', async () => {
     const closed = await closedPort();
     const r = await helix(['model', 'list'], { env: { HELIX_URL: `http://127.0.0.1:${closed}`, HELIX_API_KEY: KEY } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`error: cannot reach the Helix API at http://127.0.0.1:${closed} (connection refused); is the gateway running? Check HELIX_URL (or --url)\n`);
+    expect(r.stderr).toBe(
+      `error: cannot reach the Helix API at http://127.0.0.1:${closed} (connection refused); is the gateway running? Check HELIX_URL (or --url)\n`,
+    );
     const bad = await helix(['model', 'list'], { env: { HELIX_URL: 'localhost:8080', HELIX_API_KEY: KEY } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/must be an http:\/\/ or https:\/\/ URL/);

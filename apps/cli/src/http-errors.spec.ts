@@ -40,11 +40,17 @@ describe('describeHttpFailure', () => {
   });
 
   it('404, 409 and 503 relay the server message with the status; multi-line messages become one line', () => {
-    expect(describeHttpFailure({ status: 404, body: { error: 'not_found', message: 'Model x/y not found.' }, apiKeyGiven: true })).toBe('Model x/y not found (HTTP 404 not found)');
+    expect(describeHttpFailure({ status: 404, body: { error: 'not_found', message: 'Model x/y not found.' }, apiKeyGiven: true })).toBe(
+      'Model x/y not found (HTTP 404 not found)',
+    );
     expect(describeHttpFailure({ status: 409, body: { error: 'conflict', message: 'Model x/y already exists.' }, apiKeyGiven: true })).toBe(
       'Model x/y already exists (HTTP 409 conflict)',
     );
-    const unavailable = describeHttpFailure({ status: 503, body: { error: 'unavailable', message: 'The settings service\nis unavailable.' }, apiKeyGiven: true });
+    const unavailable = describeHttpFailure({
+      status: 503,
+      body: { error: 'unavailable', message: 'The settings service\nis unavailable.' },
+      apiKeyGiven: true,
+    });
     expect(unavailable).toMatch(/unavailable \(HTTP 503\): The settings service is unavailable; nothing was changed/);
   });
 
@@ -66,14 +72,18 @@ describe('describeNetworkFailure', () => {
 
   it('names the URL and the reason found in the error chain', () => {
     const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
-    expect(describeNetworkFailure(refused, url, 30_000)).toBe(`cannot reach the Helix API at ${url} (connection refused); is the gateway running? Check HELIX_URL (or --url)`);
+    expect(describeNetworkFailure(refused, url, 30_000)).toBe(
+      `cannot reach the Helix API at ${url} (connection refused); is the gateway running? Check HELIX_URL (or --url)`,
+    );
     const dns = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } });
     expect(describeNetworkFailure(dns, url, 30_000)).toContain('(host not found)');
     const aggregate = Object.assign(new TypeError('fetch failed'), { cause: { errors: [{ code: 'EHOSTUNREACH' }] } });
     expect(describeNetworkFailure(aggregate, url, 30_000)).toContain('(host unreachable)');
     expect(describeNetworkFailure(new TypeError('fetch failed'), url, 30_000)).toContain(url);
     // fetch refuses some ports outright (no code, only a cause message).
-    expect(describeNetworkFailure(Object.assign(new TypeError('fetch failed'), { cause: new Error('bad port') }), 'http://127.0.0.1:1', 30_000)).toContain('(bad port)');
+    expect(describeNetworkFailure(Object.assign(new TypeError('fetch failed'), { cause: new Error('bad port') }), 'http://127.0.0.1:1', 30_000)).toContain(
+      '(bad port)',
+    );
   });
 
   it('a timeout says how long it waited', () => {

@@ -39,17 +39,24 @@ describe('locateJsonError', () => {
       }),
     );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json().map((j) => j.slice(0, -1)), fc.json().map((j) => `${j},`)), (text) => {
-        let valid = true;
-        try {
-          JSON.parse(text);
-        } catch {
-          valid = false;
-        }
-        const located = locateJsonError(text);
-        expect(located === null).toBe(valid);
-        if (located) expect(located.position).toBeLessThanOrEqual(text.length);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json().map((j) => j.slice(0, -1)),
+          fc.json().map((j) => `${j},`),
+        ),
+        (text) => {
+          let valid = true;
+          try {
+            JSON.parse(text);
+          } catch {
+            valid = false;
+          }
+          const located = locateJsonError(text);
+          expect(located === null).toBe(valid);
+          if (located) expect(located.position).toBeLessThanOrEqual(text.length);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -59,7 +66,9 @@ describe('parseJson', () => {
   it('reports line, column and position, and never quotes the input back', () => {
     const secretish = 'hf_doNotEchoMe123';
     const err = errorOf(() => parseJson(`{"name": "${secretish}", oops}`, '--file model.json'));
-    expect(err.message).toBe('--file model.json is not valid JSON: expected a double-quoted property name but found character "o" at line 1, column 31 (position 30)');
+    expect(err.message).toBe(
+      '--file model.json is not valid JSON: expected a double-quoted property name but found character "o" at line 1, column 31 (position 30)',
+    );
     expect(err.message).not.toContain(secretish);
     expect(err.exitCode).toBe(EXIT_FAILURE);
   });
@@ -74,13 +83,17 @@ describe('parseRuntimeArgs', () => {
 
   it('malformed JSON says where, as a usage error', () => {
     const err = errorOf(() => parseRuntimeArgs('["--trust-remote-code" "--max-model-len"]', EXIT_USAGE));
-    expect(err.message).toBe('--runtime-args is not valid JSON: expected "," or "]" after an array element but found character "\\"" at line 1, column 24 (position 23)');
+    expect(err.message).toBe(
+      '--runtime-args is not valid JSON: expected "," or "]" after an array element but found character "\\"" at line 1, column 24 (position 23)',
+    );
     expect(err.exitCode).toBe(EXIT_USAGE);
   });
 
   it('valid JSON of the wrong shape says what is expected', () => {
     expect(errorOf(() => parseRuntimeArgs('"--trust-remote-code"', EXIT_USAGE)).message).toMatch(/must be a JSON array of strings/);
-    expect(errorOf(() => parseRuntimeArgs('["--max-model-len", 32768]', EXIT_USAGE)).message).toBe('--runtime-args must be a JSON array of strings; element 1 is number');
+    expect(errorOf(() => parseRuntimeArgs('["--max-model-len", 32768]', EXIT_USAGE)).message).toBe(
+      '--runtime-args must be a JSON array of strings; element 1 is number',
+    );
     expect(errorOf(() => parseRuntimeArgs('[null]', EXIT_USAGE)).message).toContain('element 0 is null');
   });
 });

@@ -164,7 +164,10 @@ export function parseJson(text: string, what: string, exitCode = EXIT_FAILURE): 
     if (!where) throw new CliError(`${what} is not valid JSON`, exitCode);
     // The usual mistake on a command line: bare words or single quotes inside the JSON.
     const hint = /^expected a JSON value but found character "[A-Za-z'-]"$/.test(where.problem) ? '; strings need double quotes' : '';
-    throw new CliError(`${what} is not valid JSON: ${where.problem} at line ${where.line}, column ${where.column} (position ${where.position})${hint}`, exitCode);
+    throw new CliError(
+      `${what} is not valid JSON: ${where.problem} at line ${where.line}, column ${where.column} (position ${where.position})${hint}`,
+      exitCode,
+    );
   }
 }
 
@@ -174,9 +177,14 @@ export function parseJson(text: string, what: string, exitCode = EXIT_FAILURE): 
  */
 export function parseRuntimeArgs(text: string, exitCode: number): string[] {
   const value = parseJson(text, '--runtime-args', exitCode);
-  const args = Array.isArray(value) ? value : typeof value === 'object' && value !== null && Array.isArray((value as { args?: unknown }).args) ? (value as { args: unknown[] }).args : undefined;
+  const args = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null && Array.isArray((value as { args?: unknown }).args)
+      ? (value as { args: unknown[] }).args
+      : undefined;
   if (!args) throw new CliError(`--runtime-args must be a JSON array of strings, e.g. '["--trust-remote-code","--max-model-len","32768"]'`, exitCode);
   const bad = args.findIndex((a) => typeof a !== 'string');
-  if (bad >= 0) throw new CliError(`--runtime-args must be a JSON array of strings; element ${bad} is ${args[bad] === null ? 'null' : typeof args[bad]}`, exitCode);
+  if (bad >= 0)
+    throw new CliError(`--runtime-args must be a JSON array of strings; element ${bad} is ${args[bad] === null ? 'null' : typeof args[bad]}`, exitCode);
   return args as string[];
 }

@@ -85,7 +85,9 @@ describe('buildModelBody', () => {
     expect(errorOf(() => buildModelBody('a/b', { name: 'x', enabled: true, disabled: true })).exitCode).toBe(EXIT_USAGE);
     const err = errorOf(() => buildModelBody('a/b', { name: 'x', runtimeArgs: '[--trust-remote-code]' }));
     expect(err.exitCode).toBe(EXIT_USAGE);
-    expect(err.message).toBe('--runtime-args is not valid JSON: expected a JSON value but found character "-" at line 1, column 2 (position 1); strings need double quotes');
+    expect(err.message).toBe(
+      '--runtime-args is not valid JSON: expected a JSON value but found character "-" at line 1, column 2 (position 1); strings need double quotes',
+    );
   });
 });
 

@@ -43,7 +43,8 @@ export function readModelFile(path: string, readFile: (path: string) => string =
     text = readFile(path);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'read failed');
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'read failed');
     throw new CliError(`cannot read --file ${label}: ${reason}`);
   }
   const value = parseJson(text.replace(/^\uFEFF/, ''), `--file ${label}`);

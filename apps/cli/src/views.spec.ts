@@ -53,12 +53,25 @@ const runner = (over: Partial<RunnerView> = {}): RunnerView => ({
 
 const model: ModelView = {
   ...SEED_MODEL_VIEW,
-  slots: [slot(), slot({ id: 'slot-2', runner_id: 'gpu-2', state: 'failed', hf_token_source: 'none', hf_token_fingerprint: null, error: { code: 'hf_auth', message: 'Set the Hugging Face token.' } })],
+  slots: [
+    slot(),
+    slot({
+      id: 'slot-2',
+      runner_id: 'gpu-2',
+      state: 'failed',
+      hf_token_source: 'none',
+      hf_token_fingerprint: null,
+      error: { code: 'hf_auth', message: 'Set the Hugging Face token.' },
+    }),
+  ],
 };
 
 describe('views', () => {
   it('settings show configured/source/fingerprint/version/sync, never the token', () => {
-    const text = renderSettings({ ...settings, ...leaky } as SystemSettingsView, syncSummary([runner(), runner({ id: 'gpu-2', in_sync: false, state: 'offline' })]));
+    const text = renderSettings(
+      { ...settings, ...leaky } as SystemSettingsView,
+      syncSummary([runner(), runner({ id: 'gpu-2', in_sync: false, state: 'offline' })]),
+    );
     expect(text).toContain('configured');
     expect(text).toContain('database');
     expect(text).toContain(FP);
@@ -68,7 +81,10 @@ describe('views', () => {
   });
 
   it('settings without a token, and an unknown sync state', () => {
-    const text = renderSettings({ ...settings, huggingface_token_set: false, huggingface_token_source: 'none', huggingface_token_fingerprint: null }, 'unknown');
+    const text = renderSettings(
+      { ...settings, huggingface_token_set: false, huggingface_token_source: 'none', huggingface_token_fingerprint: null },
+      'unknown',
+    );
     expect(text).toMatch(/not configured/);
     expect(text).toMatch(/Fingerprint:\s+-/);
     expect(text).toMatch(/Runners in sync:\s+unknown/);
@@ -114,20 +130,25 @@ describe('views', () => {
 
   it('no rendering of any server object prints a token carried in a field it does not display (property)', () => {
     // The fields the views display on purpose (SPEC §4): all but names, ids and fingerprints are typed non-strings.
-    const displayed = new Set([
-      ...Object.keys(settings), ...Object.keys(runner()), ...Object.keys(slot()), ...Object.keys(model), 'created', 'updated',
-    ]);
+    const displayed = new Set([...Object.keys(settings), ...Object.keys(runner()), ...Object.keys(slot()), ...Object.keys(model), 'created', 'updated']);
     const tokenKey = fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('huggingface_token', 'hf_token', 'token', 'HF_TOKEN', 'secret', 'value'));
     fc.assert(
-      fc.property(fc.dictionary(tokenKey.filter((k) => !displayed.has(k)), fc.constant(TOKEN)), fc.boolean(), (extra, set) => {
-        const out = [
-          renderSettings({ ...settings, ...extra, huggingface_token_set: set } as SystemSettingsView, 'unknown'),
-          renderRunners([{ ...runner(), ...extra } as RunnerView], 1),
-          renderModel({ ...model, ...extra, slots: [{ ...slot(), ...extra } as SlotView] } as ModelView),
-          renderModels([{ ...model, ...extra } as ModelView]),
-        ].join('\n');
-        expect(out).not.toContain(TOKEN);
-      }),
+      fc.property(
+        fc.dictionary(
+          tokenKey.filter((k) => !displayed.has(k)),
+          fc.constant(TOKEN),
+        ),
+        fc.boolean(),
+        (extra, set) => {
+          const out = [
+            renderSettings({ ...settings, ...extra, huggingface_token_set: set } as SystemSettingsView, 'unknown'),
+            renderRunners([{ ...runner(), ...extra } as RunnerView], 1),
+            renderModel({ ...model, ...extra, slots: [{ ...slot(), ...extra } as SlotView] } as ModelView),
+            renderModels([{ ...model, ...extra } as ModelView]),
+          ].join('\n');
+          expect(out).not.toContain(TOKEN);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -45,7 +45,7 @@ export function renderSyncSummary(sync: SyncSummary | 'unknown'): string {
 export function renderSettings(settings: SystemSettingsView, sync?: SyncSummary | 'unknown'): string {
   const set = settings.huggingface_token_set === true;
   const fields: Array<[string, string]> = [
-    ['Hugging Face token', set ? 'configured' : "not configured (runners fall back to their own HF_TOKEN)"],
+    ['Hugging Face token', set ? 'configured' : 'not configured (runners fall back to their own HF_TOKEN)'],
     ['Source', text(settings.huggingface_token_source)],
     ['Fingerprint', text(settings.huggingface_token_fingerprint)],
     ['Version', text(settings.version)],

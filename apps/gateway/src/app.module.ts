@@ -36,9 +36,7 @@ export class GatewayModule {
           migrations: [Users1764230500000],
           applicationName: 'helix-gateway',
         }),
-        ClientsModule.register([
-          { name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') },
-        ]),
+        ClientsModule.register([{ name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') }]),
         HealthModule.forRoot(),
         DiscoveryModule,
       ],

@@ -15,7 +15,15 @@ const ignored = new Counter({
  * Counts a skipped message and logs it once, naming the fields that failed but never the payload
  * (a malformed message may carry anything, a token included).
  */
-export function ignoreMessage(logger: PinoLogger, message: RunnerMessage, reason: IgnoredReason, context: { runner_id?: string; errors?: FieldError[] } = {}): void {
+export function ignoreMessage(
+  logger: PinoLogger,
+  message: RunnerMessage,
+  reason: IgnoredReason,
+  context: { runner_id?: string; errors?: FieldError[] } = {},
+): void {
   ignored.inc({ message, reason });
-  logger.warn({ message, reason, runner_id: context.runner_id, fields: context.errors?.map((e) => e.field) }, `ignored a runner message that does not parse (${message})`);
+  logger.warn(
+    { message, reason, runner_id: context.runner_id, fields: context.errors?.map((e) => e.field) },
+    `ignored a runner message that does not parse (${message})`,
+  );
 }

@@ -66,10 +66,17 @@ export interface RunnerSettings {
 }
 
 export function resolveRunnerSettings(config: RunnerConfig): RunnerSettings {
-  const runnerId = config.HELIX_RUNNER_ID ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const runnerId =
+    config.HELIX_RUNNER_ID ??
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 64);
   const memoryTotal = config.HELIX_RUNNER_MEMORY ? parseMemory(config.HELIX_RUNNER_MEMORY)! : detectGpuMemory();
   if (!memoryTotal) {
-    throw new ConfigError(['HELIX_RUNNER_MEMORY'], ['HELIX_RUNNER_MEMORY is required when nvidia-smi cannot report GPU memory (e.g. HELIX_RUNNER_MEMORY=80GB)']);
+    throw new ConfigError(
+      ['HELIX_RUNNER_MEMORY'],
+      ['HELIX_RUNNER_MEMORY is required when nvidia-smi cannot report GPU memory (e.g. HELIX_RUNNER_MEMORY=80GB)'],
+    );
   }
   const [low, high] = (config.HELIX_VLLM_PORT_RANGE ?? '40000-40999').split('-').map(Number);
   if (!(low > 0 && high >= low && high <= 65535)) throw new ConfigError(['HELIX_VLLM_PORT_RANGE'], ['HELIX_VLLM_PORT_RANGE must be LOW-HIGH within 1-65535']);
@@ -90,8 +97,16 @@ export function resolveRunnerSettings(config: RunnerConfig): RunnerSettings {
 /** Total GPU memory in bytes from nvidia-smi (MiB per GPU), or null without one. */
 function detectGpuMemory(): number | null {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=memory.total', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    const mib = out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0).reduce((a, b) => a + b, 0);
+    const out = execFileSync('nvidia-smi', ['--query-gpu=memory.total', '--format=csv,noheader,nounits'], {
+      encoding: 'utf8',
+      timeout: 5_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const mib = out
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0)
+      .reduce((a, b) => a + b, 0);
     return mib > 0 ? mib * 1024 * 1024 : null;
   } catch {
     return null;

@@ -15,7 +15,13 @@ const SHUTDOWN_LIMIT_MS = 10_000;
  * A NATS microservice (queue group: replicas share the requests) that also serves /healthz,
  * /readyz and /metrics over HTTP (HELIX_HEALTH_PORT) for Kubernetes probes and Prometheus.
  */
-export async function bootstrapService(options: { name: string; module: DynamicModule; queue: string; config: MicroserviceConfig; host?: string }): Promise<INestApplication> {
+export async function bootstrapService(options: {
+  name: string;
+  module: DynamicModule;
+  queue: string;
+  config: MicroserviceConfig;
+  host?: string;
+}): Promise<INestApplication> {
   const { name, config } = options;
   const log = createLogger(name, config.LOG_LEVEL);
   return runOrDie(log, name, async () => {

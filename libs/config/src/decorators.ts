@@ -30,8 +30,7 @@ export function IsNatsUrlList(options?: ValidationOptions): PropertyDecorator {
   return rule(
     'isNatsUrlList',
     (value) =>
-      typeof value === 'string' &&
-      value.split(',').every((part) => bareHostPort.test(part.trim()) || hasProtocol(part.trim(), ['nats:', 'tls:'], true)),
+      typeof value === 'string' && value.split(',').every((part) => bareHostPort.test(part.trim()) || hasProtocol(part.trim(), ['nats:', 'tls:'], true)),
     'a comma-separated list of nats:// or tls:// URLs (or host:port)',
     options,
   );

@@ -188,7 +188,9 @@ describe('the shared service configuration', () => {
   it('lets a subclass change a default and keeps the inherited validation and conversion', () => {
     expect(loadConfig(ModelsLike, DB).HELIX_HEALTH_PORT).toBe(8082);
     expect(loadConfig(ModelsLike, { ...DB, HELIX_HEALTH_PORT: '9100' }).HELIX_HEALTH_PORT).toBe(9100);
-    expect(configError({ ...DB, HELIX_HEALTH_PORT: 'x' }, ModelsLike).message).toBe('invalid configuration: HELIX_HEALTH_PORT must be an integer port from 0 to 65535');
+    expect(configError({ ...DB, HELIX_HEALTH_PORT: 'x' }, ModelsLike).message).toBe(
+      'invalid configuration: HELIX_HEALTH_PORT must be an integer port from 0 to 65535',
+    );
     expect(configError({ ...DB, LOG_LEVEL: 'loud' }, ModelsLike).variables).toEqual(['LOG_LEVEL']);
   });
 

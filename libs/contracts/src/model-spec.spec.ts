@@ -21,8 +21,29 @@ describe('modelSpecErrors', () => {
   it('accepts a valid model', () => expect(modelSpecErrors(spec)).toEqual([]));
 
   it('names every bad field, once each', () => {
-    const bad = { ...spec, id: 'a//b', name: '', type: 'audio', runtime: 'ollama', memory: '39GB', context_length: 0, description: 5, enabled: 'yes', runtime_args: [1] };
-    expect(modelSpecErrors(bad).map((e) => e.field)).toEqual(['id', 'name', 'type', 'runtime', 'memory', 'context_length', 'description', 'enabled', 'runtime_args']);
+    const bad = {
+      ...spec,
+      id: 'a//b',
+      name: '',
+      type: 'audio',
+      runtime: 'ollama',
+      memory: '39GB',
+      context_length: 0,
+      description: 5,
+      enabled: 'yes',
+      runtime_args: [1],
+    };
+    expect(modelSpecErrors(bad).map((e) => e.field)).toEqual([
+      'id',
+      'name',
+      'type',
+      'runtime',
+      'memory',
+      'context_length',
+      'description',
+      'enabled',
+      'runtime_args',
+    ]);
   });
 
   it('checks cross-field rules once the fields are valid', () => {

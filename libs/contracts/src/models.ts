@@ -118,15 +118,19 @@ export function parseSlotCreate(input: unknown): ParseResult<SlotCreateCommand> 
   const m = input.model;
   if (!isRecord(m)) return rejected([...errors, { field: 'model', message: 'model must be an object' }]);
   if (!isModelId(m.id)) errors.push({ field: 'model.id', message: 'model.id must be a model id' });
-  if (!(MODEL_TYPES as readonly unknown[]).includes(m.type)) errors.push({ field: 'model.type', message: `model.type must be one of: ${MODEL_TYPES.join(', ')}` });
-  if (!Number.isSafeInteger(m.memory) || (m.memory as number) <= 0) errors.push({ field: 'model.memory', message: 'model.memory must be a positive number of bytes' });
+  if (!(MODEL_TYPES as readonly unknown[]).includes(m.type))
+    errors.push({ field: 'model.type', message: `model.type must be one of: ${MODEL_TYPES.join(', ')}` });
+  if (!Number.isSafeInteger(m.memory) || (m.memory as number) <= 0)
+    errors.push({ field: 'model.memory', message: 'model.memory must be a positive number of bytes' });
   if (!(m.context_length === null || m.context_length === undefined || (Number.isSafeInteger(m.context_length) && (m.context_length as number) > 0))) {
     errors.push({ field: 'model.context_length', message: 'model.context_length must be a positive whole number or null' });
   }
-  if (normalizeRuntimeArgs(m.runtime_args ?? []) === null) errors.push({ field: 'model.runtime_args', message: 'model.runtime_args must be an array of strings' });
+  if (normalizeRuntimeArgs(m.runtime_args ?? []) === null)
+    errors.push({ field: 'model.runtime_args', message: 'model.runtime_args must be an array of strings' });
   for (const f of ['user_id', 'org_id'] as const) {
     const v = input[f];
-    if (v !== undefined && v !== null && !(typeof v === 'string' && SCOPE_ID_PATTERN.test(v))) errors.push({ field: f, message: `${f} must be an id string or null` });
+    if (v !== undefined && v !== null && !(typeof v === 'string' && SCOPE_ID_PATTERN.test(v)))
+      errors.push({ field: f, message: `${f} must be an id string or null` });
   }
   return errors.length ? rejected(errors) : parsed(input as unknown as SlotCreateCommand);
 }

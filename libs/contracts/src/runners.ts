@@ -88,8 +88,16 @@ export function parseSlotReport(input: unknown, field = 'slot'): ParseResult<Slo
   check(Number.isSafeInteger(v.restarts), 'restarts', 'a whole number');
   check(v.endpoint === null || typeof v.endpoint === 'string', 'endpoint', 'a string or null');
   check(v.hf_token_source === null || includes(TOKEN_SOURCES, v.hf_token_source), 'hf_token_source', `one of: ${TOKEN_SOURCES.join(', ')}, or null`);
-  check(v.hf_token_fingerprint === null || (typeof v.hf_token_fingerprint === 'string' && TOKEN_FINGERPRINT_PATTERN.test(v.hf_token_fingerprint)), 'hf_token_fingerprint', 'sha256: and 12 hex digits, or null');
-  check(v.error === null || (isRecord(v.error) && includes(SLOT_ERROR_CODES, v.error.code) && typeof v.error.message === 'string'), 'error', `null or {code, message} with code one of: ${SLOT_ERROR_CODES.join(', ')}`);
+  check(
+    v.hf_token_fingerprint === null || (typeof v.hf_token_fingerprint === 'string' && TOKEN_FINGERPRINT_PATTERN.test(v.hf_token_fingerprint)),
+    'hf_token_fingerprint',
+    'sha256: and 12 hex digits, or null',
+  );
+  check(
+    v.error === null || (isRecord(v.error) && includes(SLOT_ERROR_CODES, v.error.code) && typeof v.error.message === 'string'),
+    'error',
+    `null or {code, message} with code one of: ${SLOT_ERROR_CODES.join(', ')}`,
+  );
   check(isTimestamp(v.updated), 'updated', 'a timestamp');
   return errors.length ? rejected(errors) : parsed(input as unknown as SlotView);
 }
@@ -110,8 +118,10 @@ export function parseHeartbeat(input: unknown): ParseResult<ParsedHeartbeat> {
   if (typeof input.runner_id !== 'string' || !RUNNER_ID_PATTERN.test(input.runner_id)) {
     errors.push({ field: 'runner_id', message: 'runner_id must be 1 to 64 letters, digits, _ or -' });
   }
-  if (!Number.isSafeInteger(input.memory_total) || (input.memory_total as number) < 0) errors.push({ field: 'memory_total', message: 'memory_total must be a whole number of bytes' });
-  if (!Number.isSafeInteger(input.memory_allocated) || (input.memory_allocated as number) < 0) errors.push({ field: 'memory_allocated', message: 'memory_allocated must be a whole number of bytes' });
+  if (!Number.isSafeInteger(input.memory_total) || (input.memory_total as number) < 0)
+    errors.push({ field: 'memory_total', message: 'memory_total must be a whole number of bytes' });
+  if (!Number.isSafeInteger(input.memory_allocated) || (input.memory_allocated as number) < 0)
+    errors.push({ field: 'memory_allocated', message: 'memory_allocated must be a whole number of bytes' });
   if (!isRecord(input.settings_versions) || !Object.values(input.settings_versions).every((n) => Number.isSafeInteger(n))) {
     errors.push({ field: 'settings_versions', message: 'settings_versions must be an object of whole numbers' });
   }

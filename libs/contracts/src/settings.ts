@@ -129,7 +129,8 @@ export function parseSettingsUpdatedEvent(bytes: Uint8Array): ParseResult<Settin
   }
   if (!isPositiveInteger(e.version)) errors.push({ field: 'version', message: 'must be a positive integer' });
   const token = e.huggingface_token;
-  if (token !== null && (typeof token !== 'object' || Array.isArray(token))) errors.push({ field: 'huggingface_token', message: 'must be an envelope object or null' });
+  if (token !== null && (typeof token !== 'object' || Array.isArray(token)))
+    errors.push({ field: 'huggingface_token', message: 'must be an envelope object or null' });
   if (!isNullableString(e.fingerprint)) errors.push({ field: 'fingerprint', message: 'must be a string or null' });
   if (typeof e.updated_at !== 'string') errors.push({ field: 'updated_at', message: 'must be a string' });
   if (!isNullableString(e.updated_by)) errors.push({ field: 'updated_by', message: 'must be a string or null' });
@@ -143,7 +144,8 @@ export function parseSettingsApplied(bytes: Uint8Array): ParseResult<SettingsApp
   if (!json.ok) return json;
   const a = json.value;
   const errors: FieldError[] = [];
-  if (typeof a.runner_id !== 'string' || !RUNNER_ID_PATTERN.test(a.runner_id)) errors.push({ field: 'runner_id', message: 'must be 1 to 64 of A-Z a-z 0-9 _ -' });
+  if (typeof a.runner_id !== 'string' || !RUNNER_ID_PATTERN.test(a.runner_id))
+    errors.push({ field: 'runner_id', message: 'must be 1 to 64 of A-Z a-z 0-9 _ -' });
   if (!isScope(a.scope)) errors.push({ field: 'scope', message: `must be one of ${SCOPES.join(', ')}` });
   else {
     const scopeId = scopeIdError(a.scope, a.scope_id);

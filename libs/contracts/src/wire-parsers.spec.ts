@@ -16,7 +16,15 @@ const report: SlotView = {
   created: '2026-11-01T00:00:00.000Z',
   updated: '2026-11-01T00:00:01.000Z',
 };
-const heartbeat = { runner_id: 'gpu-1', memory_total: 80e9, memory_allocated: 0, settings_versions: { global: 3 }, hf_token_provided: true, slots: [report], sent_at: report.updated };
+const heartbeat = {
+  runner_id: 'gpu-1',
+  memory_total: 80e9,
+  memory_allocated: 0,
+  settings_versions: { global: 3 },
+  hf_token_provided: true,
+  slots: [report],
+  sent_at: report.updated,
+};
 const fields = (r: { ok: boolean; errors?: Array<{ field: string }> }) => (r.ok ? [] : r.errors!.map((e) => e.field));
 
 describe('parseSlotReport (runner.<id>.slots.status)', () => {
@@ -69,7 +77,15 @@ describe('parseSlotCreate / parseSlotStop (runner.<id>.slots.create|stop)', () =
 
   it('names every bad field of a create', () => {
     const bad = { slot_id: 'nope', model: { id: 'a//b', type: 'audio', memory: -1, context_length: 0, runtime_args: [1] }, user_id: 'has space' };
-    expect(fields(parseSlotCreate(bad))).toEqual(['slot_id', 'model.id', 'model.type', 'model.memory', 'model.context_length', 'model.runtime_args', 'user_id']);
+    expect(fields(parseSlotCreate(bad))).toEqual([
+      'slot_id',
+      'model.id',
+      'model.type',
+      'model.memory',
+      'model.context_length',
+      'model.runtime_args',
+      'user_id',
+    ]);
     expect(fields(parseSlotCreate({ slot_id: SLOT_ID }))).toEqual(['model']);
   });
 

@@ -1,4 +1,16 @@
-import { Controller, Get, Global, Header, HttpCode, HttpException, Injectable, Module, type DynamicModule, type InjectionToken, type Provider } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Global,
+  Header,
+  HttpCode,
+  HttpException,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+  type Provider,
+} from '@nestjs/common';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { Public } from '@helix/access';
 

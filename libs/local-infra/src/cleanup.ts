@@ -149,10 +149,7 @@ export function waitChildExit(child: ChildProcess, timeoutMs: number): Promise<b
 }
 
 /** Signal, wait up to graceMs, then escalate through the remaining signals (last one is waited for unbounded-ish). */
-export async function terminate(
-  child: ChildProcess,
-  steps: Array<{ signal: NodeJS.Signals; waitMs: number; group?: boolean }>,
-): Promise<void> {
+export async function terminate(child: ChildProcess, steps: Array<{ signal: NodeJS.Signals; waitMs: number; group?: boolean }>): Promise<void> {
   for (const step of steps) {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {

@@ -125,8 +125,7 @@ class NatsServer implements NatsProcess {
     child.once('exit', () => this.untrack?.());
 
     const deadline = Date.now() + this.readyTimeoutMs;
-    const fail = (why: string) =>
-      new Error(`nats-server ${why} (port ${this.port}, store ${this.storeDir}); last log lines:\n${this.log.tail(30)}`);
+    const fail = (why: string) => new Error(`nats-server ${why} (port ${this.port}, store ${this.storeDir}); last log lines:\n${this.log.tail(30)}`);
     for (;;) {
       if (spawnError) throw fail(`failed to spawn: ${spawnError.message}`);
       if (!this.running) throw fail(`exited with ${child.exitCode ?? child.signalCode} during start`);
@@ -197,15 +196,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsProces
     ownedDir = mkdtempSync(join(tmpdir(), 'helix-nats-'));
     storeDir = ownedDir;
   }
-  const server = new NatsServer(
-    opts.port ?? (await freePort()),
-    await freePort(),
-    storeDir,
-    ownedDir,
-    bin,
-    opts.logFile,
-    opts.readyTimeoutMs ?? 30_000,
-  );
+  const server = new NatsServer(opts.port ?? (await freePort()), await freePort(), storeDir, ownedDir, bin, opts.logFile, opts.readyTimeoutMs ?? 30_000);
   const attempts = opts.port ? 1 : 3;
   for (let i = 1; ; i++) {
     try {

@@ -156,7 +156,10 @@ function assertTraversable(dir: string, who: RunAs): void {
 function reachableBinDir(binDir: string, who: RunAs): string {
   if (!untraversableAncestor(join(binDir, 'postgres'), who)) return binDir;
   const nativeDir = dirname(binDir);
-  const key = createHash('sha256').update(`${nativeDir}\0${statSync(join(binDir, 'postgres')).mtimeMs}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${nativeDir}\0${statSync(join(binDir, 'postgres')).mtimeMs}`)
+    .digest('hex')
+    .slice(0, 16);
   const cache = join(tmpdir(), `helix-pg-bin-${key}`);
   if (!existsSync(join(cache, 'bin', 'postgres'))) {
     const staging = mkdtempSync(join(tmpdir(), 'helix-pg-bin-staging-'));
@@ -256,8 +259,7 @@ class PostgresServer implements PostgresProcess {
     child.once('exit', () => this.untrack?.());
 
     const deadline = Date.now() + this.readyTimeoutMs;
-    const fail = (why: string) =>
-      new Error(`postgres ${why} (port ${this.port}, data ${this.dataDir}); last log lines:\n${this.log.tail(30)}`);
+    const fail = (why: string) => new Error(`postgres ${why} (port ${this.port}, data ${this.dataDir}); last log lines:\n${this.log.tail(30)}`);
     for (;;) {
       if (spawnError) throw fail(`failed to spawn: ${spawnError.message}`);
       if (!this.running) throw fail(`exited with ${child.exitCode ?? child.signalCode} during start`);
@@ -399,7 +401,10 @@ function clusterTemplate(binDir: string, runAs: RunAs): string | undefined {
   } catch {
     return undefined;
   }
-  const key = createHash('sha256').update(`${binDir}\0${version}\0${runAs.uid ?? process.getuid?.()}\0v1`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${binDir}\0${version}\0${runAs.uid ?? process.getuid?.()}\0v1`)
+    .digest('hex')
+    .slice(0, 16);
   const dir = join(tmpdir(), `helix-pg-template-${key}`);
   if (existsSync(join(dir, 'data', 'PG_VERSION')) && existsSync(join(dir, 'READY'))) return join(dir, 'data');
   const staging = mkdtempSync(join(tmpdir(), `helix-pg-template-${key}.tmp-`));

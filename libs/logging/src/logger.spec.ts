@@ -9,7 +9,13 @@ function capture(level: Parameters<typeof pinoOptions>[1] = 'info') {
   const lines: Array<Record<string, any>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, any>),
+      );
       done();
     },
   });

@@ -20,7 +20,9 @@ export interface NatsEnv {
 
 export function natsSettingsFromEnv(env: NatsEnv): NatsSettings {
   return {
-    servers: env.HELIX_NATS_URL.split(',').map((s) => s.trim()).filter(Boolean),
+    servers: env.HELIX_NATS_URL.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     user: env.HELIX_NATS_USER,
     password: env.HELIX_NATS_PASSWORD,
     credsFile: env.HELIX_NATS_CREDS,

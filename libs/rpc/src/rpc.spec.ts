@@ -21,7 +21,9 @@ describe('DeadlineInterceptor', () => {
   it('refuses a request that arrives after its deadline with 503 unavailable, without running the handler', async () => {
     const handle = vi.fn(() => of('handled'));
     const late = interceptor.intercept(rpcContext(deadlineHeaders(now - 1)), { handle });
-    await expect(firstValueFrom(late)).rejects.toMatchObject({ error: { error: 'unavailable', message: expect.stringMatching(/expired.*nothing was changed/) } });
+    await expect(firstValueFrom(late)).rejects.toMatchObject({
+      error: { error: 'unavailable', message: expect.stringMatching(/expired.*nothing was changed/) },
+    });
     expect(handle).not.toHaveBeenCalled();
     expect(deadlineHeaders(now).get(DEADLINE_HEADER)).toBe(String(now));
   });

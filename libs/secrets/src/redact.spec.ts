@@ -48,10 +48,14 @@ describe('redact', () => {
   const lower = fc.constantFrom(...'abcd1 ');
   it('leaves no secret in the output', () => {
     fc.assert(
-      fc.property(fc.string({ unit: lower, maxLength: 60 }), fc.array(fc.string({ unit: lower, minLength: 1, maxLength: 4 }), { maxLength: 4 }), (text, secrets) => {
-        const out = redact(text, secrets);
-        for (const s of secrets) expect(out).not.toContain(s);
-      }),
+      fc.property(
+        fc.string({ unit: lower, maxLength: 60 }),
+        fc.array(fc.string({ unit: lower, minLength: 1, maxLength: 4 }), { maxLength: 4 }),
+        (text, secrets) => {
+          const out = redact(text, secrets);
+          for (const s of secrets) expect(out).not.toContain(s);
+        },
+      ),
     );
   });
 

@@ -8,13 +8,16 @@ describe('SingleFlight', () => {
     let active = 0;
     let maxActive = 0;
     let passes = 0;
-    const flight = new SingleFlight(async () => {
-      active++;
-      maxActive = Math.max(maxActive, active);
-      passes++;
-      await tick();
-      active--;
-    }, () => undefined);
+    const flight = new SingleFlight(
+      async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        passes++;
+        await tick();
+        active--;
+      },
+      () => undefined,
+    );
     for (let i = 0; i < 10; i++) flight.kick();
     await flight.idle();
     expect(maxActive).toBe(1);
@@ -23,10 +26,13 @@ describe('SingleFlight', () => {
 
   it('a kick from inside a pass runs one more pass (e.g. a full batch)', async () => {
     let passes = 0;
-    const flight: SingleFlight = new SingleFlight(async () => {
-      passes++;
-      if (passes < 3) flight.kick();
-    }, () => undefined);
+    const flight: SingleFlight = new SingleFlight(
+      async () => {
+        passes++;
+        if (passes < 3) flight.kick();
+      },
+      () => undefined,
+    );
     flight.kick();
     await flight.idle();
     expect(passes).toBe(3);
@@ -36,10 +42,13 @@ describe('SingleFlight', () => {
     const errors: string[] = [];
     let fail = true;
     let ok = 0;
-    const flight = new SingleFlight(async () => {
-      if (fail) throw new Error('boom');
-      ok++;
-    }, (err) => errors.push(err.message));
+    const flight = new SingleFlight(
+      async () => {
+        if (fail) throw new Error('boom');
+        ok++;
+      },
+      (err) => errors.push(err.message),
+    );
     flight.kick();
     await flight.idle();
     fail = false;
@@ -52,11 +61,14 @@ describe('SingleFlight', () => {
   it('stop waits for the running pass and ignores later kicks', async () => {
     let passes = 0;
     let finished = false;
-    const flight = new SingleFlight(async () => {
-      passes++;
-      await tick();
-      finished = true;
-    }, () => undefined);
+    const flight = new SingleFlight(
+      async () => {
+        passes++;
+        await tick();
+        finished = true;
+      },
+      () => undefined,
+    );
     flight.kick();
     await flight.stop();
     expect(finished).toBe(true);

@@ -23,7 +23,10 @@ const t = setInterval(() => { n++; log({ msg: 'tick', n }); }, 30);
 process.on('SIGTERM', () => { clearInterval(t); log({ msg: 'shutting down' }); setTimeout(() => process.exit(3), 20); });
 `,
 );
-const STUBBORN = script('stubborn.js', `process.on('SIGTERM', () => console.log('{"msg":"ignoring SIGTERM"}')); setInterval(() => {}, 1000); console.log('{"msg":"up"}');`);
+const STUBBORN = script(
+  'stubborn.js',
+  `process.on('SIGTERM', () => console.log('{"msg":"ignoring SIGTERM"}')); setInterval(() => {}, 1000); console.log('{"msg":"up"}');`,
+);
 const QUICK_EXIT = script('quick.js', `console.log('{"msg":"only line"}'); process.stdout.write('partial-no-newline'); process.exit(7);`);
 
 const apps: AppProcess[] = [];

@@ -99,7 +99,9 @@ class App implements AppProcess {
       child.once('close', () => {
         this.closed = true;
         for (const w of this.waiters) {
-          this.settle(w, () => w.reject(new Error(`${this.name} exited (${this.describeExit()}) before a matching log line; last 30 lines:\n${this.tail(30)}`)));
+          this.settle(w, () =>
+            w.reject(new Error(`${this.name} exited (${this.describeExit()}) before a matching log line; last 30 lines:\n${this.tail(30)}`)),
+          );
         }
         res();
       });

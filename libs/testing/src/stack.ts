@@ -113,14 +113,18 @@ export class Stack {
   async startRunner(options: RunnerOptions): Promise<AppProcess> {
     const port = await freePort();
     const vllmBase = 20_000 + Math.floor(Math.random() * 200) * 100;
-    const app = spawnApp(`runner-${options.id}`, {
-      ...appEnv.runner(this.env, { id: options.id, httpPort: port, memory: options.memory ?? '80GB' }),
-      ...this.extraEnv,
-      HELIX_VLLM_PORT_RANGE: `${vllmBase}-${vllmBase + 99}`,
-      HELIX_VLLM_BACKOFF_INITIAL_MS: '200',
-      HELIX_VLLM_START_TIMEOUT_MS: '20000',
-      ...options.env,
-    }, { entry: join(repoRoot(), 'dist/apps/runner/main.js') });
+    const app = spawnApp(
+      `runner-${options.id}`,
+      {
+        ...appEnv.runner(this.env, { id: options.id, httpPort: port, memory: options.memory ?? '80GB' }),
+        ...this.extraEnv,
+        HELIX_VLLM_PORT_RANGE: `${vllmBase}-${vllmBase + 99}`,
+        HELIX_VLLM_BACKOFF_INITIAL_MS: '200',
+        HELIX_VLLM_START_TIMEOUT_MS: '20000',
+        ...options.env,
+      },
+      { entry: join(repoRoot(), 'dist/apps/runner/main.js') },
+    );
     this.runners.set(options.id, app);
     this.runnerHttp.set(options.id, `http://127.0.0.1:${port}`);
     if (options.waitReady !== false) await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);

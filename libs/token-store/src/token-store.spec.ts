@@ -61,7 +61,12 @@ describe('TokenStore', () => {
 
   it('resolves model > user > org > global > env', () => {
     const store = new TokenStore(t('e'));
-    const order: Array<[Scope, string]> = [['global', 'g'], ['org', 'o'], ['user', 'u'], ['model', 'm']];
+    const order: Array<[Scope, string]> = [
+      ['global', 'g'],
+      ['org', 'o'],
+      ['user', 'u'],
+      ['model', 'm'],
+    ];
     expect(view(store).source).toBe('env');
     for (const [scope, token] of order) {
       store.apply(upd(scope, 1, token));

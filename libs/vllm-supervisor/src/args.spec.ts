@@ -10,8 +10,15 @@ const count = (args: string[], name: string) => args.filter((a) => flagName(a) =
 describe('buildVllmArgs', () => {
   it('builds serve <model> --host --port, then runtime args, then --max-model-len', () => {
     expect(buildVllmArgs({ ...base, contextLength: 32768, runtimeArgs: ['--trust-remote-code'] })).toEqual([
-      'serve', 'Qwen/Qwen2.5-VL-7B-Instruct', '--host', '127.0.0.1', '--port', '40001',
-      '--trust-remote-code', '--max-model-len', '32768',
+      'serve',
+      'Qwen/Qwen2.5-VL-7B-Instruct',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '40001',
+      '--trust-remote-code',
+      '--max-model-len',
+      '32768',
     ]);
   });
 
@@ -20,17 +27,15 @@ describe('buildVllmArgs', () => {
     expect(args).toEqual(['serve', base.modelId, '--host', '127.0.0.1', '--port', '40001', '--trust-remote-code', '--max-model-len', '32768']);
   });
 
-  it.each([
-    [['--max-model-len', '8192']],
-    [['--max-model-len=8192']],
-    [['--max_model_len', '8192']],
-    [['--max_model_len=8192']],
-  ])('does not add --max-model-len when runtime args set it as %j', (runtimeArgs) => {
-    const args = buildVllmArgs({ ...base, contextLength: 32768, runtimeArgs });
-    expect(count(args, 'max-model-len')).toBe(1);
-    expect(args).not.toContain('32768');
-    expect(args.slice(6)).toEqual(runtimeArgs);
-  });
+  it.each([[['--max-model-len', '8192']], [['--max-model-len=8192']], [['--max_model_len', '8192']], [['--max_model_len=8192']]])(
+    'does not add --max-model-len when runtime args set it as %j',
+    (runtimeArgs) => {
+      const args = buildVllmArgs({ ...base, contextLength: 32768, runtimeArgs });
+      expect(count(args, 'max-model-len')).toBe(1);
+      expect(args).not.toContain('32768');
+      expect(args.slice(6)).toEqual(runtimeArgs);
+    },
+  );
 
   it('adds no --max-model-len without a context length', () => {
     expect(hasFlag(buildVllmArgs({ ...base, runtimeArgs: [] }), 'max-model-len')).toBe(false);

@@ -7,7 +7,12 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
  * when there is none, so a wrapped launch (setpriv) fails the same way a direct spawn does.
  */
 export function resolveExecutable(command: string, path: string | undefined): string {
-  const candidates = command.includes('/') ? [command] : (path ?? '').split(delimiter).filter(isAbsolute).map((dir) => join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : (path ?? '')
+        .split(delimiter)
+        .filter(isAbsolute)
+        .map((dir) => join(dir, command));
   let code = 'ENOENT';
   for (const candidate of candidates) {
     try {

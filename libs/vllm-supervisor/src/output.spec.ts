@@ -6,7 +6,10 @@ const TOKEN = 'hf_splitAcrossChunks_0123456789';
 
 function splitter(secrets: string[] = [TOKEN]) {
   const lines: string[] = [];
-  const s = new LineSplitter((l) => lines.push(l), (l) => redact(l, secrets));
+  const s = new LineSplitter(
+    (l) => lines.push(l),
+    (l) => redact(l, secrets),
+  );
   return { s, lines };
 }
 

@@ -91,11 +91,7 @@ const HF_AUTH_PATTERNS: RegExp[] = [
   /If this is a private repository, make sure to pass a token/i,
 ];
 
-const OOM_PATTERNS: RegExp[] = [
-  /CUDA out of memory/i,
-  /torch\.(cuda\.)?OutOfMemoryError/,
-  /No available memory for the cache blocks/i,
-];
+const OOM_PATTERNS: RegExp[] = [/CUDA out of memory/i, /torch\.(cuda\.)?OutOfMemoryError/, /No available memory for the cache blocks/i];
 
 /** What a line of vLLM output says about why it may fail, if anything. */
 export function classifyLine(line: string): Extract<SlotErrorCode, 'hf_auth' | 'oom'> | null {

@@ -8,27 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fingerprint, Secret } from '@helix/secrets';
-import {
-  buildVllmArgs,
-  isAllowedEnvName,
-  isPortFree,
-  VllmSupervisor,
-  type SlotStatus,
-  type StartSpec,
-  type VllmSupervisorOptions,
-} from './index';
-import {
-  captureLogger,
-  cmdline,
-  eventually,
-  getJson,
-  groupMembers,
-  isAlive,
-  recordStatuses,
-  SIM,
-  sleep,
-  waitForStatus,
-} from './testing/helpers';
+import { buildVllmArgs, isAllowedEnvName, isPortFree, VllmSupervisor, type SlotStatus, type StartSpec, type VllmSupervisorOptions } from './index';
+import { captureLogger, cmdline, eventually, getJson, groupMembers, isAlive, recordStatuses, SIM, sleep, waitForStatus } from './testing/helpers';
 
 // Each supervisor gets its own 10 ports below the ephemeral range (other suites use random ports).
 let nextRange = 24000;
@@ -116,7 +97,13 @@ describe('VllmSupervisor: start', () => {
     const parentToken = 'hf_parentRunnerEnv_999';
     const { sup, logger, statuses, pidOf, portRange } = setup({ env: { HF_TOKEN: parentToken, HELIX_SETTINGS_KEY: 'k', CUDA_VISIBLE_DEVICES: '0' } });
     sup.start(
-      spec({ modelId: 'Qwen/Qwen2.5-VL-7B-Instruct', contextLength: 32768, runtimeArgs: ['--trust-remote-code', '--port', '9999'], token, tokenSource: 'global' }),
+      spec({
+        modelId: 'Qwen/Qwen2.5-VL-7B-Instruct',
+        contextLength: 32768,
+        runtimeArgs: ['--trust-remote-code', '--port', '9999'],
+        token,
+        tokenSource: 'global',
+      }),
     );
     const status = await waitForStatus(sup, 'slot-1', running);
     const port = portOf(status.endpoint);
@@ -136,7 +123,13 @@ describe('VllmSupervisor: start', () => {
     expect(sup.list()).toEqual([status]);
 
     // Ground truth from the process itself.
-    const expectedArgs = buildVllmArgs({ modelId: 'Qwen/Qwen2.5-VL-7B-Instruct', host: '127.0.0.1', port, contextLength: 32768, runtimeArgs: ['--trust-remote-code'] });
+    const expectedArgs = buildVllmArgs({
+      modelId: 'Qwen/Qwen2.5-VL-7B-Instruct',
+      host: '127.0.0.1',
+      port,
+      contextLength: 32768,
+      runtimeArgs: ['--trust-remote-code'],
+    });
     expect((await getJson(`${status.endpoint}/sim/info`)).body).toEqual({
       model: 'Qwen/Qwen2.5-VL-7B-Instruct',
       args: expectedArgs,
@@ -193,7 +186,6 @@ describe('VllmSupervisor: start', () => {
     expect(f.error).toEqual({ code: 'no_capacity', message: `cannot start org/public-model: no free port in range ${only}-${only}` });
     expect(launches()).toHaveLength(0);
   });
-
 });
 
 describe('VllmSupervisor: failures and restarts', () => {
@@ -310,14 +302,19 @@ describe('VllmSupervisor: output capture', () => {
     sup.start(spec({ token: Secret.of(slotToken), tokenSource: 'env' }));
     const final = await waitForStatus(sup, 'slot-1', failed);
     // stdout and stderr interleave in any order
-    expect([...output()].sort()).toEqual([
-      'starting with token [REDACTED] in env',
-      'hub [REDACTED]',
-      'a known other token: [REDACTED] and again [REDACTED]',
-      'split [REDACTED] end',
-      'fatal: cannot continue with [REDACTED]',
-    ].sort());
-    expect(final.error).toEqual({ code: 'crash', message: 'vLLM exited unexpectedly (exit code 3); last output: fatal: cannot continue with [REDACTED] (gave up after 0 restarts)' });
+    expect([...output()].sort()).toEqual(
+      [
+        'starting with token [REDACTED] in env',
+        'hub [REDACTED]',
+        'a known other token: [REDACTED] and again [REDACTED]',
+        'split [REDACTED] end',
+        'fatal: cannot continue with [REDACTED]',
+      ].sort(),
+    );
+    expect(final.error).toEqual({
+      code: 'crash',
+      message: 'vLLM exited unexpectedly (exit code 3); last output: fatal: cannot continue with [REDACTED] (gave up after 0 restarts)',
+    });
     expect([...(failure()?.obj.last_lines as string[])].sort()).toEqual([...output()].sort());
     const everything = [logger.text(), JSON.stringify(statuses)].join('\n');
     expect(everything).toContain('[REDACTED]');
@@ -377,7 +374,12 @@ describe('VllmSupervisor: stop', () => {
     const pids = [pidOf('a'), pidOf('b')];
     await sup.stopAll();
     expect(pids.every((p) => !isAlive(p))).toBe(true);
-    expect(statuses.filter((s) => s.state === 'stopped').map((s) => s.slotId).sort()).toEqual(['a', 'b']);
+    expect(
+      statuses
+        .filter((s) => s.state === 'stopped')
+        .map((s) => s.slotId)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(sup.list()).toEqual([]);
   });
 
@@ -388,7 +390,11 @@ describe('VllmSupervisor: stop', () => {
     await waitForStatus(sup, 'a', running);
     await waitForStatus(sup, 'b', running);
     const pids = [pidOf('a'), pidOf('b')];
-    const workers = [...output().join('\n').matchAll(/worker_pid=(\d+)/g)].map((m) => Number(m[1]));
+    const workers = [
+      ...output()
+        .join('\n')
+        .matchAll(/worker_pid=(\d+)/g),
+    ].map((m) => Number(m[1]));
     expect(workers).toHaveLength(2);
     sup.killAllSync();
     await eventually(() => [...pids, ...workers].every((p) => !isAlive(p)), 3_000, 'every process to die');

@@ -33,7 +33,14 @@ function setup(options: Partial<VllmSupervisorOptions> = {}) {
   return { sup, logger, launcher, statuses, last, delays, released };
 }
 
-const spec = (over: Partial<StartSpec> = {}): StartSpec => ({ slotId: 'slot-1', modelId: 'org/model', runtimeArgs: [], token: null, tokenSource: 'none', ...over });
+const spec = (over: Partial<StartSpec> = {}): StartSpec => ({
+  slotId: 'slot-1',
+  modelId: 'org/model',
+  runtimeArgs: [],
+  token: null,
+  tokenSource: 'none',
+  ...over,
+});
 /** Lets timers due within `ms` fire, and the promises they settle run. */
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 const without = ({ at: _at, ...s }: SlotStatus & { at: number }) => s;
@@ -76,7 +83,11 @@ describe('VllmSupervisor policy: restarts', () => {
       hfTokenFingerprint: null,
     });
 
-    for (const [restart, delay] of [[1, 1_000], [2, 2_000], [3, 4_000]]) {
+    for (const [restart, delay] of [
+      [1, 1_000],
+      [2, 2_000],
+      [3, 4_000],
+    ]) {
       if (restart > 1) {
         launcher.last.exit(1);
         await tick();
@@ -89,7 +100,12 @@ describe('VllmSupervisor policy: restarts', () => {
     launcher.last.exit(1);
     await tick(HOUR);
     expect(launcher.processes).toHaveLength(4);
-    expect(last()).toMatchObject({ state: 'failed', restarts: 3, endpoint: null, error: { code: 'crash', message: expect.stringMatching(/exit code 1\) \(gave up after 3 restarts\)$/) } });
+    expect(last()).toMatchObject({
+      state: 'failed',
+      restarts: 3,
+      endpoint: null,
+      error: { code: 'crash', message: expect.stringMatching(/exit code 1\) \(gave up after 3 restarts\)$/) },
+    });
   });
 
   it('caps the delay at 5 minutes by default', async () => {
@@ -135,7 +151,11 @@ describe('VllmSupervisor policy: restarts', () => {
     expect(launcher.last.terminations).toEqual([]);
     await tick(1);
     expect(launcher.last.terminations).toEqual([5_000]);
-    expect(last()).toMatchObject({ state: 'starting', restarts: 1, error: { code: 'start_timeout', message: 'vLLM did not become ready (GET /health) within 60000 ms for org/model' } });
+    expect(last()).toMatchObject({
+      state: 'starting',
+      restarts: 1,
+      error: { code: 'start_timeout', message: 'vLLM did not become ready (GET /health) within 60000 ms for org/model' },
+    });
     launcher.processes[0].becomeReady(); // too late: that process is gone
     await tick(1_000);
     expect(launcher.processes).toHaveLength(2);
@@ -179,7 +199,12 @@ describe('VllmSupervisor policy: Hugging Face auth', () => {
     launcher.last.exit(1);
     await tick(HOUR);
     expect(launcher.processes).toHaveLength(1);
-    expect(last()).toMatchObject({ state: 'failed', restarts: 0, endpoint: null, error: { code: 'hf_auth', message: expect.stringContaining('no Hugging Face token was provided') } });
+    expect(last()).toMatchObject({
+      state: 'failed',
+      restarts: 0,
+      endpoint: null,
+      error: { code: 'hf_auth', message: expect.stringContaining('no Hugging Face token was provided') },
+    });
 
     const token = Secret.of('hf_grantedToken_1');
     expect(sup.retryParked('slot-1', token, 'global')).toBe(true);
@@ -187,7 +212,13 @@ describe('VllmSupervisor policy: Hugging Face auth', () => {
     expect(launcher.processes).toHaveLength(2);
     expect(launcher.last.spec.env.HF_TOKEN).toBe('hf_grantedToken_1');
     expect(launcher.last.spec.args.join(' ')).not.toContain('hf_grantedToken_1');
-    expect(last()).toMatchObject({ state: 'starting', restarts: 0, error: null, hfTokenSource: 'global', hfTokenFingerprint: fingerprint('hf_grantedToken_1') });
+    expect(last()).toMatchObject({
+      state: 'starting',
+      restarts: 0,
+      error: null,
+      hfTokenSource: 'global',
+      hfTokenFingerprint: fingerprint('hf_grantedToken_1'),
+    });
 
     // Refused again: parked again, naming the refused token by source and fingerprint only.
     launcher.last.print(GATED_LINE);

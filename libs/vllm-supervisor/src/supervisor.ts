@@ -375,7 +375,10 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
     if ((phase.kind !== 'starting' && phase.kind !== 'running') || phase.run !== run) return; // stopping
     const { slotId, modelId } = slot.status;
     const { detected, lastLine } = run.output;
-    this.log.warn({ slot_id: slotId, model: modelId, pid: run.proc.pid, code: exit.code, signal: exit.signal, detected: detected?.code ?? null }, 'vllm exited');
+    this.log.warn(
+      { slot_id: slotId, model: modelId, pid: run.proc.pid, code: exit.code, signal: exit.signal, detected: detected?.code ?? null },
+      'vllm exited',
+    );
 
     if (phase.kind === 'running' && Date.now() - phase.since >= (this.options.stableAfterMs ?? 600_000)) slot.failures = 0;
 
@@ -391,7 +394,11 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
     } else if (run.timedOut) {
       error = { code: 'start_timeout', message: `vLLM did not become ready (GET /health) within ${this.options.startTimeoutMs} ms for ${modelId}` };
     } else {
-      const how = exit.spawnError ? `could not start ${this.options.vllmBin}: ${exit.spawnError}` : exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      const how = exit.spawnError
+        ? `could not start ${this.options.vllmBin}: ${exit.spawnError}`
+        : exit.signal
+          ? `killed by ${exit.signal}`
+          : `exit code ${exit.code}`;
       const last = lastLine ? `; last output: ${clip(lastLine)}` : '';
       error = { code: 'crash', message: `vLLM exited unexpectedly (${how})${last}` };
     }
@@ -406,7 +413,10 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
     }
     slot.failures += 1;
     const delay = backoffDelayMs(slot.failures, this.initialMs, this.maxMs);
-    this.log.warn({ slot_id: slot.status.slotId, model: slot.spec.modelId, error, restart: slot.failures, max_restarts: max, delay_ms: delay }, 'restarting vllm');
+    this.log.warn(
+      { slot_id: slot.status.slotId, model: slot.spec.modelId, error, restart: slot.failures, max_restarts: max, delay_ms: delay },
+      'restarting vllm',
+    );
     const timer = setTimeout(() => this.launch(slot), delay);
     this.enter(slot, { kind: 'backoff', timer }, { endpoint: null, error, restarts: slot.status.restarts + 1 });
   }

@@ -130,9 +130,7 @@ export class VllmProcess implements VllmProcessHandle {
 
   private capture(): void {
     const child = this.child!;
-    const streamsClosed = Promise.all(
-      [child.stdout, child.stderr].map((s) => new Promise<void>((r) => (s ? s.once('close', () => r()) : r()))),
-    );
+    const streamsClosed = Promise.all([child.stdout, child.stderr].map((s) => new Promise<void>((r) => (s ? s.once('close', () => r()) : r()))));
     for (const [name, stream] of [
       ['stdout', child.stdout],
       ['stderr', child.stderr],

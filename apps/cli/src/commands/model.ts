@@ -98,7 +98,7 @@ export function registerModel(program: Command, io: CliIo): void {
   model
     .command('delete')
     .alias('rm')
-    .description("delete a model; its slots are stopped first")
+    .description('delete a model; its slots are stopped first')
     .argument('<id>', 'model id')
     .action(async (id: string, _options: unknown, command: Command) => {
       const { client, json, out } = contextFor(command, io);

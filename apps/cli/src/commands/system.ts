@@ -32,7 +32,12 @@ export function registerSystem(program: Command, io: CliIo): void {
   settings
     .command('set')
     .description('set or clear the global Hugging Face token; runners receive it within seconds')
-    .addOption(new Option('--huggingface-token <token>', 'the token (prefer --huggingface-token-stdin: a command line ends up in shell history)').conflicts(['huggingfaceTokenStdin', 'clearHfToken']))
+    .addOption(
+      new Option('--huggingface-token <token>', 'the token (prefer --huggingface-token-stdin: a command line ends up in shell history)').conflicts([
+        'huggingfaceTokenStdin',
+        'clearHfToken',
+      ]),
+    )
     .addOption(new Option('--huggingface-token-stdin', 'read the token from stdin (piped, or typed at a hidden prompt)').conflicts(['clearHfToken']))
     .option('--clear-hf-token', 'clear the token (runners fall back to their own HF_TOKEN)')
     .addHelpText(

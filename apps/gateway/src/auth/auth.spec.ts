@@ -59,7 +59,7 @@ const ADMIN_KEY = 'hl-admin-key-0123456789';
 const USER_KEY = 'hl-user-key-0123456789';
 const users = {
   authenticate: async (key: string) =>
-    ({ [ADMIN_KEY]: { id: 'a', admin: true }, [USER_KEY]: { id: 'u', admin: false } })[key] as UserEntity | undefined ?? null,
+    (({ [ADMIN_KEY]: { id: 'a', admin: true }, [USER_KEY]: { id: 'u', admin: false } })[key] as UserEntity | undefined) ?? null,
 } as unknown as UsersService;
 
 function context(handler: keyof MarkedController | keyof UnmarkedController, controller: object, authorization?: string, url = '/anything') {

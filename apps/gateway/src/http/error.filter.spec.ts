@@ -1,4 +1,14 @@
-import { BadRequestException, ConflictException, ForbiddenException, HttpException, ImATeapotException, InternalServerErrorException, NotFoundException, UnauthorizedException, type ArgumentsHost } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  ImATeapotException,
+  InternalServerErrorException,
+  NotFoundException,
+  UnauthorizedException,
+  type ArgumentsHost,
+} from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { errorCodes } from 'fastify';
 import type { PinoLogger } from 'nestjs-pino';
@@ -41,18 +51,30 @@ describe('ErrorFilter', () => {
 
   it("answers the router's 404 without repeating the path", () => {
     const { answer } = filter();
-    expect(answer(new NotFoundException('Cannot GET /api/v1/hf_secretPath'))).toEqual({ status: 404, body: { error: 'not_found', message: 'No route matches this method and path.' } });
+    expect(answer(new NotFoundException('Cannot GET /api/v1/hf_secretPath'))).toEqual({
+      status: 404,
+      body: { error: 'not_found', message: 'No route matches this method and path.' },
+    });
     expect(answer(new NotFoundException('No model with this id.'))).toEqual({ status: 404, body: { error: 'not_found', message: 'No model with this id.' } });
   });
 
   it("maps Nest's exceptions to the code of their status, as one sentence", () => {
     const { answer } = filter();
-    expect(answer(new UnauthorizedException('The API key is not valid.'))).toEqual({ status: 401, body: { error: 'unauthorized', message: 'The API key is not valid.' } });
+    expect(answer(new UnauthorizedException('The API key is not valid.'))).toEqual({
+      status: 401,
+      body: { error: 'unauthorized', message: 'The API key is not valid.' },
+    });
     expect(answer(new ForbiddenException('Admin privileges are required for this route.'))).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     expect(answer(new ConflictException('A user with this name already exists.'))).toMatchObject({ status: 409, body: { error: 'conflict' } });
-    expect(answer(new BadRequestException(['a is wrong', 'b is wrong']))).toEqual({ status: 400, body: { error: 'bad_request', message: 'a is wrong; b is wrong.' } });
+    expect(answer(new BadRequestException(['a is wrong', 'b is wrong']))).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: 'a is wrong; b is wrong.' },
+    });
     expect(answer(new ImATeapotException('No coffee'))).toEqual({ status: 400, body: { error: 'bad_request', message: 'No coffee.' } });
-    expect(answer(new HttpException({ error: 'conflict', message: 'Relayed.' }, 409))).toEqual({ status: 409, body: { error: 'conflict', message: 'Relayed.' } });
+    expect(answer(new HttpException({ error: 'conflict', message: 'Relayed.' }, 409))).toEqual({
+      status: 409,
+      body: { error: 'conflict', message: 'Relayed.' },
+    });
   });
 
   it('answers 503 when Postgres is unreachable (nobody can be authenticated)', () => {

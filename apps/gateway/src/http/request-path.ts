@@ -49,9 +49,13 @@ export function installRequestPathRule(fastify: FastifyInstance): void {
  */
 export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, _request, reply) => {
   const { code, statusCode } = error as { code?: string; statusCode?: number };
-  const message = code === 'FST_ERR_BAD_URL' ? 'The request path is not in canonical form: it contains a malformed "%" escape.' : 'The request path could not be routed.';
+  const message =
+    code === 'FST_ERR_BAD_URL' ? 'The request path is not in canonical form: it contains a malformed "%" escape.' : 'The request path could not be routed.';
   const body: ErrorBody = { error: 'bad_request', message };
-  void (reply as FastifyReply).status(statusCode === 414 ? 414 : 400).header('content-type', 'application/json; charset=utf-8').send(body);
+  void (reply as FastifyReply)
+    .status(statusCode === 414 ? 414 : 400)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(body);
 };
 
 /**
@@ -81,7 +85,9 @@ export const clientErrorHandler: NonNullable<FastifyServerOptions['clientErrorHa
         : [400, 'Bad Request', 'The request is not valid HTTP: its target or headers contain characters that HTTP does not allow.'];
   const body = JSON.stringify({ error: 'bad_request', message } satisfies ErrorBody);
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 };

@@ -26,7 +26,10 @@ describe('showableFieldName', () => {
 
 describe('validationPipe', () => {
   const body: ArgumentMetadata = { type: 'body', metatype: UpdateSystemSettingsDto };
-  const refusal = async (value: unknown) => (await validationPipe().transform(value, body).catch((e: unknown) => e)) as ApiError;
+  const refusal = async (value: unknown) =>
+    (await validationPipe()
+      .transform(value, body)
+      .catch((e: unknown) => e)) as ApiError;
 
   it('names a typo of a real field', async () => {
     expect((await refusal({ huggingface_tokn: 'x' })).body).toEqual({

@@ -28,7 +28,12 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
     const field = shown === null ? `${parent ? `${parent}.` : ''}(unknown field)` : parent ? `${parent}.${shown}` : shown;
     const own = Object.entries(e.constraints ?? {}).map(([kind, message]) => ({
       field,
-      message: kind !== 'whitelistValidation' ? message : shown === null ? `${parent ? `${parent} has` : 'the body has'} a field that is not known` : `${field} is not a known field`,
+      message:
+        kind !== 'whitelistValidation'
+          ? message
+          : shown === null
+            ? `${parent ? `${parent} has` : 'the body has'} a field that is not known`
+            : `${field} is not a known field`,
     }));
     return [...own, ...fieldErrors(e.children ?? [], field)];
   });

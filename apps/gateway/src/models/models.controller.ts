@@ -62,7 +62,8 @@ export class ModelsController {
   @ApiOperation({ summary: 'Change a model; absent fields keep their values. Changing memory, type, context or args replaces its slots.' })
   update(@Req() req: FastifyRequest, @Body() dto: UpdateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const id = modelIdFromUrl(req.url);
-    if (dto.id !== undefined && dto.id !== id) rejectInvalid([{ field: 'id', message: 'id in the body must equal the model id in the path (ids cannot be changed)' }]);
+    if (dto.id !== undefined && dto.id !== id)
+      rejectInvalid([{ field: 'id', message: 'id in the body must equal the model id in the path (ids cannot be changed)' }]);
     const request: UpdateModelRequest = { id, patch: modelPatchFromUpdate(dto), updated_by: user.id };
     return this.services.request(Patterns.modelsUpdate, request, SERVICE);
   }

@@ -15,7 +15,11 @@ import { ServiceClient } from './service-client';
 describe('isNotSent, against what a real Nest NATS client rejects with', () => {
   let nats: NatsProcess;
   let client: ClientNats;
-  const rejection = (pattern: string) => firstValueFrom(client.send(pattern, {})).then(() => 'answered' as unknown, (err: unknown) => err);
+  const rejection = (pattern: string) =>
+    firstValueFrom(client.send(pattern, {})).then(
+      () => 'answered' as unknown,
+      (err: unknown) => err,
+    );
 
   beforeAll(async () => {
     nats = await startNats();

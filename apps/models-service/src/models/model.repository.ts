@@ -13,7 +13,8 @@ interface ModelRow extends Omit<ModelSpec, 'memory'> {
   updated_at: Date;
 }
 
-const COLUMNS = 'm.id, m.name, m.type, m.runtime, m.memory, m.context_length, m.description, m.enabled, m.auto_pull, m.prewarm, m.runtime_args, m.created_at, m.updated_at';
+const COLUMNS =
+  'm.id, m.name, m.type, m.runtime, m.memory, m.context_length, m.description, m.enabled, m.auto_pull, m.prewarm, m.runtime_args, m.created_at, m.updated_at';
 
 /** The only writer (and the reader) of models.models. Methods that take `tx` run in the caller's transaction. */
 @Injectable()

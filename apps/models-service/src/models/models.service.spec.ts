@@ -52,13 +52,19 @@ async function rpcErrorOf(work: Promise<unknown>): Promise<ErrorBody> {
 }
 
 describe('ModelsService re-checks what reaches the database (a client may skip the gateway)', () => {
-  it.each([[['--hf-token', TOKEN]], [[`--hf-token=${TOKEN}`]], [[TOKEN]]])('create refuses a token in runtime_args %j and writes nothing', async (runtime_args) => {
-    const { sut, mocks } = newService();
-    const body = await rpcErrorOf(sut.create({ model: { ...spec, runtime_args }, created_by: 'u1' }));
-    expect(body).toMatchObject({ error: 'bad_request', details: [{ field: 'runtime_args', message: expect.stringMatching(/PUT \/api\/v1\/system\/settings/) }] });
-    expect(JSON.stringify(body)).not.toContain(TOKEN);
-    expect(mocks.models.insert).not.toHaveBeenCalled();
-  });
+  it.each([[['--hf-token', TOKEN]], [[`--hf-token=${TOKEN}`]], [[TOKEN]]])(
+    'create refuses a token in runtime_args %j and writes nothing',
+    async (runtime_args) => {
+      const { sut, mocks } = newService();
+      const body = await rpcErrorOf(sut.create({ model: { ...spec, runtime_args }, created_by: 'u1' }));
+      expect(body).toMatchObject({
+        error: 'bad_request',
+        details: [{ field: 'runtime_args', message: expect.stringMatching(/PUT \/api\/v1\/system\/settings/) }],
+      });
+      expect(JSON.stringify(body)).not.toContain(TOKEN);
+      expect(mocks.models.insert).not.toHaveBeenCalled();
+    },
+  );
 
   it('update refuses a token in runtime_args and writes nothing', async () => {
     const { sut, mocks } = newService();

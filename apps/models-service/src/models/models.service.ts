@@ -38,11 +38,11 @@ export class ModelsService {
   async create(request: CreateModelRequest): Promise<ModelView> {
     const spec = validSpec(request?.model);
     const { view, plan } = await this.db.transaction(async (tx) => {
-        const record = await this.models.insert(spec, request.created_by ?? null, tx);
-        if (!record) throw rpcError('conflict', 'A model with this id already exists.');
-        const plan = spec.enabled ? await this.scheduler.placeNew(tx, spec) : null;
-        return { view: { ...record, slots: await this.slots.listForModel(spec.id, tx) }, plan };
-      });
+      const record = await this.models.insert(spec, request.created_by ?? null, tx);
+      if (!record) throw rpcError('conflict', 'A model with this id already exists.');
+      const plan = spec.enabled ? await this.scheduler.placeNew(tx, spec) : null;
+      return { view: { ...record, slots: await this.slots.listForModel(spec.id, tx) }, plan };
+    });
     this.logger.info({ model: spec.id, user_id: request.created_by, enabled: spec.enabled, memory: spec.memory }, 'model created');
     if (plan) void this.scheduler.dispatch(plan);
     return view;
@@ -50,13 +50,13 @@ export class ModelsService {
 
   async get(request: GetModelRequest): Promise<ModelView> {
     const id = validId(request?.id);
-        const record = await this.models.find(id);
+    const record = await this.models.find(id);
     if (!record) throw notFound(id);
     return { ...record, slots: await this.slots.listForModel(id) };
   }
 
   async list(): Promise<ModelView[]> {
-        const [models, slots] = await Promise.all([this.models.list(), this.slots.listAll()]);
+    const [models, slots] = await Promise.all([this.models.list(), this.slots.listAll()]);
     return models.map((m) => ({ ...m, slots: slots.filter((s) => s.model_id === m.id) }));
   }
 
@@ -64,15 +64,15 @@ export class ModelsService {
     const id = validId(request?.id);
     const patch = definedOnly(request.patch ?? {});
     const { retired, merged } = await this.db.transaction(async (tx) => {
-        const record = await this.models.lock(id, tx);
-        if (!record) throw notFound(id);
-        const current = specOf(record);
-        const merged = validSpec({ ...current, ...patch, id });
-        const redeploy = DEPLOYMENT_FIELDS.some((f) => JSON.stringify(current[f]) !== JSON.stringify(merged[f]));
-        await this.models.update(merged, tx);
-        const retired = !merged.enabled || redeploy ? await this.slots.deleteForModel(id, tx) : [];
-        return { retired, merged };
-      });
+      const record = await this.models.lock(id, tx);
+      if (!record) throw notFound(id);
+      const current = specOf(record);
+      const merged = validSpec({ ...current, ...patch, id });
+      const redeploy = DEPLOYMENT_FIELDS.some((f) => JSON.stringify(current[f]) !== JSON.stringify(merged[f]));
+      await this.models.update(merged, tx);
+      const retired = !merged.enabled || redeploy ? await this.slots.deleteForModel(id, tx) : [];
+      return { retired, merged };
+    });
     this.logger.info({ model: id, user_id: request.updated_by, fields: Object.keys(patch), slots_replaced: retired.length }, 'model updated');
     // Old processes go first, so the new slot is placed against memory that is really free.
     await this.stopSlots(retired);
@@ -93,12 +93,12 @@ export class ModelsService {
     // Rows go in one transaction; then the processes are stopped. A runner that cannot be reached
     // now is told again when it next reports the slot (see SlotTracker: orphans are stopped).
     const view = await this.db.transaction(async (tx) => {
-        const record = await this.models.lock(id, tx);
-        if (!record) throw notFound(id);
-        const view: ModelView = { ...record, slots: await this.slots.listForModel(id, tx) };
-        await this.models.delete(id, tx);
-        return view;
-      });
+      const record = await this.models.lock(id, tx);
+      if (!record) throw notFound(id);
+      const view: ModelView = { ...record, slots: await this.slots.listForModel(id, tx) };
+      await this.models.delete(id, tx);
+      return view;
+    });
     const stopped = await this.stopSlots(view.slots);
     const now = new Date().toISOString();
     view.slots = view.slots.map((s) => (stopped.has(s.id) ? { ...s, state: 'stopped', endpoint: null, updated: now } : s));
@@ -117,7 +117,11 @@ export class ModelsService {
         }
         const outcome = await this.commands.stop(s.runner_id, { slot_id: s.id });
         if (outcome.ok) done.add(s.id);
-        else this.logger.warn({ slot_id: s.id, runner_id: s.runner_id, reason: outcome.reason }, 'could not stop slot now; it is stopped when the runner reports it again');
+        else
+          this.logger.warn(
+            { slot_id: s.id, runner_id: s.runner_id, reason: outcome.reason },
+            'could not stop slot now; it is stopped when the runner reports it again',
+          );
       }),
     );
     return done;

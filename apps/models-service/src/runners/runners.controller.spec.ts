@@ -26,9 +26,19 @@ function newController() {
 }
 
 const ignored = async (message: string) =>
-  (await register.getSingleMetric('helix_models_messages_ignored_total')!.get()).values.find((v) => v.labels.message === message && v.labels.reason === 'invalid')?.value ?? 0;
+  (await register.getSingleMetric('helix_models_messages_ignored_total')!.get()).values.find(
+    (v) => v.labels.message === message && v.labels.reason === 'invalid',
+  )?.value ?? 0;
 
-const heartbeat = { runner_id: 'gpu-1', memory_total: 80e9, memory_allocated: 0, settings_versions: { global: 1 }, hf_token_provided: true, slots: [], sent_at: '2026-11-01T00:00:00Z' };
+const heartbeat = {
+  runner_id: 'gpu-1',
+  memory_total: 80e9,
+  memory_allocated: 0,
+  settings_versions: { global: 1 },
+  hf_token_provided: true,
+  slots: [],
+  sent_at: '2026-11-01T00:00:00Z',
+};
 
 describe('RunnersController.heartbeat', () => {
   it('skips a heartbeat that does not parse: counted, logged once with the bad fields, never the payload', async () => {

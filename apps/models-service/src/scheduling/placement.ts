@@ -24,7 +24,8 @@ export function choosePlacement(memory: number, runners: RunnerCapacity[], exclu
 
 function noCapacityMessage(memory: number, candidates: Array<{ id: string; free: number }>, excluded: number): string {
   const need = `${formatBytes(memory)} of GPU memory`;
-  if (candidates.length === 0 && excluded === 0) return `No online runner to place the model on (it needs ${need}); start a runner or check that runners are sending heartbeats.`;
+  if (candidates.length === 0 && excluded === 0)
+    return `No online runner to place the model on (it needs ${need}); start a runner or check that runners are sending heartbeats.`;
   if (candidates.length === 0) return `No online runner accepted the model (it needs ${need}); the runners tried did not answer.`;
   const best = candidates[0];
   return `No online runner has ${need} free (the most free is ${formatBytes(Math.max(0, best.free))} on ${best.id}); the model will be placed when room appears.`;

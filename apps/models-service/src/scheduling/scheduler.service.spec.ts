@@ -24,7 +24,13 @@ const model = (id: string, memory: number): ModelSpec => ({
 
 function newScheduler(runners: Record<string, number>, refuse: Record<string, string> = {}) {
   const mocks = { db: fakeDataSource(), slots: new InMemorySlots(), runners: fakeRunners(runners), commands: fakeCommands(refuse), logger: fakeLogger() };
-  const sut = new Scheduler(mocks.db, mocks.slots as unknown as SlotRepository, mocks.runners, mocks.commands as unknown as RunnerCommands, mocks.logger as unknown as PinoLogger);
+  const sut = new Scheduler(
+    mocks.db,
+    mocks.slots as unknown as SlotRepository,
+    mocks.runners,
+    mocks.commands as unknown as RunnerCommands,
+    mocks.logger as unknown as PinoLogger,
+  );
   /** Places a new model in one (fake) transaction, as ModelsService.create does. */
   const place = (m: ModelSpec) => {
     mocks.slots.memory.set(m.id, m.memory);
@@ -48,7 +54,11 @@ describe('Scheduler.placeNew', () => {
     for (const i of [1, 2, 3, 4]) plans.push(await place(model(`m/${i}`, 3 * GB)));
     expect(plans.map((p) => p?.runnerId ?? null)).toEqual(['gpu-a', 'gpu-a', 'gpu-a', null]);
     expect(mocks.slots.forModel('m/4')).toEqual([
-      expect.objectContaining({ runner_id: null, state: 'failed', error: { code: 'no_capacity', message: expect.stringMatching(/No online runner has 3GB of GPU memory free \(the most free is 1GB on gpu-a\)/) } }),
+      expect.objectContaining({
+        runner_id: null,
+        state: 'failed',
+        error: { code: 'no_capacity', message: expect.stringMatching(/No online runner has 3GB of GPU memory free \(the most free is 1GB on gpu-a\)/) },
+      }),
     ]);
     // Placing again without room refreshes the one no_capacity row instead of adding rows.
     await place(model('m/4', 3 * GB));

@@ -45,7 +45,10 @@ export class SlotStatusSubscriber implements OnApplicationBootstrap, OnApplicati
     const report = parseSlotReport(payload);
     if (!report.ok) return ignoreMessage(this.logger, 'slot_status', 'invalid', { runner_id: runnerId, errors: report.errors });
     this.tracker.applyStatus(runnerId, report.value).catch((e: Error) => {
-      this.logger.warn({ runner_id: runnerId, slot_id: report.value.id, err: { message: e.message } }, 'could not record slot status; the next heartbeat repeats it');
+      this.logger.warn(
+        { runner_id: runnerId, slot_id: report.value.id, err: { message: e.message } },
+        'could not record slot status; the next heartbeat repeats it',
+      );
     });
   }
 }

@@ -84,7 +84,10 @@ describe('SlotTracker.applyHeartbeat', () => {
     expect(mocks.stopped).not.toHaveBeenCalled();
 
     await sut.applyHeartbeat(heartbeat('gpu-1', []), updatedAt + MISSING_GRACE_MS + 1);
-    expect(mocks.slots.rows.get(slot.id)).toMatchObject({ state: 'stopped', error: { code: 'crash', message: expect.stringMatching(/Runner gpu-1 no longer reports this slot/) } });
+    expect(mocks.slots.rows.get(slot.id)).toMatchObject({
+      state: 'stopped',
+      error: { code: 'crash', message: expect.stringMatching(/Runner gpu-1 no longer reports this slot/) },
+    });
     expect(mocks.logger.warn).toHaveBeenCalledWith(expect.objectContaining({ slot_id: slot.id }), 'slot lost');
     expect(mocks.stopped).toHaveBeenCalledTimes(1);
   });

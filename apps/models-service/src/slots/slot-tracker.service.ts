@@ -43,7 +43,9 @@ export class SlotTracker {
     for (const report of hb.slots) await this.apply(hb.runner_id, report, byId.get(report.id));
 
     const reported = new Set(hb.slots.map((r) => r.id));
-    const lost = rows.filter((r) => r.runner_id === hb.runner_id && r.state !== 'stopped' && !reported.has(r.id) && now - Date.parse(r.updated) > MISSING_GRACE_MS);
+    const lost = rows.filter(
+      (r) => r.runner_id === hb.runner_id && r.state !== 'stopped' && !reported.has(r.id) && now - Date.parse(r.updated) > MISSING_GRACE_MS,
+    );
     for (const row of lost) {
       await this.markStopped(row.id, hb.runner_id, {
         code: 'crash',

@@ -79,11 +79,10 @@ export class SlotRepository {
     const which = replace === 'unplaced' ? 'runner_id IS NULL' : `(state = 'stopped' OR runner_id IS NULL)`;
     await tx.query(`DELETE FROM models.slots WHERE model_id = $1 AND ${which}`, [modelId]);
     const slotId = randomUUID();
-    await tx.query(`INSERT INTO models.slots (id, model_id, runner_id, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, 'scheduled', 0, now(), now())`, [
-      slotId,
-      modelId,
-      runnerId,
-    ]);
+    await tx.query(
+      `INSERT INTO models.slots (id, model_id, runner_id, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, 'scheduled', 0, now(), now())`,
+      [slotId, modelId, runnerId],
+    );
     return slotId;
   }
 
@@ -109,11 +108,10 @@ export class SlotRepository {
       [modelId, JSON.stringify(error)],
     );
     if (returnedRows(updated).length > 0) return;
-    await tx.query(`INSERT INTO models.slots (id, model_id, runner_id, state, restarts, error, created_at, updated_at) VALUES ($1, $2, NULL, 'failed', 0, $3, now(), now())`, [
-      randomUUID(),
-      modelId,
-      JSON.stringify(error),
-    ]);
+    await tx.query(
+      `INSERT INTO models.slots (id, model_id, runner_id, state, restarts, error, created_at, updated_at) VALUES ($1, $2, NULL, 'failed', 0, $3, now(), now())`,
+      [randomUUID(), modelId, JSON.stringify(error)],
+    );
   }
 
   /**

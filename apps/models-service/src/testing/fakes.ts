@@ -60,7 +60,9 @@ export class InMemorySlots implements Partial<SlotRepository> {
 
   async isDeployed(modelId: string, _tx: EntityManager, runnerId?: string): Promise<boolean> {
     return this.forModel(modelId).some(
-      (s) => (runnerId === undefined || s.runner_id === runnerId) && (['scheduled', 'starting', 'running'].includes(s.state) || (s.state === 'failed' && s.runner_id !== null)),
+      (s) =>
+        (runnerId === undefined || s.runner_id === runnerId) &&
+        (['scheduled', 'starting', 'running'].includes(s.state) || (s.state === 'failed' && s.runner_id !== null)),
     );
   }
 

@@ -6,8 +6,7 @@ import type { TokenUpdate } from '@helix/token-store';
 export type IgnoredReason = 'malformed' | 'undecryptable';
 
 export type DecodedSettingsEvent =
-  | { ok: true; event: SettingsUpdatedEvent; update: TokenUpdate }
-  | { ok: false; reason: IgnoredReason; problem: string; event?: SettingsUpdatedEvent };
+  { ok: true; event: SettingsUpdatedEvent; update: TokenUpdate } | { ok: false; reason: IgnoredReason; problem: string; event?: SettingsUpdatedEvent };
 
 /**
  * Bytes from `settings.updated.>` → a token update the TokenStore accepts, or why not. Pure: no

@@ -178,7 +178,11 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
       if (recreated || truncated || stalled) {
         this.logger.warn(
           { runner_id: this.settings.runnerId, last_seq_seen: this.lastSeq, stream_last_seq: info.state.last_seq },
-          recreated ? 'settings stream was recreated; replaying it' : truncated ? 'settings stream lost messages; replaying it' : 'settings stream consumer stalled; replaying it',
+          recreated
+            ? 'settings stream was recreated; replaying it'
+            : truncated
+              ? 'settings stream lost messages; replaying it'
+              : 'settings stream consumer stalled; replaying it',
         );
         this.lastSeq = 0;
         this.lastSeqAtCheck = 0;
@@ -240,7 +244,10 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     const tokenProvided = update.token !== null;
     if (event.scope === 'global') {
       globalVersion.set(event.version);
-      this.logger.info({ runner_id: this.settings.runnerId, token_provided: tokenProvided, version: event.version }, 'updated hugging face token from control plane');
+      this.logger.info(
+        { runner_id: this.settings.runnerId, token_provided: tokenProvided, version: event.version },
+        'updated hugging face token from control plane',
+      );
     } else {
       this.logger.info(
         { runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, token_provided: tokenProvided, version: event.version },
@@ -249,6 +256,12 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     }
     const appliedSettings: AppliedSettings = { scope: event.scope, scopeId: event.scope_id, version: event.version, tokenProvided };
     for (const listener of this.appliedListeners) listener(appliedSettings);
-    this.acks.enqueue({ runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, version: event.version, hf_token_provided: tokenProvided });
+    this.acks.enqueue({
+      runner_id: this.settings.runnerId,
+      scope: event.scope,
+      scope_id: event.scope_id,
+      version: event.version,
+      hf_token_provided: tokenProvided,
+    });
   }
 }

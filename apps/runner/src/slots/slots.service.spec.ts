@@ -48,7 +48,10 @@ function setup() {
   service.onApplicationBootstrap();
   const create = (slotId: string) =>
     new Promise((respond) =>
-      callbacks.get(runnerSlotsCreate('gpu-1'))!(null, { data: encodeJson({ slot_id: slotId, model: { id: 'meta-llama/x', type: 'chat', memory: 1e9, context_length: null, runtime_args: [] } }), respond }),
+      callbacks.get(runnerSlotsCreate('gpu-1'))!(null, {
+        data: encodeJson({ slot_id: slotId, model: { id: 'meta-llama/x', type: 'chat', memory: 1e9, context_length: null, runtime_args: [] } }),
+        respond,
+      }),
     );
   const newVersion = (token: string) => {
     store.apply({ scope: 'global', scopeId: null, version: 1, token: Secret.of(token) });
@@ -63,7 +66,16 @@ describe('SlotsService', () => {
     await create(SLOT);
     await new Promise((r) => setImmediate(r)); // the start waits for the (already finished) replay
     expect(supervisor.started.map((s) => [s.slotId, s.tokenSource])).toEqual([[SLOT, 'none']]);
-    supervisor.emit('status', { slotId: SLOT, modelId: 'meta-llama/x', state: 'failed', restarts: 0, endpoint: null, error: { code: 'hf_auth', message: 'm' }, hfTokenSource: 'none', hfTokenFingerprint: null });
+    supervisor.emit('status', {
+      slotId: SLOT,
+      modelId: 'meta-llama/x',
+      state: 'failed',
+      restarts: 0,
+      endpoint: null,
+      error: { code: 'hf_auth', message: 'm' },
+      hfTokenSource: 'none',
+      hfTokenFingerprint: null,
+    });
 
     newVersion('hf_newGlobalToken_1');
     expect(supervisor.offered).toEqual([{ slotId: SLOT, token: 'hf_newGlobalToken_1', source: 'global' }]);
@@ -73,8 +85,27 @@ describe('SlotsService', () => {
     const { service, supervisor, published, create } = setup();
     await create(SLOT);
     await new Promise((r) => setImmediate(r));
-    supervisor.emit('status', { slotId: SLOT, modelId: 'meta-llama/x', state: 'running', restarts: 2, endpoint: 'http://127.0.0.1:40000', error: null, hfTokenSource: 'env', hfTokenFingerprint: 'sha256:0123456789ab' });
-    const expected = { id: SLOT, model_id: 'meta-llama/x', runner_id: 'gpu-1', state: 'running', restarts: 2, endpoint: 'http://127.0.0.1:40000', hf_token_source: 'env', hf_token_fingerprint: 'sha256:0123456789ab', error: null };
+    supervisor.emit('status', {
+      slotId: SLOT,
+      modelId: 'meta-llama/x',
+      state: 'running',
+      restarts: 2,
+      endpoint: 'http://127.0.0.1:40000',
+      error: null,
+      hfTokenSource: 'env',
+      hfTokenFingerprint: 'sha256:0123456789ab',
+    });
+    const expected = {
+      id: SLOT,
+      model_id: 'meta-llama/x',
+      runner_id: 'gpu-1',
+      state: 'running',
+      restarts: 2,
+      endpoint: 'http://127.0.0.1:40000',
+      hf_token_source: 'env',
+      hf_token_fingerprint: 'sha256:0123456789ab',
+      error: null,
+    };
     expect(published.at(-1)).toMatchObject(expected);
     expect(service.views()).toEqual([{ ...expected, created: expect.any(String), updated: expect.any(String) }]);
     expect(service.memoryAllocated()).toBe(1e9);

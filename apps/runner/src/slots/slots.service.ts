@@ -121,7 +121,15 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
       return error('unavailable', `Runner ${this.settings.runnerId} has ${free} bytes of GPU memory free; the model needs ${command.model.memory}.`);
     }
     const now = new Date().toISOString();
-    const entry: Entry = { modelId: command.model.id, memory: command.model.memory, userId: command.user_id ?? null, orgId: command.org_id ?? null, created: now, updated: now, status: null };
+    const entry: Entry = {
+      modelId: command.model.id,
+      memory: command.model.memory,
+      userId: command.user_id ?? null,
+      orgId: command.org_id ?? null,
+      created: now,
+      updated: now,
+      status: null,
+    };
     this.slots.set(command.slot_id, entry);
     // Tokens held before the replay finished could be stale or missing: start once it has.
     void this.startWhenReplayed(command, entry);

@@ -71,9 +71,15 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
     msg.ack();
     recorded.inc();
     if (ack.scope === 'global') {
-      this.logger.info({ runner_id: ack.runner_id, hf_token_sent: ack.hf_token_provided, version: ack.version }, 'successfully synced system settings to runner');
+      this.logger.info(
+        { runner_id: ack.runner_id, hf_token_sent: ack.hf_token_provided, version: ack.version },
+        'successfully synced system settings to runner',
+      );
     } else {
-      this.logger.info({ runner_id: ack.runner_id, scope: ack.scope, scope_id: ack.scope_id, version: ack.version, hf_token_sent: ack.hf_token_provided }, 'successfully synced settings to runner');
+      this.logger.info(
+        { runner_id: ack.runner_id, scope: ack.scope, scope_id: ack.scope_id, version: ack.version, hf_token_sent: ack.hf_token_provided },
+        'successfully synced settings to runner',
+      );
     }
   }
 }

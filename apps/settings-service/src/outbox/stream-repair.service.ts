@@ -49,11 +49,17 @@ export class StreamRepair {
         requeued++;
         const where = { scope: row.scope, scope_id: scopeId, version: row.version };
         if (head.kind === 'event' && head.version > row.version) {
-          this.logger.warn({ ...where, stream_version: head.version }, 'settings stream holds a version the database never had; publishing the current state again');
+          this.logger.warn(
+            { ...where, stream_version: head.version },
+            'settings stream holds a version the database never had; publishing the current state again',
+          );
         } else if (head.kind === 'invalid') {
           this.logger.warn({ ...where, stream_version: null }, 'settings stream ends with an invalid event; publishing the current state again');
         } else {
-          this.logger.warn({ ...where, stream_version: head.kind === 'event' ? head.version : 0 }, 'settings stream was behind the database; publishing the current state again');
+          this.logger.warn(
+            { ...where, stream_version: head.kind === 'event' ? head.version : 0 },
+            'settings stream was behind the database; publishing the current state again',
+          );
         }
       }
       return requeued;

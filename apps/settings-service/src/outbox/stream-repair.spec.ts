@@ -88,7 +88,10 @@ describe('StreamRepair', () => {
     expect(invalid.warnings[0].msg).toBe('settings stream ends with an invalid event; publishing the current state again');
     const ahead = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'event', version: 103 } });
     expect(await ahead.repair.repair()).toBe(1);
-    expect(ahead.warnings[0]).toMatchObject({ msg: 'settings stream holds a version the database never had; publishing the current state again', obj: { stream_version: 103 } });
+    expect(ahead.warnings[0]).toMatchObject({
+      msg: 'settings stream holds a version the database never had; publishing the current state again',
+      obj: { stream_version: 103 },
+    });
   });
 
   it('a scope with an event still in the outbox is left to the publisher', async () => {

@@ -11,7 +11,6 @@ import { OutboxRepository } from '../outbox/outbox.repository';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { SettingsEventFactory } from './settings-event.factory';
 
-
 /** The token policy: every change is one transaction holding the row, its new version and its outbox event. */
 @Injectable()
 export class SystemSettingsService {
@@ -47,17 +46,17 @@ export class SystemSettingsService {
   /** Sets or clears (token null) the token of any scope; bumps its version and queues the event. */
   setToken(scope: Scope, scopeId: string | null, token: Secret | null, updatedBy: string): Promise<HfTokenEntity> {
     return this.db.transaction(async (tx) => {
-          const row = await this.tokens.lockForUpdate(tx, scope, scopeId);
-          row.version += 1;
-          row.envelope = token ? this.atRest.seal(token, scope, scopeId) : null;
-          row.fingerprint = token ? token.fingerprint : null;
-          row.updatedAt = new Date();
-          row.updatedBy = updatedBy;
-          await this.tokens.save(tx, row);
-          const subject = settingsSubject(scope, scopeId);
-          await this.outbox.add(tx, subject, `${subject}@${row.version}`, this.events.forChange(row, token));
-          return row;
-        });
+      const row = await this.tokens.lockForUpdate(tx, scope, scopeId);
+      row.version += 1;
+      row.envelope = token ? this.atRest.seal(token, scope, scopeId) : null;
+      row.fingerprint = token ? token.fingerprint : null;
+      row.updatedAt = new Date();
+      row.updatedBy = updatedBy;
+      await this.tokens.save(tx, row);
+      const subject = settingsSubject(scope, scopeId);
+      await this.outbox.add(tx, subject, `${subject}@${row.version}`, this.events.forChange(row, token));
+      return row;
+    });
   }
 
   private openRequestToken(envelope: unknown): Secret {
@@ -65,7 +64,8 @@ export class SystemSettingsService {
     try {
       token = this.bus.openUpdateRequest(envelope);
     } catch (err) {
-      if (err instanceof EnvelopeError) throw badRequest('The Hugging Face token could not be decrypted; check that the gateway and the settings service share HELIX_SETTINGS_KEY.');
+      if (err instanceof EnvelopeError)
+        throw badRequest('The Hugging Face token could not be decrypted; check that the gateway and the settings service share HELIX_SETTINGS_KEY.');
       throw err;
     }
     if (!HF_TOKEN_PATTERN.test(token.reveal())) {

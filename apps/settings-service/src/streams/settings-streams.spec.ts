@@ -29,7 +29,17 @@ describe('SettingsStreams.head', () => {
     expect(await streams.head(subject)).toEqual({ kind: 'empty' });
     await jetstream(nc).publish(subject, Uint8Array.from([0xff, 0x00]));
     expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
-    const event = { type: 'settings.updated', schema: 1, scope: 'org', scope_id: 'acme', version: 7, huggingface_token: null, fingerprint: null, updated_at: 'x', updated_by: null };
+    const event = {
+      type: 'settings.updated',
+      schema: 1,
+      scope: 'org',
+      scope_id: 'acme',
+      version: 7,
+      huggingface_token: null,
+      fingerprint: null,
+      updated_at: 'x',
+      updated_by: null,
+    };
     await jetstream(nc).publish(subject, new TextEncoder().encode(JSON.stringify(event)));
     expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7 });
   });

@@ -8,8 +8,17 @@ import { isModelId, normalizeRuntimeArgs } from '../models';
 import { parseMemory } from '../memory';
 
 const SEED = {
-  id: 'Qwen/Qwen2.5-VL-7B-Instruct', name: 'Qwen 2.5 VL 7B', type: 'chat', runtime: 'vllm', memory: '39GB', context_length: 32768,
-  description: '…', enabled: true, auto_pull: true, prewarm: true, runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
+  id: 'Qwen/Qwen2.5-VL-7B-Instruct',
+  name: 'Qwen 2.5 VL 7B',
+  type: 'chat',
+  runtime: 'vllm',
+  memory: '39GB',
+  context_length: 32768,
+  description: '…',
+  enabled: true,
+  auto_pull: true,
+  prewarm: true,
+  runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
 };
 const errors = (cls: any, body: object) =>
   validateSync(plainToInstance(cls, body) as object, { whitelist: true, forbidNonWhitelisted: true }).flatMap((e) => Object.values(e.constraints ?? {}));
@@ -41,13 +50,16 @@ describe('CreateModelDto', () => {
 
 describe('a Hugging Face token in runtime_args (the shared model rules)', () => {
   const token = 'hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
-  it.each([[['--hf-token', token]], [[`--hf-token=${token}`]], [{ args: [token] }]])('is refused on create and update without echoing it: %j', (runtime_args) => {
-    for (const cls of [CreateModelDto, UpdateModelDto]) {
-      const msgs = errors(cls, { ...SEED, runtime_args });
-      expect(msgs).toEqual([expect.stringMatching(/runtime_args must not carry a Hugging Face token.*PUT \/api\/v1\/system\/settings/)]);
-      expect(msgs.join(' ')).not.toContain(token);
-    }
-  });
+  it.each([[['--hf-token', token]], [[`--hf-token=${token}`]], [{ args: [token] }]])(
+    'is refused on create and update without echoing it: %j',
+    (runtime_args) => {
+      for (const cls of [CreateModelDto, UpdateModelDto]) {
+        const msgs = errors(cls, { ...SEED, runtime_args });
+        expect(msgs).toEqual([expect.stringMatching(/runtime_args must not carry a Hugging Face token.*PUT \/api\/v1\/system\/settings/)]);
+        expect(msgs.join(' ')).not.toContain(token);
+      }
+    },
+  );
 });
 
 describe('UpdateModelDto', () => {
@@ -59,7 +71,14 @@ describe('UpdateModelDto', () => {
 
 describe('memory units (SPEC §4.3)', () => {
   it.each([
-    ['39GB', 39_000_000_000], ['39GiB', 41_875_931_136], ['1KB', 1000], ['1KiB', 1024], ['2TB', 2e12], ['1TiB', 1024 ** 4], ['10MB', 1e7], [1234, 1234],
+    ['39GB', 39_000_000_000],
+    ['39GiB', 41_875_931_136],
+    ['1KB', 1000],
+    ['1KiB', 1024],
+    ['2TB', 2e12],
+    ['1TiB', 1024 ** 4],
+    ['10MB', 1e7],
+    [1234, 1234],
   ])('%j = %d bytes', (input, bytes) => expect(parseMemory(input)).toBe(bytes));
   it.each([['garbage'], ['GB'], ['1XB'], ['-1GB'], [0], [-5], [1.5], [''], [null], [{}], [Number.MAX_SAFE_INTEGER + 2]])('%j is invalid', (input) =>
     expect(parseMemory(input)).toBeNull(),
@@ -67,10 +86,17 @@ describe('memory units (SPEC §4.3)', () => {
 });
 
 describe('ids and runtime_args', () => {
-  it.each([['Qwen/Qwen2.5-VL-7B-Instruct', true], ['a', true], ['org/sub/model', true], ['a//b', false], ['/a', false], ['a/', false], ['a/../b', false], ['a b', false], ['', false]])(
-    'isModelId(%j) = %s',
-    (id, ok) => expect(isModelId(id)).toBe(ok),
-  );
+  it.each([
+    ['Qwen/Qwen2.5-VL-7B-Instruct', true],
+    ['a', true],
+    ['org/sub/model', true],
+    ['a//b', false],
+    ['/a', false],
+    ['a/', false],
+    ['a/../b', false],
+    ['a b', false],
+    ['', false],
+  ])('isModelId(%j) = %s', (id, ok) => expect(isModelId(id)).toBe(ok));
   it('normalizes both forms and rejects others', () => {
     expect(normalizeRuntimeArgs(['--x'])).toEqual(['--x']);
     expect(normalizeRuntimeArgs({ args: ['--x'] })).toEqual(['--x']);

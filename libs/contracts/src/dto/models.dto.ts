@@ -10,8 +10,7 @@ import { MODEL_SPEC_RULES, ruleMessage, type FieldRule } from '../model-spec';
 
 const MEMORY_INPUT: FieldRule = {
   check: (v) => parseMemory(v) !== null,
-  message:
-    'memory must be a positive whole number of bytes or a size with a unit: KB, MB, GB, TB (decimal, 39GB = 39000000000) or KiB, MiB, GiB, TiB (binary)',
+  message: 'memory must be a positive whole number of bytes or a size with a unit: KB, MB, GB, TB (decimal, 39GB = 39000000000) or KiB, MiB, GiB, TiB (binary)',
 };
 
 /** One rule per field: absent → ok unless required; present (null included) → must pass the rule. */
@@ -68,7 +67,11 @@ function modelFields(required: boolean) {
     @Field('prewarm', false, MODEL_SPEC_RULES.prewarm)
     prewarm?: boolean;
 
-    @ApiPropertyOptional({ type: [String], example: ['--trust-remote-code', '--max-model-len', '32768'], description: 'An array of strings, or {"args": [...]}.' })
+    @ApiPropertyOptional({
+      type: [String],
+      example: ['--trust-remote-code', '--max-model-len', '32768'],
+      description: 'An array of strings, or {"args": [...]}.',
+    })
     @Field('runtime_args', false, MODEL_SPEC_RULES.runtime_args)
     runtime_args?: string[] | { args: string[] };
   }

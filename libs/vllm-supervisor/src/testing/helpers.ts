@@ -15,8 +15,7 @@ export interface LogEntry {
 /** A logger that records every call; `text()` is everything it was given, serialised. */
 export function captureLogger(): SupervisorLogger & { entries: LogEntry[]; text(): string } {
   const entries: LogEntry[] = [];
-  const at = (level: LogEntry['level']) => (obj: object, msg: string) =>
-    entries.push({ level, obj: obj as Record<string, unknown>, msg, at: Date.now() });
+  const at = (level: LogEntry['level']) => (obj: object, msg: string) => entries.push({ level, obj: obj as Record<string, unknown>, msg, at: Date.now() });
   return {
     entries,
     debug: at('debug'),
@@ -35,12 +34,7 @@ export function recordStatuses(sup: VllmSupervisor): Array<SlotStatus & { at: nu
 }
 
 /** Resolves with the first status of `slotId` (current one included) that satisfies `pred`. */
-export function waitForStatus(
-  sup: VllmSupervisor,
-  slotId: string,
-  pred: (s: SlotStatus) => boolean,
-  timeoutMs = 15_000,
-): Promise<SlotStatus> {
+export function waitForStatus(sup: VllmSupervisor, slotId: string, pred: (s: SlotStatus) => boolean, timeoutMs = 15_000): Promise<SlotStatus> {
   const current = sup.list().find((s) => s.slotId === slotId);
   if (current && pred(current)) return Promise.resolve(current);
   return new Promise((resolvePromise, reject) => {
