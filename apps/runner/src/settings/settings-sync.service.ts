@@ -10,16 +10,7 @@ import { InjectNats, NatsLink, runConsumer, waitForStream, type ConsumerLoop } f
 import { RUNNER_CONFIG, RUNNER_SETTINGS, TOKEN_STORE, type RunnerConfig, type RunnerSettings } from '../config';
 import { AckPublisher } from './ack-publisher';
 import { decodeSettingsEvent, type DecodedSettingsEvent } from './settings-event-decoder';
-
-/**
- * How often the runner checks that its consumer keeps up with the stream (one stream info request):
- * every second for a while after NATS reconnects or the consumer is recreated (when stalls happen),
- * every ten seconds otherwise.
- */
-const STALL_CHECK_MS = 1_000;
-const STALL_CHECK_IDLE_MS = 10_000;
-const WATCH_CLOSELY_MS = 30_000;
-const RECHECK_BEHIND_MS = 300;
+import { StreamWatch } from './stream-watch';
 
 const applied = new Counter({ name: 'helix_runner_settings_applied_total', help: 'settings.updated events applied', labelNames: ['scope'] });
 const ignored = new Counter({
@@ -57,16 +48,21 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
   private replayed = false;
   /** The stream sequence up to which delivered messages are the start-up state. */
   private replayUntil = 0;
-  /** Identity of the stream being followed; a recreated stream restarts its sequence numbers. */
-  private streamCreated?: string;
-  /** The last stream sequence delivered to this runner, and its value at the previous check. */
-  private lastSeq = 0;
-  private lastSeqAtCheck = 0;
-  private behindAtCheck = false;
-  private stallTimer?: NodeJS.Timeout;
-  private watchCloselyUntil = 0;
-  private lastCheckAt = 0;
-  private checkingStream = false;
+  /** Notices a consumer that stopped delivering after NATS trouble, and replays the stream. */
+  private readonly watch = new StreamWatch(
+    () => waitForStream(this.nc, SETTINGS_STREAM, { signal: this.shutdown.signal }),
+    () => this.replayed,
+    (verdict, seen) => {
+      this.logger.warn(
+        { runner_id: this.settings.runnerId, last_seq_seen: seen.lastSeq, stream_last_seq: seen.streamLastSeq, verdict },
+        `settings stream consumer must replay (${verdict})`,
+      );
+      this.loop?.restart();
+    },
+    (err) => {
+      if (!this.shutdown.signal.aborted) this.logger.warn({ err }, 'could not check the settings stream');
+    },
+  );
   private readonly appliedListeners = new Set<(applied: AppliedSettings) => void>();
   private readonly replay: { promise: Promise<void>; resolve: () => void } = (() => {
     let resolve!: () => void;
@@ -110,20 +106,16 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
       open: () => this.open(),
       handle: (msg) => this.handle(msg),
       onStatus: (status) => {
-        if (status.type === 'ordered_consumer_recreated') this.watchClosely();
+        if (status.type === 'ordered_consumer_recreated') this.watch.watchClosely();
       },
     });
-    this.link.onReconnect(() => this.watchClosely());
-    this.stallTimer = setInterval(() => {
-      const interval = Date.now() < this.watchCloselyUntil ? STALL_CHECK_MS : STALL_CHECK_IDLE_MS;
-      if (Date.now() - this.lastCheckAt >= interval - 50) void this.checkStream();
-    }, STALL_CHECK_MS);
-    this.stallTimer.unref();
+    this.link.onReconnect(() => this.watch.watchClosely());
+    this.watch.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.shutdown.abort();
-    clearInterval(this.stallTimer);
+    this.watch.stop();
     await this.loop?.stop();
     await this.acks.stop();
   }
@@ -134,7 +126,7 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
       signal: this.shutdown.signal,
       onMissing: () => this.logger.warn({ runner_id: this.settings.runnerId }, 'waiting for the settings-service to create the settings stream'),
     });
-    this.streamCreated = info.created;
+    this.watch.opened(info.created);
     // With one message kept per subject, the stream's last message is the last of its subject and is always delivered.
     this.replayUntil = info.state.messages === 0 ? 0 : info.state.last_seq;
     if (!this.replayed && this.replayUntil === 0) this.markReplayed(0);
@@ -146,57 +138,8 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     return consumer.consume();
   }
 
-  /**
-   * An ordered consumer resumes after the last stream sequence it saw. If NATS came back without
-   * its store (the stream was recreated) or with part of it (a crash lost its newest messages, so
-   * the stream now ends before the last sequence we saw), it would wait for sequences that may not
-   * come for a long time. And after a NATS restart the client's consumer can also stall while the
-   * stream moves on, until missed heartbeats reset it ~45 s later (seen with nats.js 3 against
-   * nats-server 2.9). In each case: restart from the last message of each subject (versions
-   * already held are ignored as stale).
-   */
-  private watchClosely(): void {
-    this.watchCloselyUntil = Date.now() + WATCH_CLOSELY_MS;
-    void this.checkStream();
-  }
-
-  private async checkStream(): Promise<void> {
-    if (this.checkingStream) return;
-    this.checkingStream = true;
-    this.lastCheckAt = Date.now();
-    try {
-      const info = await waitForStream(this.nc, SETTINGS_STREAM, { signal: this.shutdown.signal });
-      const recreated = this.streamCreated !== undefined && info.created !== this.streamCreated;
-      const truncated = info.state.last_seq < this.lastSeq;
-      // Behind the stream at two checks in a row with no message in between: it is not delivering.
-      const behind = this.replayed && info.state.last_seq > this.lastSeq;
-      const stalled = behind && this.behindAtCheck && this.lastSeq === this.lastSeqAtCheck;
-      this.lastSeqAtCheck = this.lastSeq;
-      this.behindAtCheck = behind && !stalled;
-      // Behind for the first time: look again shortly (a message may just be in flight).
-      if (behind && !stalled) setTimeout(() => void this.checkStream(), RECHECK_BEHIND_MS).unref();
-      if (recreated || truncated || stalled) {
-        this.logger.warn(
-          { runner_id: this.settings.runnerId, last_seq_seen: this.lastSeq, stream_last_seq: info.state.last_seq },
-          recreated
-            ? 'settings stream was recreated; replaying it'
-            : truncated
-              ? 'settings stream lost messages; replaying it'
-              : 'settings stream consumer stalled; replaying it',
-        );
-        this.lastSeq = 0;
-        this.lastSeqAtCheck = 0;
-        this.loop?.restart();
-      }
-    } catch (err) {
-      if (!this.shutdown.signal.aborted) this.logger.warn({ err }, 'could not check the settings stream');
-    } finally {
-      this.checkingStream = false;
-    }
-  }
-
   private handle(msg: JsMsg): void {
-    this.lastSeq = msg.seq;
+    this.watch.delivered(msg.seq);
     this.apply(msg, decodeSettingsEvent(msg.subject, msg.data, this.cipher));
     // Ignored messages count too: a bad last message must not keep the runner unready.
     if (!this.replayed && (msg.info.pending === 0 || msg.seq >= this.replayUntil)) this.markReplayed(msg.seq);

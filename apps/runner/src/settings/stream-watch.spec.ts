@@ -1,0 +1,80 @@
+import { describe, expect, it, vi } from 'vitest';
+import { StreamWatch, streamVerdict, type WatchState } from './stream-watch';
+
+const stream = (lastSeq: number, created = 'c1') => ({ created, state: { last_seq: lastSeq } });
+const state = (s: Partial<WatchState>): WatchState => ({ streamCreated: 'c1', lastSeq: 5, lastSeqAtCheck: 5, behindAtCheck: false, ...s });
+
+describe('streamVerdict', () => {
+  it('is ok while the consumer has everything the stream holds', () => {
+    expect(streamVerdict(state({}), stream(5), true)).toBe('ok');
+  });
+
+  it('asks for a replay when the stream was recreated or lost its newest messages', () => {
+    expect(streamVerdict(state({}), stream(5, 'c2'), true)).toBe('recreated');
+    expect(streamVerdict(state({ lastSeq: 9 }), stream(3), true)).toBe('truncated');
+  });
+
+  it('calls a consumer behind the stream "behind" first, "stalled" only when nothing arrived since', () => {
+    expect(streamVerdict(state({ behindAtCheck: false }), stream(7), true)).toBe('behind');
+    expect(streamVerdict(state({ behindAtCheck: true, lastSeqAtCheck: 5 }), stream(7), true)).toBe('stalled');
+    // Something arrived since the previous check: still catching up.
+    expect(streamVerdict(state({ behindAtCheck: true, lastSeq: 6, lastSeqAtCheck: 5 }), stream(7), true)).toBe('behind');
+  });
+
+  it('never calls the start-up replay stalled (it is behind by design until it ends)', () => {
+    expect(streamVerdict(state({ behindAtCheck: true }), stream(7), false)).toBe('ok');
+  });
+});
+
+describe('StreamWatch', () => {
+  it('replays a consumer that stops delivering after NATS trouble, and only then', async () => {
+    let last = 3;
+    const replay = vi.fn();
+    const watch = new StreamWatch(
+      async () => stream(last),
+      () => true,
+      replay,
+      () => undefined,
+    );
+    watch.opened('c1');
+    watch.delivered(3);
+    expect(await watch.check()).toBe('ok');
+    last = 4; // a new message on the stream
+    expect(await watch.check()).toBe('behind');
+    watch.delivered(4); // it arrives
+    expect(await watch.check()).toBe('ok');
+    last = 5;
+    expect(await watch.check()).toBe('behind');
+    expect(await watch.check()).toBe('stalled'); // nothing arrived in between
+    expect(replay).toHaveBeenCalledTimes(1);
+    expect(replay).toHaveBeenCalledWith('stalled', { lastSeq: 4, streamLastSeq: 5 });
+  });
+
+  it('replays a stream that was recreated under it', async () => {
+    const replay = vi.fn();
+    const watch = new StreamWatch(
+      async () => stream(1, 'c2'),
+      () => true,
+      replay,
+      () => undefined,
+    );
+    watch.opened('c1');
+    watch.delivered(1);
+    expect(await watch.check()).toBe('recreated');
+    expect(replay).toHaveBeenCalledWith('recreated', { lastSeq: 1, streamLastSeq: 1 });
+  });
+
+  it('reports a failed stream read and asks for no replay', async () => {
+    const onError = vi.fn();
+    const replay = vi.fn();
+    const watch = new StreamWatch(
+      async () => Promise.reject(new Error('timeout')),
+      () => true,
+      replay,
+      onError,
+    );
+    expect(await watch.check()).toBeUndefined();
+    expect(onError).toHaveBeenCalledOnce();
+    expect(replay).not.toHaveBeenCalled();
+  });
+});
