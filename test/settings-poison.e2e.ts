@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Aad, SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
-import { EnvelopeKey, Secret, seal } from '@helix/secrets';
+import { SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
+import { Aad, EnvelopeKey, Secret, seal } from '@helix/secrets';
 import { scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
 
 const TOKEN_1 = `hf_poisonReal1${Date.now()}`;

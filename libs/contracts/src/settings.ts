@@ -84,16 +84,6 @@ export interface SyncStatusView {
   acks: RunnerSyncRecord[];
 }
 
-/**
- * Additional authenticated data for the token envelopes: binds a ciphertext to where it belongs, so
- * an envelope copied into another scope, version or message does not decrypt.
- */
-export const Aad = {
-  event: (scope: Scope, scopeId: string | null, version: number): string => `settings.updated|${scope}|${scopeId ?? ''}|${version}`,
-  updateRequest: (scope: Scope, scopeId: string | null): string => `settings.update|${scope}|${scopeId ?? ''}`,
-  atRest: (scope: Scope, scopeId: string | null): string => `hf_tokens|${scope}|${scopeId ?? ''}`,
-} as const;
-
 /** Whether `scope_id` fits `scope`: null for global, a non-empty string for every other scope. */
 function scopeIdError(scope: unknown, scopeId: unknown): FieldError | null {
   if (scope === 'global') return scopeId === null ? null : { field: 'scope_id', message: 'must be null for the global scope' };

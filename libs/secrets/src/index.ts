@@ -6,3 +6,4 @@ export { redact } from './redact';
 export { decodeBase64Strict, decodeBase64UrlStrict, isBase64Key32 } from './base64';
 export { SettingsBusCipher } from './settings-bus-cipher';
 export { TokenAtRestCipher } from './token-at-rest-cipher';
+export * from './aad';

@@ -1,4 +1,5 @@
-import { Aad, type EncryptedEnvelope, type Scope } from '@helix/contracts';
+import type { EncryptedEnvelope, Scope } from '@helix/contracts';
+import { Aad } from './aad';
 import { EnvelopeKey, open, seal } from './envelope';
 import type { Secret } from './secret';
 

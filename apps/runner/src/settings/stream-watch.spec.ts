@@ -2,27 +2,30 @@ import { describe, expect, it, vi } from 'vitest';
 import { StreamWatch, streamVerdict, type WatchState } from './stream-watch';
 
 const stream = (lastSeq: number, created = 'c1') => ({ created, state: { last_seq: lastSeq } });
-const state = (s: Partial<WatchState>): WatchState => ({ streamCreated: 'c1', lastSeq: 5, lastSeqAtCheck: 5, behindAtCheck: false, ...s });
+const state = (s: Partial<WatchState>): WatchState => ({ streamCreated: 'c1', lastSeq: 5, lastSeqAtCheck: 5, behindAtCheck: false, checkedAt: 0, ...s });
+const LATER = 1_000;
 
 describe('streamVerdict', () => {
   it('is ok while the consumer has everything the stream holds', () => {
-    expect(streamVerdict(state({}), stream(5), true)).toBe('ok');
+    expect(streamVerdict(state({}), stream(5), true, LATER)).toBe('ok');
   });
 
   it('asks for a replay when the stream was recreated or lost its newest messages', () => {
-    expect(streamVerdict(state({}), stream(5, 'c2'), true)).toBe('recreated');
-    expect(streamVerdict(state({ lastSeq: 9 }), stream(3), true)).toBe('truncated');
+    expect(streamVerdict(state({}), stream(5, 'c2'), true, LATER)).toBe('recreated');
+    expect(streamVerdict(state({ lastSeq: 9 }), stream(3), true, LATER)).toBe('truncated');
   });
 
   it('calls a consumer behind the stream "behind" first, "stalled" only when nothing arrived since', () => {
-    expect(streamVerdict(state({ behindAtCheck: false }), stream(7), true)).toBe('behind');
-    expect(streamVerdict(state({ behindAtCheck: true, lastSeqAtCheck: 5 }), stream(7), true)).toBe('stalled');
+    expect(streamVerdict(state({ behindAtCheck: false }), stream(7), true, LATER)).toBe('behind');
+    expect(streamVerdict(state({ behindAtCheck: true, lastSeqAtCheck: 5 }), stream(7), true, LATER)).toBe('stalled');
+    // Too soon after the previous check to tell.
+    expect(streamVerdict(state({ behindAtCheck: true, lastSeqAtCheck: 5, checkedAt: LATER - 200 }), stream(7), true, LATER)).toBe('behind');
     // Something arrived since the previous check: still catching up.
-    expect(streamVerdict(state({ behindAtCheck: true, lastSeq: 6, lastSeqAtCheck: 5 }), stream(7), true)).toBe('behind');
+    expect(streamVerdict(state({ behindAtCheck: true, lastSeq: 6, lastSeqAtCheck: 5 }), stream(7), true, LATER)).toBe('behind');
   });
 
   it('never calls the start-up replay stalled (it is behind by design until it ends)', () => {
-    expect(streamVerdict(state({ behindAtCheck: true }), stream(7), false)).toBe('ok');
+    expect(streamVerdict(state({ behindAtCheck: true }), stream(7), false, LATER)).toBe('ok');
   });
 });
 
@@ -30,22 +33,30 @@ describe('StreamWatch', () => {
   it('replays a consumer that stops delivering after NATS trouble, and only then', async () => {
     let last = 3;
     const replay = vi.fn();
+    let clock = 0;
     const watch = new StreamWatch(
       async () => stream(last),
       () => true,
       replay,
       () => undefined,
+      () => clock,
     );
+    const checkAfter = (ms: number) => {
+      clock += ms;
+      return watch.check();
+    };
     watch.opened('c1');
     watch.delivered(3);
-    expect(await watch.check()).toBe('ok');
+    expect(await checkAfter(1_000)).toBe('ok');
     last = 4; // a new message on the stream
-    expect(await watch.check()).toBe('behind');
+    expect(await checkAfter(1_000)).toBe('behind');
     watch.delivered(4); // it arrives
-    expect(await watch.check()).toBe('ok');
+    expect(await checkAfter(1_000)).toBe('ok');
     last = 5;
-    expect(await watch.check()).toBe('behind');
-    expect(await watch.check()).toBe('stalled'); // nothing arrived in between
+    expect(await checkAfter(1_000)).toBe('behind');
+    expect(await checkAfter(100)).toBe('behind'); // too soon to call it stalled
+    expect(replay).not.toHaveBeenCalled();
+    expect(await checkAfter(1_000)).toBe('stalled'); // a second and nothing arrived
     expect(replay).toHaveBeenCalledTimes(1);
     expect(replay).toHaveBeenCalledWith('stalled', { lastSeq: 4, streamLastSeq: 5 });
   });

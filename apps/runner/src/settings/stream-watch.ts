@@ -3,9 +3,10 @@ import type { StreamInfo } from '@nats-io/jetstream';
 /**
  * How often the stream is checked (one stream info request): every second for a while after NATS
  * reconnects or the consumer is recreated (when stalls happen), every ten seconds otherwise; and
- * 300 ms after the consumer was first seen behind (a message may just be in flight).
+ * a second after the consumer was first seen behind (a message may just be in flight, or the
+ * runner busy applying a burst: only a whole second without any progress counts as a stall).
  */
-export const WATCH_TIMING = { closeMs: 1_000, idleMs: 10_000, closelyForMs: 30_000, recheckBehindMs: 300 };
+export const WATCH_TIMING = { closeMs: 1_000, idleMs: 10_000, closelyForMs: 30_000, recheckBehindMs: 1_000 };
 
 export type StreamVerdict = 'ok' | 'behind' | 'recreated' | 'truncated' | 'stalled';
 
@@ -18,6 +19,8 @@ export interface WatchState {
   /** `lastSeq` at the previous check, and whether the consumer was behind then. */
   lastSeqAtCheck: number;
   behindAtCheck: boolean;
+  /** When the previous check ran (ms). */
+  checkedAt: number;
 }
 
 /**
@@ -25,19 +28,26 @@ export interface WatchState {
  * sequence it saw, so it waits forever on a stream that was recreated or truncated (a NATS crash
  * lost its newest messages); and after a NATS restart it can stall while the stream moves on,
  * until missed heartbeats reset it about 45 s later (seen with nats.js 3 against nats-server 2.9).
- * Behind at two checks in a row with nothing delivered in between counts as stalled.
+ * Behind at two checks at least `recheckBehindMs` apart with nothing delivered in between counts as
+ * stalled.
  */
-export function streamVerdict(state: WatchState, stream: Pick<StreamInfo, 'created'> & { state: { last_seq: number } }, replayed: boolean): StreamVerdict {
+export function streamVerdict(
+  state: WatchState,
+  stream: Pick<StreamInfo, 'created'> & { state: { last_seq: number } },
+  replayed: boolean,
+  now: number,
+): StreamVerdict {
   if (state.streamCreated !== undefined && stream.created !== state.streamCreated) return 'recreated';
   if (stream.state.last_seq < state.lastSeq) return 'truncated';
   const behind = replayed && stream.state.last_seq > state.lastSeq;
   if (!behind) return 'ok';
-  return state.behindAtCheck && state.lastSeq === state.lastSeqAtCheck ? 'stalled' : 'behind';
+  const quietLongEnough = now - state.checkedAt >= WATCH_TIMING.recheckBehindMs - 50;
+  return state.behindAtCheck && quietLongEnough && state.lastSeq === state.lastSeqAtCheck ? 'stalled' : 'behind';
 }
 
 /** Keeps `WatchState` across checks and schedules them; `replay` restarts the consumer. */
 export class StreamWatch {
-  private readonly state: WatchState = { lastSeq: 0, lastSeqAtCheck: 0, behindAtCheck: false };
+  private readonly state: WatchState = { lastSeq: 0, lastSeqAtCheck: 0, behindAtCheck: false, checkedAt: 0 };
   private timer?: NodeJS.Timeout;
   private closelyUntil = 0;
   private lastCheckAt = 0;
@@ -84,13 +94,17 @@ export class StreamWatch {
     this.lastCheckAt = this.now();
     try {
       const stream = await this.readStream();
-      const verdict = streamVerdict(this.state, stream, this.isReplayed());
+      const now = this.now();
+      const verdict = streamVerdict(this.state, stream, this.isReplayed(), now);
+      // A check too soon after a "behind" one neither confirms nor clears it.
+      if (verdict === 'behind' && this.state.behindAtCheck && now - this.state.checkedAt < WATCH_TIMING.recheckBehindMs - 50) return verdict;
       this.state.lastSeqAtCheck = this.state.lastSeq;
       this.state.behindAtCheck = verdict === 'behind';
+      this.state.checkedAt = now;
       if (verdict === 'behind') setTimeout(() => void this.check(), WATCH_TIMING.recheckBehindMs).unref();
       if (verdict !== 'ok' && verdict !== 'behind') {
         this.replay(verdict, { lastSeq: this.state.lastSeq, streamLastSeq: stream.state.last_seq });
-        Object.assign(this.state, { lastSeq: 0, lastSeqAtCheck: 0, behindAtCheck: false });
+        Object.assign(this.state, { lastSeq: 0, lastSeqAtCheck: 0, behindAtCheck: false, checkedAt: now });
       }
       return verdict;
     } catch (err) {
