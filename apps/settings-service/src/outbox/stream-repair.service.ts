@@ -30,13 +30,16 @@ export class StreamRepair {
 
   /**
    * Returns how many scopes were queued for publishing again. Runs under the outbox publish lock, so
-   * an event being published right now is neither missed nor taken for a gap. A stream that cannot
-   * be read throws: only an answer from JetStream counts as "behind".
+   * an event being published right now is neither missed nor taken for a gap; the stored versions
+   * are read under the lock too: read before it, they could be older than what another replica
+   * published while we waited, and that newer event would look like one "the database never had"
+   * (the older version would then be published after it). A stream that cannot be read throws: only
+   * an answer from JetStream counts as "behind".
    */
   async repair(): Promise<number> {
     await this.streams.ensure();
-    const rows = await this.tokens.listChanged();
     return this.outbox.withPublishLock(async (tx) => {
+      const rows = await this.tokens.listChanged(tx);
       let requeued = 0;
       for (const row of rows) {
         const scopeId = scopeIdOf(row);

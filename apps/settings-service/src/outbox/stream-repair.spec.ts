@@ -26,16 +26,23 @@ function storedGlobal(version: number, token: string | null): HfTokenEntity {
 }
 
 /** Fakes for the table, the outbox and the stream; the event factory and ciphers are real. */
-function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pending?: string[] }) {
+function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pending?: string[]; rowsOnceLocked?: HfTokenEntity[] }) {
   const added: Array<{ subject: string; msgId: string; event: SettingsUpdatedEvent }> = [];
   const warnings: Array<{ msg: string; obj: any }> = [];
   let locked = 0;
+  let holdingLock = false;
   const repair = new StreamRepair(
-    { listChanged: async () => options.rows },
+    // What another replica committed and published while this one waited for the lock is only visible once it holds it.
+    { listChanged: async () => (holdingLock && options.rowsOnceLocked) || options.rows },
     {
       withPublishLock: async (work) => {
         locked++;
-        return work({} as EntityManager);
+        holdingLock = true;
+        try {
+          return await work({} as EntityManager);
+        } finally {
+          holdingLock = false;
+        }
       },
       hasPending: async (_tx, subject) => (options.pending ?? []).includes(subject),
       add: async (_tx, subject, msgId, event) => void added.push({ subject, msgId, event }),
@@ -54,6 +61,18 @@ function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pendi
 }
 
 describe('StreamRepair', () => {
+  it('reads the stored versions while holding the publish lock: an event another replica published meanwhile is not "never had"', async () => {
+    // Before the lock: version 6 stored; meanwhile another replica stored and published 7 and 8.
+    const { repair, added, warnings } = setup({
+      rows: [storedGlobal(6, 'hf_repair_race6')],
+      rowsOnceLocked: [storedGlobal(8, 'hf_repair_race8')],
+      head: { kind: 'event', version: 8 },
+    });
+    expect(await repair.repair()).toBe(0);
+    expect(added).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
   it('leaves a stream whose last event is the stored version alone', async () => {
     const { repair, added, warnings } = setup({ rows: [storedGlobal(3, 'hf_repair_1')], head: { kind: 'event', version: 3 } });
     expect(await repair.repair()).toBe(0);

@@ -22,8 +22,8 @@ export class HfTokenRepository {
   }
 
   /** Every scope that has had at least one change (version > 0). */
-  listChanged(): Promise<HfTokenEntity[]> {
-    return this.db.getRepository(HfTokenEntity).createQueryBuilder('t').where('t.version > 0').getMany();
+  listChanged(tx?: EntityManager): Promise<HfTokenEntity[]> {
+    return (tx ?? this.db.manager).getRepository(HfTokenEntity).createQueryBuilder('t').where('t.version > 0').getMany();
   }
 
   /** Creates the scope's row if missing and locks it until `tx` ends, so versions of a scope serialize. */
