@@ -16,6 +16,8 @@ const BATCH = 100;
  * waiting out a long one.
  */
 const PUBLISH_TIMEOUT_MS = 1_000;
+/** How soon a pass that found the publish lock taken tries again. */
+const LOCK_RETRY_MS = 50;
 
 const published = new Counter({ name: 'helix_settings_outbox_published_total', help: 'settings.updated events published to JetStream' });
 const pending = new Gauge({ name: 'helix_settings_outbox_pending', help: 'outbox events not yet published (as last seen by this replica)' });
@@ -67,8 +69,9 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async drainOnce(): Promise<void> {
-    // Not locked: another replica is draining, and its next pass sees our rows.
-    await this.outbox.tryWithPublishLock(async (tx) => {
+    // Not locked: another replica is draining or StreamRepair is comparing; either may have read the
+    // outbox before our row was committed, so look again shortly rather than at the next poll.
+    const locked = await this.outbox.tryWithPublishLock(async (tx) => {
       const rows = await this.outbox.oldest(tx, BATCH);
       pending.set(rows.length);
       for (const row of rows) {
@@ -90,5 +93,6 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
       }
       if (rows.length === BATCH) this.kick(); // more to do: one more pass right after this one
     });
+    if (!locked) setTimeout(() => this.kick(), LOCK_RETRY_MS).unref();
   }
 }

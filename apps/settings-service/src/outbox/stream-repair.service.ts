@@ -10,6 +10,9 @@ import { SettingsStreams } from '../streams/settings-streams';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxPublisher } from './outbox.publisher';
 
+/** Quiet time on `settings.updated.>` before the stream is compared with the database again. */
+const SETTLE_MS = 1_000;
+
 /** The part of a pino logger the repair uses. */
 interface RepairLogger {
   warn(obj: object, msg: string): void;
@@ -72,14 +75,15 @@ export class StreamRepair {
 
 /**
  * Runs StreamRepair at start-up, after every reconnect (NATS may have come back without its store)
- * and whenever a message lands on `settings.updated.>` (someone may have published an event that
- * is not the stored state: runners that join would replay it).
+ * and a second after messages on `settings.updated.>` settle (someone may have published an event
+ * that is not the stored state: runners that join would replay it).
  */
 @Injectable()
 export class StreamRepairScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly repair: StreamRepair;
   private readonly flight: SingleFlight;
   private subscription?: Subscription;
+  private settleTimer?: NodeJS.Timeout;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -103,11 +107,20 @@ export class StreamRepairScheduler implements OnApplicationBootstrap, OnApplicat
   onApplicationBootstrap(): void {
     this.flight.kick();
     this.link.onReconnect(() => this.flight.kick());
-    this.subscription = this.nc.subscribe(SETTINGS_UPDATED_ALL, { callback: () => this.flight.kick() });
+    // After messages on the stream have settled, not on each one: a comparison holds the publish lock,
+    // and running it during a burst of rotations would delay their publishing.
+    this.subscription = this.nc.subscribe(SETTINGS_UPDATED_ALL, {
+      callback: () => {
+        clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => this.flight.kick(), SETTLE_MS);
+        this.settleTimer.unref();
+      },
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
+    clearTimeout(this.settleTimer);
     await this.flight.stop();
   }
 
