@@ -34,6 +34,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/models/*': 'authenticated',
   'PUT /api/v1/models/*': 'admin',
   'DELETE /api/v1/models/*': 'admin',
+  'GET /api/v1/audit': 'admin',
 };
 
 /** A body that the route would accept from an admin: a refusal must not be a validation error. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit';
 import { registerModel } from './commands/model';
 import { registerRunner } from './commands/runner';
 import { registerSystem } from './commands/system';
@@ -56,6 +57,7 @@ export function buildProgram(io: CliIo): Command {
   registerModel(program, io);
   registerRunner(program, io);
   registerUser(program, io);
+  registerAudit(program, io);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import type { CreatedUserView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
+import type { AuditEntryView, AuditPageView, CreatedUserView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
 import { formatBytes, text, yesNo } from './format';
 import { renderFields, renderTable } from './table';
 
@@ -171,4 +171,31 @@ export function renderCreatedUser(user: CreatedUserView): string {
     `API key: ${user.api_key}`,
     'This key is shown only once and stored only as a hash: save it now.',
   ].join('\n');
+}
+
+/** One short line of what an entry's details say (fingerprints, names, fields; the API never sends a token). */
+export function auditSummary(entry: AuditEntryView): string {
+  const d = entry.details ?? {};
+  const str = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
+  if (entry.action === 'token.set' || entry.action === 'token.clear') return `v${str(d.version)} ${str(d.old_fingerprint)} -> ${str(d.new_fingerprint)}`;
+  if (entry.action.startsWith('model.')) return Array.isArray(d.fields) && d.fields.length ? `fields: ${d.fields.join(', ')}` : '-';
+  if (entry.action === 'user.create') return `${str(d.name)}${d.admin === true ? ' (admin)' : ''}`;
+  if (entry.action === 'access.denied') return `${str(d.method)} ${str(d.route)}`;
+  return JSON.stringify(d);
+}
+
+/** `helix audit list`. */
+export function renderAudit(page: AuditPageView): string {
+  if (!page.items?.length) return 'No audit entries.';
+  const table = renderTable<AuditEntryView>(
+    [
+      { header: 'at', value: (e) => text(e.at) },
+      { header: 'actor', value: (e) => text(e.actor_name ?? e.actor_id ?? '(system)') },
+      { header: 'action', value: (e) => text(e.action) },
+      { header: 'target', value: (e) => text(e.target) },
+      { header: 'details', value: auditSummary },
+    ],
+    page.items,
+  );
+  return page.next ? `${table}\nMore entries are older than these (use --json for the "next" cursor).` : table;
 }

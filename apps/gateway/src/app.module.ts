@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
-import { natsConnectionOptions, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
+import { NatsModule, natsConnectionOptions, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { UserEntity } from './users/user.entity';
@@ -21,6 +21,11 @@ import { SERVICES_CLIENT, ServiceClient } from './services/service-client';
 import { SystemSettingsController } from './settings/system-settings.controller';
 import { RunnersController } from './runners/runners.controller';
 import { ModelsController } from './models/models.controller';
+import { AuditLog1764231000000 } from './migrations/1764231000000-audit-log';
+import { AuditLogRepository } from './audit/audit-log.repository';
+import { AuditService } from './audit/audit.service';
+import { AuditConsumer } from './audit/audit.consumer';
+import { AuditController } from './audit/audit.controller';
 
 @Module({})
 export class GatewayModule {
@@ -33,18 +38,23 @@ export class GatewayModule {
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
           entities: [UserEntity],
-          migrations: [Users1764230500000],
+          migrations: [Users1764230500000, AuditLog1764231000000],
           applicationName: 'helix-gateway',
         }),
         ClientsModule.register([{ name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') }]),
         HealthModule.forRoot(),
+        // JetStream (the AUDIT stream); the Nest transport above keeps its own connection for requests.
+        NatsModule.forRoot({ name: 'gateway', settings: natsSettingsFromEnv(config) }),
         DiscoveryModule,
       ],
-      controllers: [SystemSettingsController, UsersController, RunnersController, ModelsController],
+      controllers: [SystemSettingsController, UsersController, RunnersController, ModelsController, AuditController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UserRepository,
         UsersService,
+        AuditLogRepository,
+        AuditService,
+        AuditConsumer,
         readinessChecks([SERVICES_CLIENT, getDataSourceToken()], (client: ClientProxy, db: DataSource) => {
           let nats: { check(): boolean } | undefined;
           void client.connect().then(() => (nats = natsReadiness(client.unwrap<NatsConnection>())));

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
 import { NatsModule, natsSettingsFromEnv } from '@helix/nats';
+import { ModelAudit } from './models/model-audit';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, type ModelsServiceConfig } from './config';
 import { RunnerEntity } from './runners/runner.entity';
@@ -53,6 +54,7 @@ export class ModelsServiceModule {
         SlotStatusSubscriber,
         Reconciler,
         ModelsService,
+        ModelAudit,
       ],
     };
   }

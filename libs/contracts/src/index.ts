@@ -7,3 +7,4 @@ export * from './models';
 export * from './dto/index';
 export * from './parse-result';
 export * from './model-spec';
+export * from './audit';

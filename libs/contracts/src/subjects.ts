@@ -45,3 +45,9 @@ export const RUNNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export function encodeSubjectToken(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
+
+/** Audit events from every service → the gateway (the audit log's owner). Captured by a stream so
+ * no entry is lost while the gateway is down. */
+export const AUDIT_RECORDED = 'audit.recorded';
+export const AUDIT_STREAM = 'AUDIT';
+export const AUDIT_CONSUMER = 'gateway-audit';

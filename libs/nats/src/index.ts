@@ -5,3 +5,4 @@ export * from './consumer-loop';
 export * from './errors';
 export * from './nats.module';
 export * from './streams';
+export * from './audit-publisher';

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
-import { SETTINGS_ACKS_STREAM, SETTINGS_APPLIED, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } from '@helix/contracts';
+import { AUDIT_RECORDED, AUDIT_STREAM, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } from '@helix/contracts';
 import { isStreamNameInUse, isStreamNotFound } from './errors';
 
 const MINUTE_NS = 60 * 1_000_000_000;
@@ -26,6 +26,20 @@ export const settingsAcksStreamConfig: Partial<StreamConfig> & { name: string } 
 };
 
 /**
+ * Audit events wait here until the gateway recorded them in `gateway.audit_log` (a work queue: the
+ * table, not the stream, is the log). Producers publish with the event id as Nats-Msg-Id, so a
+ * retried publish is stored once.
+ */
+export const auditStreamConfig: Partial<StreamConfig> & { name: string } = {
+  name: AUDIT_STREAM,
+  subjects: [AUDIT_RECORDED],
+  storage: StorageType.File,
+  retention: RetentionPolicy.Workqueue,
+  max_age: 7 * 24 * 60 * MINUTE_NS,
+  duplicate_window: 10 * MINUTE_NS,
+};
+
+/**
  * Creates or updates a stream. Only the stream's owner calls this (it needs JetStream admin
  * rights); readers use `waitForStream`.
  */
@@ -48,6 +62,11 @@ export async function ensureStream(nc: NatsConnection, config: Partial<StreamCon
 export async function ensureSettingsStreams(nc: NatsConnection): Promise<void> {
   await ensureStream(nc, settingsStreamConfig);
   await ensureStream(nc, settingsAcksStreamConfig);
+}
+
+/** The gateway owns the AUDIT stream (it owns the audit log); services only publish to it. */
+export async function ensureAuditStream(nc: NatsConnection): Promise<void> {
+  await ensureStream(nc, auditStreamConfig);
 }
 
 export interface WaitForStreamOptions {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AdminOnly, Authenticated, Public } from '@helix/access';
 import { ApiKeyGuard } from './auth';
 import { RouteAccessCheck } from './route-access.check';
+import type { AuditRecord } from '@helix/contracts';
 import type { UsersService } from '../users/users.service';
 import type { UserEntity } from '../users/user.entity';
 
@@ -63,7 +64,7 @@ const users = {
 } as unknown as UsersService;
 
 function context(handler: keyof MarkedController | keyof UnmarkedController, controller: object, authorization?: string, url = '/anything') {
-  const request: Record<string, unknown> = { url, headers: authorization ? { authorization } : {} };
+  const request: Record<string, unknown> = { url, method: 'GET', routeOptions: { url: '/marked' }, headers: authorization ? { authorization } : {} };
   const ctx = {
     getHandler: () => (controller as { prototype: Record<string, unknown> }).prototype[handler],
     getClass: () => controller,
@@ -73,7 +74,8 @@ function context(handler: keyof MarkedController | keyof UnmarkedController, con
 }
 
 describe('ApiKeyGuard (deny by default, by route marking)', () => {
-  const guard = new ApiKeyGuard(users);
+  const recorded: AuditRecord[] = [];
+  const guard = new ApiKeyGuard(users, { recordQuietly: async (r: AuditRecord) => void recorded.push(r) });
 
   it('lets anyone through a @Public route, without a key', async () => {
     await expect(guard.canActivate(context('open', MarkedController).ctx)).resolves.toBe(true);
@@ -98,6 +100,16 @@ describe('ApiKeyGuard (deny by default, by route marking)', () => {
   it('refuses a non-admin on an admin route (marked on the controller) with 403, and admits an admin', async () => {
     await expect(guard.canActivate(context('adminByClass', MarkedController, `Bearer ${USER_KEY}`).ctx)).rejects.toBeInstanceOf(ForbiddenException);
     await expect(guard.canActivate(context('adminByClass', MarkedController, `Bearer ${ADMIN_KEY}`).ctx)).resolves.toBe(true);
+  });
+
+  it('records a refused admin call as access.denied: the caller, the method and the route pattern, never the URL', async () => {
+    recorded.length = 0;
+    const { ctx } = context('adminByClass', MarkedController, `Bearer ${USER_KEY}`, '/marked?secret=hf_fromTheUrl');
+    await expect(guard.canActivate(ctx)).rejects.toBeInstanceOf(ForbiddenException);
+    expect(recorded).toEqual([{ actor_id: 'u', action: 'access.denied', target: 'route:GET /marked', details: { method: 'GET', route: '/marked' } }]);
+    await guard.canActivate(context('anyUser', MarkedController, `Bearer ${USER_KEY}`).ctx);
+    await guard.canActivate(context('adminByClass', MarkedController).ctx).catch(() => undefined); // 401: no caller to record
+    expect(recorded).toHaveLength(1);
   });
 
   it('refuses everyone, admins included, on a route without a marking', async () => {

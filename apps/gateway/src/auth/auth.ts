@@ -1,6 +1,8 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException, createParamDecorator } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { routeAccess } from '@helix/access';
+import { auditTargets } from '@helix/contracts';
+import { AuditService } from '../audit/audit.service';
 import { UsersService } from '../users/users.service';
 import type { UserEntity } from '../users/user.entity';
 
@@ -17,7 +19,10 @@ const BEARER = /^Bearer ([\x21-\x7E]{1,512})$/;
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    @Inject(AuditService) private readonly audit: Pick<AuditService, 'recordQuietly'>,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const access = routeAccess(ctx.getHandler(), ctx.getClass());
@@ -30,6 +35,16 @@ export class ApiKeyGuard implements CanActivate {
     request.user = user;
     if (access === 'authenticated') return true;
     if (access === 'admin' && user.admin) return true;
+    if (access === 'admin') {
+      // The route's pattern as the router matched it, never the URL (client text) or the body.
+      const route = request.routeOptions?.url ?? '(unknown route)';
+      await this.audit.recordQuietly({
+        actor_id: user.id,
+        action: 'access.denied',
+        target: auditTargets.route(request.method, route),
+        details: { method: request.method, route },
+      });
+    }
     throw new ForbiddenException('Admin privileges are required for this route.');
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, Repository } from 'typeorm';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { UserEntity } from './user.entity';
 
 export interface NewUser {
@@ -14,7 +14,7 @@ export interface NewUser {
 export class UserRepository {
   private readonly users: Repository<UserEntity>;
 
-  constructor(@InjectDataSource() db: DataSource) {
+  constructor(@InjectDataSource() private readonly db: DataSource) {
     this.users = db.getRepository(UserEntity);
   }
 
@@ -35,10 +35,18 @@ export class UserRepository {
     await this.users.update({ id }, { admin: true });
   }
 
-  /** Inserts unless the name or key hash is taken (replicas may race); true when this call inserted it. */
-  async insertIfAbsent(user: NewUser): Promise<boolean> {
-    const result = await this.users.createQueryBuilder().insert().values(user).orIgnore().returning('id').execute();
-    return (result.raw as unknown[]).length > 0;
+  /**
+   * Inserts unless the name or key hash is taken (replicas may race); true when this call inserted
+   * it. `also` runs in the same transaction after an insert (e.g. its audit entry).
+   */
+  insertIfAbsent(user: NewUser, also?: (tx: EntityManager, id: string) => Promise<void>): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const result = await tx.getRepository(UserEntity).createQueryBuilder().insert().values(user).orIgnore().returning('id').execute();
+      const [row] = result.raw as Array<{ id: string }>;
+      if (!row) return false;
+      await also?.(tx, row.id);
+      return true;
+    });
   }
 
   listOldestFirst(): Promise<UserEntity[]> {

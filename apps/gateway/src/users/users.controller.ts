@@ -16,8 +16,8 @@ export class UsersController {
   @HttpCode(201)
   @AdminOnly()
   @ApiOperation({ summary: 'Create a user; the API key is returned once and stored only as a hash.' })
-  create(@Body() dto: CreateUserDto): Promise<CreatedUserView> {
-    return this.users.create(dto);
+  create(@Body() dto: CreateUserDto, @CurrentUser() user: UserEntity): Promise<CreatedUserView> {
+    return this.users.create(dto, user.id);
   }
 
   @Get()

@@ -1,6 +1,8 @@
 import { ConflictException } from '@nestjs/common';
 import type { PinoLogger } from 'nestjs-pino';
 import { describe, expect, it } from 'vitest';
+import type { EntityManager } from 'typeorm';
+import type { AuditRecord } from '@helix/contracts';
 import { hashApiKey } from '@helix/secrets';
 import type { UserEntity } from './user.entity';
 import type { NewUser, UserRepository } from './user.repository';
@@ -23,9 +25,11 @@ class FakeUsers implements Pick<UserRepository, keyof UserRepository> {
   async makeAdmin(id: string) {
     this.rows.find((u) => u.id === id)!.admin = true;
   }
-  async insertIfAbsent(user: NewUser) {
+  async insertIfAbsent(user: NewUser, also?: (tx: EntityManager, id: string) => Promise<void>) {
     if (this.rows.some((u) => u.name === user.name || u.apiKeyHash === user.apiKeyHash)) return false;
-    this.rows.push({ ...user, id: `id-${this.rows.length}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, this.rows.length)) });
+    const id = `id-${this.rows.length}`;
+    this.rows.push({ ...user, id, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, this.rows.length)) });
+    await also?.({} as EntityManager, id);
     return true;
   }
   async listOldestFirst() {
@@ -38,7 +42,9 @@ const KEY = 'hl-admin-key-for-the-spec-0123456789';
 
 function service(adminKey?: string) {
   const users = new FakeUsers();
-  return { users, sut: new UsersService(users as unknown as UserRepository, { HELIX_ADMIN_API_KEY: adminKey }, logger) };
+  const audit: AuditRecord[] = [];
+  const recorder = { recordIn: async (_tx: EntityManager, r: AuditRecord) => void audit.push(r) };
+  return { users, audit, sut: new UsersService(users as unknown as UserRepository, { HELIX_ADMIN_API_KEY: adminKey }, logger, recorder) };
 }
 
 describe('UsersService', () => {
@@ -72,12 +78,22 @@ describe('UsersService', () => {
 
   it('creates a user with a new key shown once, and refuses a taken name without repeating it', async () => {
     const { users, sut } = service();
-    const created = await sut.create({ name: 'alice', admin: false });
+    const created = await sut.create({ name: 'alice', admin: false }, 'admin-id');
     expect(created).toMatchObject({ name: 'alice', admin: false, api_key: expect.stringMatching(/^hl-/) });
     expect(users.rows[0].apiKeyHash).toBe(hashApiKey(created.api_key));
-    const err = await sut.create({ name: 'alice' }).catch((e: unknown) => e);
+    const err = await sut.create({ name: 'alice' }, 'admin-id').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictException);
     expect((err as Error).message).toBe('A user with this name already exists.');
     expect(await sut.list()).toHaveLength(1);
+  });
+
+  it('records user.create with the creator, the new id, name and admin flag, never the key; a refused name records nothing', async () => {
+    const { audit, sut } = service();
+    const created = await sut.create({ name: 'alice', admin: true }, 'admin-id');
+    await sut.create({ name: 'alice' }, 'admin-id').catch(() => undefined);
+    expect(audit).toEqual([
+      { actor_id: 'admin-id', action: 'user.create', target: `user:${created.id}`, details: { user_id: created.id, name: 'alice', admin: true } },
+    ]);
+    expect(JSON.stringify(audit)).not.toContain(created.api_key);
   });
 });

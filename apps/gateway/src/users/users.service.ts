@@ -1,10 +1,11 @@
 import { ConflictException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { CreatedUserView, CreateUserDto, UserView } from '@helix/contracts';
+import { auditTargets, type CreatedUserView, type CreateUserDto, type UserView } from '@helix/contracts';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '@helix/secrets';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import type { UserEntity } from './user.entity';
 import { UserRepository } from './user.repository';
+import { AuditService } from '../audit/audit.service';
 
 /** Who may call the API: the admin of HELIX_ADMIN_API_KEY, key authentication, and new users. */
 @Injectable()
@@ -13,6 +14,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly users: UserRepository,
     @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'HELIX_ADMIN_API_KEY'>,
     @InjectPinoLogger('UsersService') private readonly logger: PinoLogger,
+    @Inject(AuditService) private readonly audit: Pick<AuditService, 'recordIn'>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -31,7 +33,10 @@ export class UsersService implements OnApplicationBootstrap {
       return;
     }
     const name = (await this.users.nameTaken('admin')) ? `admin-${hash.slice(0, 8)}` : 'admin';
-    await this.users.insertIfAbsent({ name, admin: true, apiKeyHash: hash });
+    // Recorded with no actor: the deployment's configuration created it, not a caller.
+    await this.users.insertIfAbsent({ name, admin: true, apiKeyHash: hash }, (tx, id) =>
+      this.audit.recordIn(tx, { actor_id: null, action: 'user.create', target: auditTargets.user(id), details: { user_id: id, name, admin: true } }),
+    );
     this.logger.info({ name }, 'ensured the admin user of HELIX_ADMIN_API_KEY');
   }
 
@@ -41,9 +46,13 @@ export class UsersService implements OnApplicationBootstrap {
     return user && apiKeyMatches(apiKey, user.apiKeyHash) ? user : null;
   }
 
-  async create(dto: CreateUserDto): Promise<CreatedUserView> {
+  /** The user and its `user.create` audit entry commit together. */
+  async create(dto: CreateUserDto, actorId: string | null): Promise<CreatedUserView> {
     const apiKey = generateApiKey();
-    const inserted = await this.users.insertIfAbsent({ name: dto.name, admin: dto.admin ?? false, apiKeyHash: hashApiKey(apiKey) });
+    const admin = dto.admin ?? false;
+    const inserted = await this.users.insertIfAbsent({ name: dto.name, admin, apiKeyHash: hashApiKey(apiKey) }, (tx, id) =>
+      this.audit.recordIn(tx, { actor_id: actorId, action: 'user.create', target: auditTargets.user(id), details: { user_id: id, name: dto.name, admin } }),
+    );
     // The message names the field, not the value: error messages never repeat the request.
     if (!inserted) throw new ConflictException('A user with this name already exists.');
     return { ...toUserView(await this.users.getByName(dto.name)), api_key: apiKey };

@@ -27,9 +27,10 @@ const spec: ModelSpec = {
 function newService() {
   const record = { ...spec, created: '2026-11-01T00:00:00.000Z', updated: '2026-11-01T00:00:00.000Z' };
   const mocks = {
-    models: { insert: vi.fn(async () => record), lock: vi.fn(async () => record), update: vi.fn(), find: vi.fn(async () => record) },
+    models: { insert: vi.fn(async () => record), lock: vi.fn(async () => record), update: vi.fn(), find: vi.fn(async () => record), delete: vi.fn() },
     slots: { listForModel: vi.fn(async () => []), deleteForModel: vi.fn(async () => []) },
     scheduler: { placeNew: vi.fn(), dispatch: vi.fn() },
+    audit: { record: vi.fn() },
   };
   const sut = new ModelsService(
     fakeDataSource(),
@@ -38,6 +39,7 @@ function newService() {
     mocks.scheduler as unknown as Scheduler,
     fakeCommands() as unknown as RunnerCommands,
     fakeLogger() as unknown as PinoLogger,
+    mocks.audit,
   );
   return { sut, mocks };
 }
@@ -83,5 +85,28 @@ describe('ModelsService re-checks what reaches the database (a client may skip t
     const { sut, mocks } = newService();
     await sut.create({ model: { ...spec, runtime_args: { args: ['--x'] } as never }, created_by: 'u1' });
     expect(mocks.models.insert).toHaveBeenCalledWith(expect.objectContaining({ runtime_args: ['--x'] }), 'u1', expect.anything());
+  });
+});
+
+describe('ModelsService audit events (after each commit; field names, never values)', () => {
+  it('records model.create, model.update and model.delete with the caller and the fields given', async () => {
+    const { sut, mocks } = newService();
+    await sut.create({ model: { ...spec, runtime_args: ['--secret-looking-arg'] }, created_by: 'u1' });
+    await sut.update({ id: spec.id, patch: { description: 'new', enabled: undefined }, updated_by: 'u2' });
+    await sut.delete({ id: spec.id, deleted_by: 'u3' });
+    expect(mocks.audit.record.mock.calls.map(([r]) => r)).toEqual([
+      { actor_id: 'u1', action: 'model.create', target: 'model:org/model', details: { model_id: 'org/model', fields: Object.keys(spec).sort() } },
+      { actor_id: 'u2', action: 'model.update', target: 'model:org/model', details: { model_id: 'org/model', fields: ['description'] } },
+      { actor_id: 'u3', action: 'model.delete', target: 'model:org/model', details: { model_id: 'org/model', fields: [] } },
+    ]);
+    expect(JSON.stringify(mocks.audit.record.mock.calls)).not.toContain('--secret-looking-arg');
+  });
+
+  it('records nothing for a change that was refused', async () => {
+    const { sut, mocks } = newService();
+    await rpcErrorOf(sut.update({ id: spec.id, patch: { runtime_args: [`--hf-token=${TOKEN}`] }, updated_by: 'u1' }));
+    mocks.models.insert.mockResolvedValueOnce(null as never);
+    await rpcErrorOf(sut.create({ model: spec, created_by: 'u1' }));
+    expect(mocks.audit.record).not.toHaveBeenCalled();
   });
 });

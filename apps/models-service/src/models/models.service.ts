@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import {
+  auditTargets,
   modelFieldErrors,
   modelSpecErrors,
   normalizeRuntimeArgs,
@@ -14,6 +15,8 @@ import {
   type UpdateModelRequest,
 } from '@helix/contracts';
 import { rpcError } from '@helix/rpc';
+import type { AuditPublisher } from '@helix/nats';
+import { ModelAudit } from './model-audit';
 import { badRequest } from '../rpc-errors';
 import { Scheduler, type PlannedDispatch } from '../scheduling/scheduler.service';
 import { RunnerCommands } from '../slots/runner-commands';
@@ -33,6 +36,7 @@ export class ModelsService {
     private readonly scheduler: Scheduler,
     private readonly commands: RunnerCommands,
     @InjectPinoLogger('ModelsService') private readonly logger: PinoLogger,
+    @Inject(ModelAudit) private readonly audit: Pick<AuditPublisher, 'record'>,
   ) {}
 
   async create(request: CreateModelRequest): Promise<ModelView> {
@@ -44,6 +48,7 @@ export class ModelsService {
       return { view: { ...record, slots: await this.slots.listForModel(spec.id, tx) }, plan };
     });
     this.logger.info({ model: spec.id, user_id: request.created_by, enabled: spec.enabled, memory: spec.memory }, 'model created');
+    this.recordAudit('model.create', request.created_by, spec.id, Object.keys(definedOnly(request.model as object)));
     if (plan) void this.scheduler.dispatch(plan);
     return view;
   }
@@ -74,6 +79,7 @@ export class ModelsService {
       return { retired, merged };
     });
     this.logger.info({ model: id, user_id: request.updated_by, fields: Object.keys(patch), slots_replaced: retired.length }, 'model updated');
+    this.recordAudit('model.update', request.updated_by, id, Object.keys(patch));
     // Old processes go first, so the new slot is placed against memory that is really free.
     await this.stopSlots(retired);
     if (merged.enabled) {
@@ -99,11 +105,22 @@ export class ModelsService {
       await this.models.delete(id, tx);
       return view;
     });
+    this.recordAudit('model.delete', request.deleted_by, id, []);
     const stopped = await this.stopSlots(view.slots);
     const now = new Date().toISOString();
     view.slots = view.slots.map((s) => (stopped.has(s.id) ? { ...s, state: 'stopped', endpoint: null, updated: now } : s));
     this.logger.info({ model: id, user_id: request.deleted_by, slots_stopped: stopped.size }, 'model deleted');
     return view;
+  }
+
+  /** After the commit: which fields were given (names only, never values). */
+  private recordAudit(action: 'model.create' | 'model.update' | 'model.delete', actor: unknown, modelId: string, fields: string[]): void {
+    this.audit.record({
+      actor_id: typeof actor === 'string' ? actor : null,
+      action,
+      target: auditTargets.model(modelId),
+      details: { model_id: modelId, fields: fields.sort() },
+    });
   }
 
   /** Stops slots on their runners in parallel; returns the ids whose runner confirmed. */

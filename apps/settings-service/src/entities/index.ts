@@ -3,4 +3,5 @@ import { OutboxEntity } from './outbox.entity';
 import { RunnerAckEntity } from './runner-ack.entity';
 
 export { HfTokenEntity, OutboxEntity, RunnerAckEntity };
+export type { OutboxEvent } from './outbox.entity';
 export const SETTINGS_ENTITIES = [HfTokenEntity, OutboxEntity, RunnerAckEntity];

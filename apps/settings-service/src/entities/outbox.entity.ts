@@ -1,5 +1,8 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { SettingsUpdatedEvent } from '@helix/contracts';
+import type { AuditRecordedEvent, SettingsUpdatedEvent } from '@helix/contracts';
+
+/** What the outbox carries: the change itself, and its audit entry (subject `audit.recorded`). */
+export type OutboxEvent = SettingsUpdatedEvent | AuditRecordedEvent;
 
 /** Events committed with the change that caused them, published to JetStream afterwards and then deleted. */
 @Entity({ name: 'outbox' })
@@ -15,9 +18,9 @@ export class OutboxEntity {
   @Column({ type: 'text', name: 'msg_id', unique: true })
   msgId!: string;
 
-  /** The event as published; its token is already encrypted with HELIX_SETTINGS_KEY. */
+  /** The event as published: a settings event (its token already encrypted with HELIX_SETTINGS_KEY) or the change's audit event. */
   @Column({ type: 'jsonb' })
-  payload!: SettingsUpdatedEvent;
+  payload!: OutboxEvent;
 
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;

@@ -9,8 +9,9 @@ import type { DataSource } from 'typeorm';
 import { connect } from '@nats-io/transport-node';
 import type { Msg } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
-import { Secret } from '@helix/secrets';
+import { AUDIT_RECORDED, AUDIT_STREAM, SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
+import { fingerprint, Secret } from '@helix/secrets';
+import { ensureAuditStream } from '@helix/nats';
 import { startNats, startPostgres, type NatsProcess, type PostgresProcess } from '@helix/testing';
 import { loadConfig } from '@helix/config';
 import { SettingsServiceModule } from '../app.module';
@@ -56,8 +57,18 @@ describe('settings outbox', () => {
     }
   }
 
+  async function withNats<T>(work: (nc: Awaited<ReturnType<typeof connect>>) => Promise<T>): Promise<T> {
+    const nc = await connect({ servers: nats.url });
+    try {
+      return await work(nc);
+    } finally {
+      await nc.close();
+    }
+  }
+
   beforeAll(async () => {
     [nats, pg] = await Promise.all([startNats(), startPostgres()]);
+    await withNats((nc) => ensureAuditStream(nc)); // the gateway's stream, as in a running deployment
   });
 
   afterAll(async () => {
@@ -75,7 +86,7 @@ describe('settings outbox', () => {
     const row = await settings.setToken('global', null, Secret.of('hf_outbox_down_1'), 'test');
     expect(row.version).toBe(1);
     await new Promise((r) => setTimeout(r, 1_500)); // the publisher tries and fails meanwhile
-    expect(await unpublished(db)).toBe(1);
+    expect(await unpublished(db)).toBe(2); // the settings event and its audit event
 
     await nats.start();
     await until(async () => (await unpublished(db)) === 0, 'the outbox drained after NATS returned');
@@ -105,6 +116,49 @@ describe('settings outbox', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it('a change queues its audit event in the same transaction; a missing AUDIT stream holds back only the audit event', async () => {
+    const app = apps[0] ?? (await replica());
+    const settings = app.get(SystemSettingsService);
+    const db = app.get<DataSource>(getDataSourceToken());
+    await settings.setToken('global', null, Secret.of('hf_audit_first_1'), 'test');
+    await until(async () => (await unpublished(db)) === 0, 'drained');
+    await withNats(async (nc) => (await jetstreamManager(nc)).streams.delete(AUDIT_STREAM));
+    const before = await streamLastSeq();
+
+    const row = await settings.setToken('global', null, Secret.of('hf_audit_second_2'), '0b7d2c4e-8f1a-4c3b-9e8f-0a1b2c3d4e5f');
+    // The next change queues behind the first one's audit event, which cannot be published yet.
+    const cleared = await settings.setToken('global', null, null, 'test');
+    await until(async () => (await streamLastSeq()) === before + 2, 'both token changes are published without the AUDIT stream');
+    const waiting = await db.query(`SELECT payload FROM settings.outbox WHERE subject = '${AUDIT_RECORDED}' ORDER BY id`);
+    expect(waiting.map((r: { payload: unknown }) => r.payload)).toEqual([
+      expect.objectContaining({
+        type: 'audit.recorded',
+        actor_id: '0b7d2c4e-8f1a-4c3b-9e8f-0a1b2c3d4e5f',
+        action: 'token.set',
+        target: 'global',
+        details: {
+          scope: 'global',
+          scope_id: null,
+          version: row.version,
+          old_fingerprint: fingerprint('hf_audit_first_1'),
+          new_fingerprint: fingerprint('hf_audit_second_2'),
+        },
+      }),
+      expect.objectContaining({
+        actor_id: null,
+        action: 'token.clear',
+        target: 'global',
+        details: { scope: 'global', scope_id: null, version: cleared.version, old_fingerprint: fingerprint('hf_audit_second_2'), new_fingerprint: null },
+      }),
+    ]);
+    expect(JSON.stringify(waiting)).not.toContain('hf_audit_second_2');
+
+    await withNats((nc) => ensureAuditStream(nc));
+    await until(async () => (await unpublished(db)) === 0, 'the audit event is published once its stream exists');
+    const stored = await withNats(async (nc) => (await jetstreamManager(nc)).streams.getMessage(AUDIT_STREAM, { last_by_subj: AUDIT_RECORDED }));
+    expect(stored?.json()).toMatchObject({ action: 'token.clear', details: { version: cleared.version } });
   });
 
   it('the stored token and the queued event are envelopes, never the clear text', async () => {

@@ -5,6 +5,8 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { encodeJson, InjectNats, isNoResponders, isStreamNotFound, isTimeout, NatsLink } from '@helix/nats';
 import { Counter, Gauge } from 'prom-client';
 import { SingleFlight } from '@helix/tasks';
+import { AUDIT_RECORDED } from '@helix/contracts';
+import type { OutboxEvent } from '../entities';
 import { SettingsStreams } from '../streams/settings-streams';
 import { OutboxRepository } from './outbox.repository';
 
@@ -19,7 +21,10 @@ const PUBLISH_TIMEOUT_MS = 1_000;
 /** How soon a pass that found the publish lock taken tries again. */
 const LOCK_RETRY_MS = 50;
 
-const published = new Counter({ name: 'helix_settings_outbox_published_total', help: 'settings.updated events published to JetStream' });
+const published = new Counter({
+  name: 'helix_settings_outbox_published_total',
+  help: 'outbox events (settings.updated, audit.recorded) published to JetStream',
+});
 const pending = new Gauge({ name: 'helix_settings_outbox_pending', help: 'outbox events not yet published (as last seen by this replica)' });
 
 /**
@@ -74,25 +79,37 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     const locked = await this.outbox.tryWithPublishLock(async (tx) => {
       const rows = await this.outbox.oldest(tx, BATCH);
       pending.set(rows.length);
+      // A subject that failed keeps its later rows for the next pass (order per subject). Other
+      // subjects go on: a missing AUDIT stream (no gateway yet) never holds back a token change.
+      const blocked = new Set<string>();
       for (const row of rows) {
+        if (blocked.has(row.subject)) continue;
         try {
           await this.js.publish(row.subject, encodeJson(row.event), { msgID: row.msgId });
         } catch (err) {
           // NATS is down or the stream is missing: keep the rest for the next pass, in order.
-          if (isStreamNotFound(err) || isNoResponders(err)) await this.streams.ensure().catch(() => undefined);
-          this.logger.warn({ subject: row.subject, err }, 'could not publish settings event yet; it stays in the outbox');
-          if (isTimeout(err)) this.kick();
-          return;
+          if (row.subject !== AUDIT_RECORDED && (isStreamNotFound(err) || isNoResponders(err))) await this.streams.ensure().catch(() => undefined);
+          this.logger.warn({ subject: row.subject, err }, 'could not publish an outbox event yet; it stays in the outbox');
+          if (isTimeout(err)) {
+            this.kick();
+            return;
+          }
+          blocked.add(row.subject);
+          continue;
         }
         await this.outbox.remove(tx, row.id);
         published.inc();
         pending.dec();
-        const { event } = row;
-        if (event.scope === 'global') this.logger.info({ version: event.version }, 'initiated system settings sync to all runners');
-        else this.logger.info({ scope: event.scope, scope_id: event.scope_id, version: event.version }, 'initiated settings sync to all runners');
+        logPublished(this.logger, row.event);
       }
       if (rows.length === BATCH) this.kick(); // more to do: one more pass right after this one
     });
     if (!locked) setTimeout(() => this.kick(), LOCK_RETRY_MS).unref();
   }
+}
+
+function logPublished(logger: PinoLogger, event: OutboxEvent): void {
+  if (event.type === 'audit.recorded') logger.debug({ action: event.action, target: event.target }, 'published an audit event');
+  else if (event.scope === 'global') logger.info({ version: event.version }, 'initiated system settings sync to all runners');
+  else logger.info({ scope: event.scope, scope_id: event.scope_id, version: event.version }, 'initiated settings sync to all runners');
 }

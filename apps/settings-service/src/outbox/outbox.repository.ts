@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { SettingsUpdatedEvent } from '@helix/contracts';
-import { OutboxEntity } from '../entities';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { OutboxEntity, type OutboxEvent } from '../entities';
 
 /** One publisher at a time across replicas, so versions of a subject are published in commit order. */
 const PUBLISH_LOCK = 'helix-settings-outbox';
@@ -12,7 +12,7 @@ export interface PendingEvent {
   id: string;
   subject: string;
   msgId: string;
-  event: SettingsUpdatedEvent;
+  event: OutboxEvent;
 }
 
 /**
@@ -24,8 +24,8 @@ export interface PendingEvent {
 export class OutboxRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async add(tx: EntityManager, subject: string, msgId: string, event: SettingsUpdatedEvent): Promise<void> {
-    await tx.getRepository(OutboxEntity).insert({ subject, msgId, payload: event });
+  async add(tx: EntityManager, subject: string, msgId: string, event: OutboxEvent): Promise<void> {
+    await tx.getRepository(OutboxEntity).insert({ subject, msgId, payload: event } as QueryDeepPartialEntity<OutboxEntity>);
   }
 
   /** Runs `work` holding the publish lock, or returns false at once if another replica holds it. */

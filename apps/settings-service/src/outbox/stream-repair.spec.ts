@@ -45,7 +45,7 @@ function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pendi
         }
       },
       hasPending: async (_tx, subject) => (options.pending ?? []).includes(subject),
-      add: async (_tx, subject, msgId, event) => void added.push({ subject, msgId, event }),
+      add: async (_tx, subject, msgId, event) => void added.push({ subject, msgId, event: event as SettingsUpdatedEvent }),
     },
     {
       ensure: async () => undefined,

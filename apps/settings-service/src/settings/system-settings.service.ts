@@ -3,7 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { rpcError } from '@helix/rpc';
-import { HF_TOKEN_PATTERN, settingsSubject, type Scope, type SystemSettingsView, type UpdateSystemSettingsRequest } from '@helix/contracts';
+import {
+  AUDIT_RECORDED,
+  auditEvent,
+  auditTargets,
+  HF_TOKEN_PATTERN,
+  settingsSubject,
+  type Scope,
+  type TokenAuditDetails,
+  type SystemSettingsView,
+  type UpdateSystemSettingsRequest,
+} from '@helix/contracts';
 import { EnvelopeError, Secret, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
 import type { HfTokenEntity } from '../entities';
 import { HfTokenRepository } from '../tokens/hf-token.repository';
@@ -43,10 +53,15 @@ export class SystemSettingsService {
     return toView(row);
   }
 
-  /** Sets or clears (token null) the token of any scope; bumps its version and queues the event. */
+  /**
+   * Sets or clears (token null) the token of any scope; bumps its version and queues the event and
+   * its audit entry (`token.set` / `token.clear`, fingerprints only) in the same transaction, so a
+   * change and its audit entry are never one without the other.
+   */
   setToken(scope: Scope, scopeId: string | null, token: Secret | null, updatedBy: string): Promise<HfTokenEntity> {
     return this.db.transaction(async (tx) => {
       const row = await this.tokens.lockForUpdate(tx, scope, scopeId);
+      const oldFingerprint = row.envelope ? row.fingerprint : null;
       row.version += 1;
       row.envelope = token ? this.atRest.seal(token, scope, scopeId) : null;
       row.fingerprint = token ? token.fingerprint : null;
@@ -55,6 +70,14 @@ export class SystemSettingsService {
       await this.tokens.save(tx, row);
       const subject = settingsSubject(scope, scopeId);
       await this.outbox.add(tx, subject, `${subject}@${row.version}`, this.events.forChange(row, token));
+      const details: TokenAuditDetails = { scope, scope_id: scopeId, version: row.version, old_fingerprint: oldFingerprint, new_fingerprint: row.fingerprint };
+      const audit = auditEvent({
+        actor_id: UUID.test(updatedBy) ? updatedBy : null,
+        action: token ? 'token.set' : 'token.clear',
+        target: auditTargets.token(scope, scopeId),
+        details: { ...details },
+      });
+      await this.outbox.add(tx, AUDIT_RECORDED, `audit@${audit.id}`, audit);
       return row;
     });
   }
@@ -74,6 +97,9 @@ export class SystemSettingsService {
     return token;
   }
 }
+
+/** Actors are gateway users (UUIDs); anything else (a test, a system job) is recorded without an actor. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toView(row: HfTokenEntity | null): SystemSettingsView {
   const set = !!row?.envelope;
