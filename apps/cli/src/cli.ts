@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerModel } from './commands/model';
+import { registerOrg } from './commands/org';
 import { registerRunner } from './commands/runner';
 import { registerSystem } from './commands/system';
 import { registerUser } from './commands/user';
@@ -56,6 +57,7 @@ export function buildProgram(io: CliIo): Command {
   registerModel(program, io);
   registerRunner(program, io);
   registerUser(program, io);
+  registerOrg(program, io);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import type { CreatedUserView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
+import type { CreatedUserView, MembershipView, OrgView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
 import { formatBytes, text, yesNo } from './format';
 import { renderFields, renderTable } from './table';
 
@@ -15,6 +15,8 @@ export interface ModelView {
   auto_pull?: boolean;
   prewarm?: boolean;
   runtime_args?: string[] | { args?: string[] };
+  org_id?: string | null;
+  owner_id?: string | null;
   created?: string;
   updated?: string;
   slots?: SlotView[];
@@ -156,6 +158,8 @@ export function renderModel(model: ModelView): string {
       ['Auto pull', yesNo(model.auto_pull)],
       ['Prewarm', yesNo(model.prewarm)],
       ['Runtime args', args.length ? JSON.stringify(args) : '-'],
+      ['Org', text(model.org_id)],
+      ['Owner', text(model.owner_id)],
       ['Created', text(model.created)],
       ['Updated', text(model.updated)],
     ]),
@@ -171,4 +175,30 @@ export function renderCreatedUser(user: CreatedUserView): string {
     `API key: ${user.api_key}`,
     'This key is shown only once and stored only as a hash: save it now.',
   ].join('\n');
+}
+
+/** `helix org list`. */
+export function renderOrgs(orgs: OrgView[]): string {
+  if (!orgs.length) return 'No orgs.';
+  return renderTable<OrgView>(
+    [
+      { header: 'id', value: (o) => text(o.id) },
+      { header: 'name', value: (o) => text(o.name) },
+      { header: 'created', value: (o) => text(o.created) },
+    ],
+    orgs,
+  );
+}
+
+/** `helix org member list <org>`. */
+export function renderMembers(orgId: string, members: MembershipView[]): string {
+  if (!members.length) return `Org ${orgId} has no members.`;
+  return renderTable<MembershipView>(
+    [
+      { header: 'user id', value: (m) => text(m.user_id) },
+      { header: 'role', value: (m) => text(m.role) },
+      { header: 'since', value: (m) => text(m.created) },
+    ],
+    members,
+  );
 }
