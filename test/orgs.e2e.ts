@@ -291,6 +291,19 @@ describe('orgs and membership (SPEC §11.1) and model ownership (§11.2)', () =>
     });
   });
 
+  it('the org routes are in the OpenAPI document with their schemas and bearer auth', async () => {
+    const doc = (await stack.api('GET', '/api/docs-json', undefined, null)).body;
+    const put = doc.paths['/api/v1/orgs/{org}/members/{user_id}'].put;
+    expect(put.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/SetMembershipDto' });
+    expect(put.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/MembershipViewDto' });
+    expect(put.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/api/v1/orgs'].post.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/OrgViewDto' });
+    expect(Object.keys(doc.paths['/api/v1/orgs/{org}']).sort()).toEqual(['delete', 'get']);
+    expect(doc.paths['/api/v1/orgs/{org}/members'].get).toBeDefined();
+    expect(doc.components.schemas.CreateModelDto.properties).toHaveProperty('org_id');
+    expect(doc.components.schemas.CreateModelDto.properties).toHaveProperty('owner_id');
+  });
+
   it('no request was answered with a 500, and no token appears in logs, responses or Postgres', async () => {
     expect(stack.responses.filter((r) => /→ 5\d\d$/.test(r.label))).toEqual([]);
     const findings = await scanForSecrets([TOKEN], { texts: [...stack.texts(), { label: 'postgres rows', text: await dumpPostgres(stack.pg.url) }] });
