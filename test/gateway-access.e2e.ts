@@ -35,7 +35,23 @@ const EXPECTED: Record<string, Access> = {
   'PUT /api/v1/models/*': 'admin',
   'DELETE /api/v1/models/*': 'admin',
   'GET /api/v1/audit': 'admin',
+  'POST /api/v1/orgs': 'admin',
+  'GET /api/v1/orgs': 'authenticated',
+  'GET /api/v1/orgs/:org': 'authenticated',
+  'DELETE /api/v1/orgs/:org': 'admin',
+  'GET /api/v1/orgs/:org/members': 'authenticated',
+  'PUT /api/v1/orgs/:org/members/:user_id': 'authenticated',
+  'DELETE /api/v1/orgs/:org/members/:user_id': 'authenticated',
 };
+
+/**
+ * Routes any user may call whose answer depends on the caller's place in the org (SPEC §11.1,
+ * checked by the gateway's OrgsService). The non-admin key below belongs to a plain member of the
+ * sample org: it may read the org, but changing its members is refused with 403.
+ */
+const NON_ADMIN_REFUSED_BY_SERVICE = new Set(['PUT /api/v1/orgs/:org/members/:user_id', 'DELETE /api/v1/orgs/:org/members/:user_id']);
+
+const ORG_ID = 'acme';
 
 /** A body that the route would accept from an admin: a refusal must not be a validation error. */
 const BODIES: Record<string, unknown> = {
@@ -43,6 +59,9 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/users': { name: 'mallory', admin: true },
   'POST /api/v1/models': { id: 'evil/model', name: 'Evil', type: 'chat', runtime: 'vllm', memory: '1GB', context_length: 1024, enabled: false },
   'PUT /api/v1/models/*': { description: 'changed by an attacker' },
+  'POST /api/v1/orgs': { id: 'mallory-corp', name: 'Mallory Corp' },
+  // The member tries to make themself an owner.
+  'PUT /api/v1/orgs/:org/members/:user_id': { role: 'owner' },
 };
 
 /** The spellings an attacker tries; each must be refused with 400 or answered like the plain path. */
@@ -112,7 +131,8 @@ function raw(stack: Stack, method: string, target: string, key: string | null, b
 /** Our path rule answers most spellings; Node's HTTP parser refuses a few (a backslash) before it. */
 const REFUSED_PATH = /^The request (path is not in canonical form: .*|is not valid HTTP: .*)\.$/;
 
-const concrete = (pattern: string) => pattern.replace('*', MODEL_ID);
+/** A sample path for a route pattern: the sample model, the sample org, the non-admin user (a member of it). */
+let concrete = (pattern: string) => pattern.replace('*', MODEL_ID);
 
 describe('gateway access: every route, every spelling of its path', () => {
   let stack: Stack;
@@ -123,11 +143,17 @@ describe('gateway access: every route, every spelling of its path', () => {
     users: (await stack.api('GET', '/api/v1/users')).body.map((u: any) => `${u.name}:${u.admin}`).sort(),
     settings: (await stack.api('GET', '/api/v1/system/settings')).body,
     models: (await stack.api('GET', '/api/v1/models')).body,
+    orgs: (await stack.api('GET', '/api/v1/orgs')).body,
+    members: (await stack.api('GET', `/api/v1/orgs/${ORG_ID}/members`)).body,
   });
 
   beforeAll(async () => {
     stack = await startStack();
-    userKey = (await stack.api('POST', '/api/v1/users', { name: 'alice', admin: false })).body.api_key;
+    const alice = (await stack.api('POST', '/api/v1/users', { name: 'alice', admin: false })).body;
+    userKey = alice.api_key;
+    expect((await stack.api('POST', '/api/v1/orgs', { id: ORG_ID })).status).toBe(201);
+    expect((await stack.api('PUT', `/api/v1/orgs/${ORG_ID}/members/${alice.id}`, { role: 'member' })).status).toBe(200);
+    concrete = (pattern) => pattern.replace('*', MODEL_ID).replace(':org', ORG_ID).replace(':user_id', alice.id);
     expect((await stack.api('POST', '/api/v1/models', { ...(BODIES['POST /api/v1/models'] as object), id: MODEL_ID, name: 'Qwen' })).status).toBe(201);
     routes = (await stack.gateway.waitFor((l) => l.msg === 'gateway routes')).routes;
   });
@@ -177,7 +203,8 @@ describe('gateway access: every route, every spelling of its path', () => {
     ];
     for (const [who, key] of keys) {
       const plain = await raw(stack, method, path, key, body);
-      const expected = access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' ? 403 : 'ok';
+      const expected =
+        access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' || NON_ADMIN_REFUSED_BY_SERVICE.has(`${method} ${pattern}`) ? 403 : 'ok';
       // A public route may still answer 404 (a document asset that is not shipped), never 401/403/5xx.
       if (access === 'public') expect([401, 403], `${who} ${method} ${path}`).not.toContain(plain.status);
       if (expected === 'ok') expect(plain.status, `${who} ${method} ${path}`).toBeLessThan(access === 'public' ? 500 : 400);

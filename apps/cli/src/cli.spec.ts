@@ -51,6 +51,19 @@ const defaultHandler: Handler = (req) => {
   if (req.url === '/api/v1/models' && req.method === 'POST') return { status: 201, body: { ...(req.body as object), slots: [] } };
   if (req.url === '/api/v1/models') return { status: 200, body: [] };
   if (req.url.startsWith('/api/v1/models/') && req.method === 'DELETE') return { status: 204 };
+  const CREATED = '2026-11-27T10:00:00.000Z';
+  if (req.url === '/api/v1/orgs' && req.method === 'POST') {
+    const org = req.body as { id: string; name?: string };
+    return { status: 201, body: { id: org.id, name: org.name ?? org.id, created: CREATED } };
+  }
+  if (req.url === '/api/v1/orgs') return { status: 200, body: [{ id: 'acme', name: 'Acme Corp', created: CREATED }] };
+  if (req.url === '/api/v1/orgs/acme' && req.method === 'DELETE') return { status: 200, body: { id: 'acme', name: 'Acme Corp', created: CREATED } };
+  if (req.url === '/api/v1/orgs/acme/members') return { status: 200, body: [{ org_id: 'acme', user_id: 'u-1', role: 'owner', created: CREATED }] };
+  const member = /^\/api\/v1\/orgs\/acme\/members\/([^/]+)$/.exec(req.url);
+  if (member && req.method === 'PUT')
+    return { status: 200, body: { org_id: 'acme', user_id: member[1], role: (req.body as { role: string }).role, created: CREATED } };
+  if (member && req.method === 'DELETE') return { status: 200, body: { org_id: 'acme', user_id: member[1], role: 'member', created: CREATED } };
+  if (req.url.startsWith('/api/v1/orgs/')) return { status: 404, body: { error: 'not_found', message: 'The org nope does not exist.' } };
   return { status: 404, body: { error: 'not_found', message: `No route ${req.url}.` } };
 };
 
@@ -273,6 +286,51 @@ describe('helix (in-process, stub gateway)', () => {
     expect(help.stdout).toContain('"runtime_args":["--trust-remote-code","--max-model-len","32768"]');
     expect(help.stdout).toContain('--memory 39GB --context 32768');
     expect((await helix(['--version'])).code).toBe(0);
+  });
+
+  it('org create/list/delete: the API JSON with --json, a sentence or a table without', async () => {
+    const created = await helix(['org', 'create', 'acme', '--name', 'Acme Corp']);
+    expect(created).toMatchObject({ code: 0, stdout: 'Created org acme (Acme Corp).\n', stderr: '' });
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/v1/orgs', body: { id: 'acme', name: 'Acme Corp' } });
+    const plain = await helix(['org', 'create', 'beta', '--json']);
+    expect(seen[1].body).toEqual({ id: 'beta' });
+    expect(JSON.parse(plain.stdout)).toEqual({ id: 'beta', name: 'beta', created: '2026-11-27T10:00:00.000Z' });
+    const list = await helix(['org', 'list']);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+CREATED$/);
+    expect(list.stdout).toMatch(/^acme\s+Acme Corp\s+2026-11-27T10:00:00.000Z$/m);
+    expect(JSON.parse((await helix(['--json', 'org', 'list'])).stdout)).toHaveLength(1);
+    expect(await helix(['org', 'delete', 'acme'])).toMatchObject({ code: 0, stdout: 'Deleted org acme.\n' });
+    expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/api/v1/orgs/acme' });
+    const missing = await helix(['org', 'delete', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: The org nope does not exist.*404.*\n$/);
+  });
+
+  it('org member add/remove/list: role defaults to member, ids are path segments, a bad role is a usage error', async () => {
+    expect(await helix(['org', 'member', 'add', 'acme', 'u-2'])).toMatchObject({ code: 0, stdout: 'User u-2 is now a member of org acme.\n' });
+    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/api/v1/orgs/acme/members/u-2', body: { role: 'member' } });
+    const owner = await helix(['org', 'member', 'add', 'acme', 'u-3', '--role', 'owner', '--json']);
+    expect(JSON.parse(owner.stdout)).toMatchObject({ user_id: 'u-3', role: 'owner' });
+    expect(await helix(['org', 'member', 'remove', 'acme', 'u-2'])).toMatchObject({ code: 0, stdout: 'Removed user u-2 from org acme.\n' });
+    expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/api/v1/orgs/acme/members/u-2' });
+    const list = await helix(['org', 'member', 'list', 'acme']);
+    expect(list.stdout).toMatch(/^USER ID\s+ROLE\s+SINCE\nu-1\s+owner\s+2026-11-27T10:00:00.000Z\n$/);
+    const sent = seen.length;
+    const badRole = await helix(['org', 'member', 'add', 'acme', 'u-2', '--role', 'admin']);
+    expect(badRole.code).toBe(2);
+    expect(badRole.stderr).toMatch(/^error: option '--role <role>' argument 'admin' is invalid\. Allowed choices are owner, member\.\n$/);
+    await helix(['org', 'member', 'add', 'acme', '../users']);
+    expect(seen.at(-1)!.url).toBe('/api/v1/orgs/acme/members/..%2Fusers');
+    expect(seen).toHaveLength(sent + 1);
+    expect((await helix(['org', '--help'])).stdout).toContain('helix org member add acme');
+  });
+
+  it('model create --org/--owner send org_id/owner_id, over the file values', async () => {
+    await helix(['model', 'create', 'a/b', '--name', 'x', '--org', 'acme', '--owner', 'u-1']);
+    expect(seen[0].body).toMatchObject({ id: 'a/b', org_id: 'acme', owner_id: 'u-1' });
+    await helix(['model', 'create', '--file', 'seed.json', '--org', 'beta']);
+    expect(seen[1].body).toEqual({ ...SEED_MODEL, org_id: 'beta' });
+    expect((await helix(['model', 'create', '--help'])).stdout).toMatch(/--org <org>[\s\S]*--owner <user_id>/);
   });
 
   it('finds secrets on the raw command line in both spellings', () => {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit';
 import { registerModel } from './commands/model';
+import { registerOrg } from './commands/org';
 import { registerRunner } from './commands/runner';
 import { registerSystem } from './commands/system';
 import { registerUser } from './commands/user';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo): Command {
   registerRunner(program, io);
   registerUser(program, io);
   registerAudit(program, io);
+  registerOrg(program, io);
   return program;
 }
 

@@ -55,6 +55,13 @@ describe('buildModelBody', () => {
     });
   });
 
+  it('--org and --owner become org_id and owner_id, over the file values; a file alone keeps its own', () => {
+    const file = { ...SEED, org_id: 'acme', owner_id: 'u-1' };
+    expect(buildModelBody(undefined, {}, { ...file })).toEqual(file);
+    expect(buildModelBody(undefined, { org: 'beta', owner: 'u-2' }, { ...file })).toEqual({ ...SEED, org_id: 'beta', owner_id: 'u-2' });
+    expect(buildModelBody('a/b', { name: 'x', org: 'acme' })).toEqual({ id: 'a/b', name: 'x', org_id: 'acme' });
+  });
+
   it('--enabled overrides a disabled file; --no-prewarm overrides prewarm', () => {
     const body = buildModelBody(undefined, { enabled: true, prewarm: false }, { ...SEED, enabled: false });
     expect(body.enabled).toBe(true);

@@ -16,6 +16,8 @@ export interface ModelFlags {
   autoPull?: boolean;
   prewarm?: boolean;
   runtimeArgs?: string;
+  org?: string;
+  owner?: string;
 }
 
 /** The body of POST /api/v1/models (SPEC §4.3). Unknown keys from a file are passed through for the API to judge. */
@@ -73,6 +75,8 @@ export function buildModelBody(id: string | undefined, flags: ModelFlags, file?:
   if (flags.autoPull !== undefined) body.auto_pull = flags.autoPull;
   if (flags.prewarm !== undefined) body.prewarm = flags.prewarm;
   if (flags.runtimeArgs !== undefined) body.runtime_args = parseRuntimeArgs(flags.runtimeArgs, EXIT_USAGE);
+  if (flags.org !== undefined) body.org_id = flags.org;
+  if (flags.owner !== undefined) body.owner_id = flags.owner;
 
   if (typeof body.id !== 'string' || !body.id.trim()) {
     throw file

@@ -1,4 +1,4 @@
-import type { AuditEntryView, AuditPageView, CreatedUserView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
+import type { AuditEntryView, AuditPageView, CreatedUserView, MembershipView, OrgView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
 import { formatBytes, text, yesNo } from './format';
 import { renderFields, renderTable } from './table';
 
@@ -15,6 +15,8 @@ export interface ModelView {
   auto_pull?: boolean;
   prewarm?: boolean;
   runtime_args?: string[] | { args?: string[] };
+  org_id?: string | null;
+  owner_id?: string | null;
   created?: string;
   updated?: string;
   slots?: SlotView[];
@@ -156,6 +158,8 @@ export function renderModel(model: ModelView): string {
       ['Auto pull', yesNo(model.auto_pull)],
       ['Prewarm', yesNo(model.prewarm)],
       ['Runtime args', args.length ? JSON.stringify(args) : '-'],
+      ['Org', text(model.org_id)],
+      ['Owner', text(model.owner_id)],
       ['Created', text(model.created)],
       ['Updated', text(model.updated)],
     ]),
@@ -198,4 +202,30 @@ export function renderAudit(page: AuditPageView): string {
     page.items,
   );
   return page.next ? `${table}\nMore entries are older than these (use --json for the "next" cursor).` : table;
+}
+
+/** `helix org list`. */
+export function renderOrgs(orgs: OrgView[]): string {
+  if (!orgs.length) return 'No orgs.';
+  return renderTable<OrgView>(
+    [
+      { header: 'id', value: (o) => text(o.id) },
+      { header: 'name', value: (o) => text(o.name) },
+      { header: 'created', value: (o) => text(o.created) },
+    ],
+    orgs,
+  );
+}
+
+/** `helix org member list <org>`. */
+export function renderMembers(orgId: string, members: MembershipView[]): string {
+  if (!members.length) return `Org ${orgId} has no members.`;
+  return renderTable<MembershipView>(
+    [
+      { header: 'user id', value: (m) => text(m.user_id) },
+      { header: 'role', value: (m) => text(m.role) },
+      { header: 'since', value: (m) => text(m.created) },
+    ],
+    members,
+  );
 }

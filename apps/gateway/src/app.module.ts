@@ -11,6 +11,12 @@ import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { UserEntity } from './users/user.entity';
 import { Users1764230500000 } from './migrations/1764230500000-users';
+import { Orgs1764230900000 } from './migrations/1764230900000-orgs';
+import { MembershipEntity, OrgEntity } from './orgs/org.entity';
+import { OrgRepository } from './orgs/org.repository';
+import { MembershipRepository } from './orgs/membership.repository';
+import { ORG_DELETION_STEPS, OrgsService, type OrgDeletionStep } from './orgs/orgs.service';
+import { OrgsController } from './orgs/orgs.controller';
 import { UserRepository } from './users/user.repository';
 import { UsersService } from './users/users.service';
 import { UsersController } from './users/users.controller';
@@ -37,8 +43,8 @@ export class GatewayModule {
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
-          entities: [UserEntity],
-          migrations: [Users1764230500000, AuditLog1764231000000],
+          entities: [UserEntity, OrgEntity, MembershipEntity],
+          migrations: [Users1764230500000, Orgs1764230900000, AuditLog1764231000000],
           applicationName: 'helix-gateway',
         }),
         ClientsModule.register([{ name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') }]),
@@ -47,7 +53,7 @@ export class GatewayModule {
         NatsModule.forRoot({ name: 'gateway', settings: natsSettingsFromEnv(config) }),
         DiscoveryModule,
       ],
-      controllers: [SystemSettingsController, UsersController, RunnersController, ModelsController, AuditController],
+      controllers: [SystemSettingsController, UsersController, OrgsController, RunnersController, ModelsController, AuditController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UserRepository,
@@ -55,6 +61,11 @@ export class GatewayModule {
         AuditLogRepository,
         AuditService,
         AuditConsumer,
+        OrgRepository,
+        MembershipRepository,
+        // The org token's clearing (SPEC §11.3) joins this list when scoped token routes are built.
+        { provide: ORG_DELETION_STEPS, useValue: [] satisfies OrgDeletionStep[] },
+        OrgsService,
         readinessChecks([SERVICES_CLIENT, getDataSourceToken()], (client: ClientProxy, db: DataSource) => {
           let nats: { check(): boolean } | undefined;
           void client.connect().then(() => (nats = natsReadiness(client.unwrap<NatsConnection>())));

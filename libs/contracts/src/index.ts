@@ -4,6 +4,7 @@ export * from './errors';
 export * from './memory';
 export * from './runners';
 export * from './models';
+export * from './orgs';
 export * from './dto/index';
 export * from './parse-result';
 export * from './model-spec';

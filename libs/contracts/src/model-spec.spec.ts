@@ -14,6 +14,8 @@ const spec: ModelSpec = {
   auto_pull: true,
   prewarm: true,
   runtime_args: ['--trust-remote-code', '--max-model-len', '32768'],
+  org_id: null,
+  owner_id: null,
 };
 const TOKEN = 'hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
 

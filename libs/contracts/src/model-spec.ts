@@ -1,5 +1,6 @@
 import type { FieldError } from './errors';
 import { KNOWN_RUNTIMES, MODEL_TYPES, SUPPORTED_RUNTIMES, isModelId, normalizeRuntimeArgs, type ModelSpec } from './models';
+import { isOrgId, isUserId, ORG_ID_MESSAGE, USER_ID_MESSAGE } from './orgs';
 import { isRecord } from './parse-result';
 
 // The one rule set for a model: the gateway's DTO and the models-service both apply it. Every
@@ -57,6 +58,9 @@ export const MODEL_SPEC_RULES: { [K in keyof ModelSpec]-?: FieldRule } = {
     },
     message: (v) => (normalizeRuntimeArgs(v) === null ? RUNTIME_ARGS_SHAPE : RUNTIME_ARGS_TOKEN_MESSAGE),
   },
+  // Only the form is checked here; that the org and the user exist is the gateway's check (it owns both tables).
+  org_id: { check: (v) => v === null || isOrgId(v), message: `org_id must be null or an org id: it ${ORG_ID_MESSAGE}` },
+  owner_id: { check: (v) => v === null || isUserId(v), message: `owner_id must be null or a user id: it ${USER_ID_MESSAGE}` },
 };
 
 export function ruleMessage(rule: FieldRule, value: unknown): string {

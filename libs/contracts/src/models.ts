@@ -54,6 +54,10 @@ export interface ModelSpec {
   auto_pull: boolean;
   prewarm: boolean;
   runtime_args: string[];
+  /** SPEC §11.2: the org the model belongs to (an existing org id), or null. */
+  org_id: string | null;
+  /** SPEC §11.2: the user who owns the model (an existing user id), or null (a system model). */
+  owner_id: string | null;
 }
 
 /** GET /api/v1/models/{id} and every model response. */

@@ -31,6 +31,7 @@ export const Patterns = {
   modelsGet: 'svc.models.get',
   modelsUpdate: 'svc.models.update',
   modelsDelete: 'svc.models.delete',
+  modelsDetachOrg: 'svc.models.detach-org',
 } as const;
 
 export const QueueGroups = {

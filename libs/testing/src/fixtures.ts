@@ -23,5 +23,5 @@ export const SEED_MODEL_FILE = `{"id":"Qwen/Qwen2.5-VL-7B-Instruct","name":"Qwen
 /** The seed model as a request body. Spread it before changing a field: every test file shares it. */
 export const SEED_MODEL: SeedModel = JSON.parse(SEED_MODEL_FILE);
 
-/** The seed model as responses show it (memory in bytes), without its slots. */
-export const SEED_MODEL_VIEW = { ...SEED_MODEL, memory: 39_000_000_000 };
+/** The seed model as every response shows it: memory in bytes, and a system model (SPEC §11.2); without its slots. */
+export const SEED_MODEL_VIEW = { ...SEED_MODEL, memory: 39_000_000_000, org_id: null, owner_id: null };

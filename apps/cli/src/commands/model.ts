@@ -30,7 +30,9 @@ with --file. --memory takes bytes or a unit: KB MB GB TB (decimal, 39GB = 390000
 KiB MiB GiB TiB (binary). --runtime-args is a JSON array of strings passed to \`vllm serve\`
 after the model id; --max-model-len is added from --context unless the args set it.
 An enabled model is started on the best-fitting runner right away; --prewarm also starts it on
-every runner that joins with room for it; --disabled only stores it.`;
+every runner that joins with room for it; --disabled only stores it.
+--org and --owner (org_id and owner_id in --file) make it an org's and a user's model: its token is
+then resolved model -> owner -> org -> global -> the runner's HF_TOKEN. Without them it is a system model.`;
 
 const asList = (body: unknown): ModelView[] => {
   if (Array.isArray(body)) return body as ModelView[];
@@ -62,6 +64,8 @@ export function registerModel(program: Command, io: CliIo): void {
     .option('--prewarm', 'also start it on every runner that joins with room for it')
     .option('--no-prewarm', 'do not prewarm (overrides --file)')
     .option('--runtime-args <json>', `JSON array of extra vLLM arguments, e.g. '["--trust-remote-code"]'`)
+    .option('--org <org>', 'the org the model belongs to (org_id; an existing org)')
+    .option('--owner <user_id>', 'the user who owns the model (owner_id; an existing user id)')
     .addHelpText('after', MODEL_CREATE_HELP)
     .action(async (id: string | undefined, options: ModelFlags, command: Command) => {
       const { client, json, out } = contextFor(command, io);

@@ -17,6 +17,7 @@ import {
 import { AdminOnly, Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
 import { ApiError } from '../http/errors';
+import { OrgsService } from '../orgs/orgs.service';
 import { ServiceClient } from '../services/service-client';
 import type { UserEntity } from '../users/user.entity';
 import { modelIdFromUrl } from './model-id';
@@ -29,16 +30,20 @@ const SERVICE = 'models service';
 @Authenticated()
 @Controller('api/v1/models')
 export class ModelsController {
-  constructor(private readonly services: ServiceClient) {}
+  constructor(
+    private readonly services: ServiceClient,
+    private readonly orgs: OrgsService,
+  ) {}
 
   @Post()
   @HttpCode(201)
   @AdminOnly()
   @ApiOperation({ summary: "Create a model (the seed's JSON verbatim); an enabled model is deployed on the best-fitting runner." })
-  create(@Body() dto: CreateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
+  async create(@Body() dto: CreateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const model = modelSpecFromCreate(dto);
     // The DTO checked each field; the whole model also meets the cross-field rules (the models-service re-checks all).
     rejectInvalid(modelSpecErrors(model));
+    await this.orgs.requireOwnershipTargets(model);
     const request: CreateModelRequest = { model, created_by: user.id };
     return this.services.request(Patterns.modelsCreate, request, SERVICE);
   }
@@ -60,11 +65,13 @@ export class ModelsController {
   @AdminOnly()
   @ApiParam({ name: 'path', description: 'The model id' })
   @ApiOperation({ summary: 'Change a model; absent fields keep their values. Changing memory, type, context or args replaces its slots.' })
-  update(@Req() req: FastifyRequest, @Body() dto: UpdateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
+  async update(@Req() req: FastifyRequest, @Body() dto: UpdateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const id = modelIdFromUrl(req.url);
     if (dto.id !== undefined && dto.id !== id)
       rejectInvalid([{ field: 'id', message: 'id in the body must equal the model id in the path (ids cannot be changed)' }]);
-    const request: UpdateModelRequest = { id, patch: modelPatchFromUpdate(dto), updated_by: user.id };
+    const patch = modelPatchFromUpdate(dto);
+    await this.orgs.requireOwnershipTargets(patch);
+    const request: UpdateModelRequest = { id, patch, updated_by: user.id };
     return this.services.request(Patterns.modelsUpdate, request, SERVICE);
   }
 

@@ -27,6 +27,11 @@ export class UserRepository {
     return this.users.findOneByOrFail({ name });
   }
 
+  /** `id` must be a UUID (the column's type); callers validate it first. */
+  existsById(id: string): Promise<boolean> {
+    return this.users.existsBy({ id });
+  }
+
   nameTaken(name: string): Promise<boolean> {
     return this.users.existsBy({ name });
   }

@@ -19,6 +19,9 @@ class FakeUsers implements Pick<UserRepository, keyof UserRepository> {
     if (!user) throw new Error('not found');
     return user;
   }
+  async existsById(id: string) {
+    return this.rows.some((u) => u.id === id);
+  }
   async nameTaken(name: string) {
     return this.rows.some((u) => u.name === name);
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ModelSpec, ModelView } from '@helix/contracts';
-import { OCCUPIES_SQL } from '../slots/slot.repository';
+import { OCCUPIES_SQL, returnedRows } from '../slots/slot.repository';
 
 /** A stored model without its slots (SlotRepository has those). */
 export type ModelRecord = Omit<ModelView, 'slots'>;
@@ -14,7 +14,7 @@ interface ModelRow extends Omit<ModelSpec, 'memory'> {
 }
 
 const COLUMNS =
-  'm.id, m.name, m.type, m.runtime, m.memory, m.context_length, m.description, m.enabled, m.auto_pull, m.prewarm, m.runtime_args, m.created_at, m.updated_at';
+  'm.id, m.name, m.type, m.runtime, m.memory, m.context_length, m.description, m.enabled, m.auto_pull, m.prewarm, m.runtime_args, m.org_id, m.owner_id, m.created_at, m.updated_at';
 
 /** The only writer (and the reader) of models.models. Methods that take `tx` run in the caller's transaction. */
 @Injectable()
@@ -24,8 +24,8 @@ export class ModelRepository {
   /** Inserts the model; null when its id is taken. */
   async insert(spec: ModelSpec, createdBy: string | null, tx: EntityManager): Promise<ModelRecord | null> {
     const rows: ModelRow[] = await tx.query(
-      `INSERT INTO models.models AS m (id, name, type, runtime, memory, context_length, description, enabled, auto_pull, prewarm, runtime_args, created_by, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now(), now())
+      `INSERT INTO models.models AS m (id, name, type, runtime, memory, context_length, description, enabled, auto_pull, prewarm, runtime_args, org_id, owner_id, created_by, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), now())
        ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
       [...specValues(spec), createdBy],
     );
@@ -66,9 +66,17 @@ export class ModelRepository {
   async update(spec: ModelSpec, tx: EntityManager): Promise<void> {
     await tx.query(
       `UPDATE models.models SET name = $2, type = $3, runtime = $4, memory = $5, context_length = $6, description = $7, enabled = $8,
-              auto_pull = $9, prewarm = $10, runtime_args = $11, updated_at = now() WHERE id = $1`,
+              auto_pull = $9, prewarm = $10, runtime_args = $11, org_id = $12, owner_id = $13, updated_at = now() WHERE id = $1`,
       specValues(spec),
     );
+  }
+
+  /** The org is gone: its models keep existing without it (SPEC §11.1). Returns their ids. */
+  async detachOrg(orgId: string): Promise<string[]> {
+    const result: unknown = await this.db.query('UPDATE models.models SET org_id = NULL, updated_at = now() WHERE org_id = $1 RETURNING id', [orgId]);
+    return returnedRows<{ id: string }>(result)
+      .map((r) => r.id)
+      .sort();
   }
 
   /** Deletes the model (its slots go with it: ON DELETE CASCADE). */
@@ -78,7 +86,21 @@ export class ModelRepository {
 }
 
 function specValues(s: ModelSpec): unknown[] {
-  return [s.id, s.name, s.type, s.runtime, s.memory, s.context_length, s.description, s.enabled, s.auto_pull, s.prewarm, JSON.stringify(s.runtime_args)];
+  return [
+    s.id,
+    s.name,
+    s.type,
+    s.runtime,
+    s.memory,
+    s.context_length,
+    s.description,
+    s.enabled,
+    s.auto_pull,
+    s.prewarm,
+    JSON.stringify(s.runtime_args),
+    s.org_id,
+    s.owner_id,
+  ];
 }
 
 function toRecord(row: ModelRow): ModelRecord {
@@ -94,6 +116,8 @@ function toRecord(row: ModelRow): ModelRecord {
     auto_pull: row.auto_pull,
     prewarm: row.prewarm,
     runtime_args: row.runtime_args,
+    org_id: row.org_id,
+    owner_id: row.owner_id,
     created: row.created_at.toISOString(),
     updated: row.updated_at.toISOString(),
   };

@@ -1,6 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { Patterns, type CreateModelRequest, type DeleteModelRequest, type GetModelRequest, type ModelView, type UpdateModelRequest } from '@helix/contracts';
+import {
+  Patterns,
+  type CreateModelRequest,
+  type DeleteModelRequest,
+  type DetachOrgReply,
+  type DetachOrgRequest,
+  type GetModelRequest,
+  type ModelView,
+  type UpdateModelRequest,
+} from '@helix/contracts';
 import { ModelsService } from './models.service';
 
 /** Request/reply handlers for the gateway (queue group: one replica answers each request). */
@@ -26,6 +35,11 @@ export class ModelsController {
   @MessagePattern(Patterns.modelsUpdate)
   update(@Payload() request: UpdateModelRequest): Promise<ModelView> {
     return this.models.update(request);
+  }
+
+  @MessagePattern(Patterns.modelsDetachOrg)
+  detachOrg(@Payload() request: DetachOrgRequest): Promise<DetachOrgReply> {
+    return this.models.detachOrg(request);
   }
 
   @MessagePattern(Patterns.modelsDelete)

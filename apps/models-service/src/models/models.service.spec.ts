@@ -22,12 +22,21 @@ const spec: ModelSpec = {
   auto_pull: false,
   prewarm: false,
   runtime_args: [],
+  org_id: null,
+  owner_id: null,
 };
 
 function newService() {
   const record = { ...spec, created: '2026-11-01T00:00:00.000Z', updated: '2026-11-01T00:00:00.000Z' };
   const mocks = {
-    models: { insert: vi.fn(async () => record), lock: vi.fn(async () => record), update: vi.fn(), find: vi.fn(async () => record), delete: vi.fn() },
+    models: {
+      insert: vi.fn(async () => record),
+      lock: vi.fn(async () => record),
+      update: vi.fn(),
+      find: vi.fn(async () => record),
+      delete: vi.fn(),
+      detachOrg: vi.fn(async () => ['org/model']),
+    },
     slots: { listForModel: vi.fn(async () => []), deleteForModel: vi.fn(async () => []) },
     scheduler: { placeNew: vi.fn(), dispatch: vi.fn() },
     audit: { record: vi.fn() },
@@ -85,6 +94,46 @@ describe('ModelsService re-checks what reaches the database (a client may skip t
     const { sut, mocks } = newService();
     await sut.create({ model: { ...spec, runtime_args: { args: ['--x'] } as never }, created_by: 'u1' });
     expect(mocks.models.insert).toHaveBeenCalledWith(expect.objectContaining({ runtime_args: ['--x'] }), 'u1', expect.anything());
+  });
+
+  it('create without org_id/owner_id (a gateway of the previous release) stores a system model', async () => {
+    const { sut, mocks } = newService();
+    const { org_id: _o, owner_id: _w, ...old } = spec;
+    await sut.create({ model: old as ModelSpec, created_by: 'u1' });
+    expect(mocks.models.insert).toHaveBeenCalledWith(expect.objectContaining({ org_id: null, owner_id: null }), 'u1', expect.anything());
+  });
+
+  it.each([
+    ['org_id', '../acme'],
+    ['org_id', 'Acme'],
+    ['owner_id', 'alice'],
+    ['owner_id', 7],
+  ])('refuses a malformed %s with the shared rule and writes nothing', async (field, value) => {
+    const { sut, mocks } = newService();
+    const body = await rpcErrorOf(sut.create({ model: { ...spec, [field]: value } as ModelSpec, created_by: 'u1' }));
+    expect(body.details).toEqual([{ field, message: expect.stringMatching(new RegExp(`^${field} must be null or`)) }]);
+    expect(JSON.stringify(body)).not.toContain(String(value));
+    expect(mocks.models.insert).not.toHaveBeenCalled();
+  });
+
+  it('changing owner_id or org_id replaces the slots (the token chain changed); a description does not', async () => {
+    const { sut, mocks } = newService();
+    // An enabled model: a disabled one has no slots to keep whatever changed.
+    mocks.models.lock.mockResolvedValue({ ...spec, enabled: true, created: '2026-11-01T00:00:00.000Z', updated: '2026-11-01T00:00:00.000Z' });
+    await sut.update({ id: spec.id, patch: { owner_id: '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b' }, updated_by: 'u1' });
+    expect(mocks.slots.deleteForModel).toHaveBeenCalledTimes(1);
+    await sut.update({ id: spec.id, patch: { org_id: 'acme' }, updated_by: 'u1' });
+    expect(mocks.slots.deleteForModel).toHaveBeenCalledTimes(2);
+    await sut.update({ id: spec.id, patch: { description: 'x' }, updated_by: 'u1' });
+    expect(mocks.slots.deleteForModel).toHaveBeenCalledTimes(2);
+  });
+
+  it('detachOrg checks the org id and returns the detached models', async () => {
+    const { sut, mocks } = newService();
+    expect(await sut.detachOrg({ org_id: 'acme', deleted_by: 'u1' })).toEqual({ models: ['org/model'] });
+    expect(mocks.models.detachOrg).toHaveBeenCalledWith('acme');
+    expect((await rpcErrorOf(sut.detachOrg({ org_id: '../x', deleted_by: 'u1' }))).error).toBe('bad_request');
+    expect(mocks.models.detachOrg).toHaveBeenCalledTimes(1);
   });
 });
 

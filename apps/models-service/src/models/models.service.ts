@@ -7,8 +7,13 @@ import {
   modelFieldErrors,
   modelSpecErrors,
   normalizeRuntimeArgs,
+  isOrgId,
+  isRecord,
+  ORG_ID_MESSAGE,
   type CreateModelRequest,
   type DeleteModelRequest,
+  type DetachOrgReply,
+  type DetachOrgRequest,
   type GetModelRequest,
   type ModelSpec,
   type ModelView,
@@ -23,8 +28,11 @@ import { RunnerCommands } from '../slots/runner-commands';
 import { SlotRepository } from '../slots/slot.repository';
 import { ModelRepository, specOf } from './model.repository';
 
-/** Fields whose change means the running processes no longer match the model: its slots are replaced. */
-const DEPLOYMENT_FIELDS = ['type', 'runtime', 'memory', 'context_length', 'runtime_args'] as const;
+/**
+ * Fields whose change means the running processes no longer match the model: its slots are replaced.
+ * `owner_id` and `org_id` pick the token chain (model → user → org → global → env) a process starts with.
+ */
+const DEPLOYMENT_FIELDS = ['type', 'runtime', 'memory', 'context_length', 'runtime_args', 'owner_id', 'org_id'] as const;
 
 /** The model registry's use cases (create/get/list/update/delete); writes are one transaction each. */
 @Injectable()
@@ -40,7 +48,8 @@ export class ModelsService {
   ) {}
 
   async create(request: CreateModelRequest): Promise<ModelView> {
-    const spec = validSpec(request?.model);
+    // A gateway of the previous release sends no ownership fields: the model is a system model.
+    const spec = validSpec(withOwnershipDefaults(request?.model));
     const { view, plan } = await this.db.transaction(async (tx) => {
       const record = await this.models.insert(spec, request.created_by ?? null, tx);
       if (!record) throw rpcError('conflict', 'A model with this id already exists.');
@@ -92,6 +101,18 @@ export class ModelsService {
       if (plan) void this.scheduler.dispatch(plan);
     }
     return this.get({ id });
+  }
+
+  /**
+   * The gateway is deleting the org: its models keep existing with `org_id: null` (SPEC §11.1). Their
+   * slots keep running: the token they were started with came from a chain whose org level is being
+   * cleared with the org, so the next start resolves past it anyway.
+   */
+  async detachOrg(request: DetachOrgRequest): Promise<DetachOrgReply> {
+    if (!isOrgId(request?.org_id)) throw badRequest([{ field: 'org_id', message: `org_id ${ORG_ID_MESSAGE}` }]);
+    const models = await this.models.detachOrg(request.org_id);
+    this.logger.info({ org_id: request.org_id, user_id: request.deleted_by, models: models.length }, 'models detached from deleted org');
+    return { models };
   }
 
   async delete(request: DeleteModelRequest): Promise<ModelView> {
@@ -154,6 +175,11 @@ function validSpec(spec: unknown): ModelSpec {
   if (errors.length) throw badRequest(errors);
   const valid = spec as ModelSpec;
   return { ...valid, runtime_args: normalizeRuntimeArgs(valid.runtime_args)! };
+}
+
+/** A create request from a gateway of the previous release has no `org_id`/`owner_id`: a system model. */
+function withOwnershipDefaults(model: unknown): unknown {
+  return isRecord(model) ? { org_id: null, owner_id: null, ...model } : model;
 }
 
 function validId(id: unknown): string {

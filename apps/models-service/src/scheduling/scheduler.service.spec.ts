@@ -20,6 +20,8 @@ const model = (id: string, memory: number): ModelSpec => ({
   auto_pull: false,
   prewarm: false,
   runtime_args: [],
+  org_id: null,
+  owner_id: null,
 });
 
 function newScheduler(runners: Record<string, number>, refuse: Record<string, string> = {}) {
@@ -79,8 +81,18 @@ describe('Scheduler.dispatch', () => {
     const { sut, mocks, place } = newScheduler({ 'gpu-a': 40 * GB, 'gpu-b': 60 * GB });
     const plan = (await place(model('m/ok', 30 * GB)))!;
     await sut.dispatch(plan);
-    expect(mocks.commands.create.mock.calls).toEqual([['gpu-b', { slot_id: plan.slotId, model: expect.objectContaining({ id: 'm/ok', memory: 30 * GB }) }]]);
+    expect(mocks.commands.create.mock.calls).toEqual([
+      ['gpu-b', { slot_id: plan.slotId, model: expect.objectContaining({ id: 'm/ok', memory: 30 * GB }), user_id: null, org_id: null }],
+    ]);
     expect(mocks.slots.rows.get(plan.slotId)).toMatchObject({ runner_id: 'gpu-b', state: 'scheduled' });
+  });
+
+  it("the create command carries the model's owner and org, so the runner resolves model → user → org → global → env", async () => {
+    const { sut, mocks, place } = newScheduler({ 'gpu-a': 40 * GB });
+    const owner = '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
+    const plan = (await place({ ...model('m/owned', 10 * GB), owner_id: owner, org_id: 'acme' }))!;
+    await sut.dispatch(plan);
+    expect(mocks.commands.create.mock.calls).toEqual([['gpu-a', expect.objectContaining({ user_id: owner, org_id: 'acme' })]]);
   });
 
   it('moves the slot to the next best runner when the first does not take it', async () => {

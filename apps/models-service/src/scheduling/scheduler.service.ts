@@ -82,6 +82,9 @@ export class Scheduler {
     const command: SlotCreateCommand = {
       slot_id: plan.slotId,
       model: { id: model.id, type: model.type, memory: model.memory, context_length: model.context_length, runtime_args: model.runtime_args },
+      // The runner resolves the token along the model's chain: model → owner (user) → org → global → env.
+      user_id: model.owner_id,
+      org_id: model.org_id,
     };
     const outcome = await this.commands.create(plan.runnerId, command);
     if (outcome.ok) {

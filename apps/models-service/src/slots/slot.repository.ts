@@ -163,7 +163,7 @@ function views(rows: Array<Omit<SlotView, 'created' | 'updated'> & { created: Da
 }
 
 /** TypeORM returns [rows, count] for UPDATE/DELETE … RETURNING on postgres, and plain rows for SELECT. */
-function returnedRows<T>(result: unknown): T[] {
+export function returnedRows<T>(result: unknown): T[] {
   if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
   return (result as T[]) ?? [];
 }

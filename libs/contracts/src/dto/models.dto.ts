@@ -74,6 +74,19 @@ function modelFields(required: boolean) {
     })
     @Field('runtime_args', false, MODEL_SPEC_RULES.runtime_args)
     runtime_args?: string[] | { args: string[] };
+
+    @ApiPropertyOptional({ type: String, nullable: true, example: 'acme', description: 'The org the model belongs to (an existing org), or null.' })
+    @Field('org_id', false, MODEL_SPEC_RULES.org_id)
+    org_id?: string | null;
+
+    @ApiPropertyOptional({
+      type: String,
+      nullable: true,
+      example: '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b',
+      description: 'The user who owns the model (an existing user id), or null for a system model.',
+    })
+    @Field('owner_id', false, MODEL_SPEC_RULES.owner_id)
+    owner_id?: string | null;
   }
   return ModelFields;
 }
@@ -106,6 +119,8 @@ export function modelSpecFromCreate(dto: CreateModelDto): ModelSpec {
     auto_pull: dto.auto_pull ?? false,
     prewarm: dto.prewarm ?? false,
     runtime_args: dto.runtime_args === undefined ? [] : normalizeRuntimeArgs(dto.runtime_args)!,
+    org_id: dto.org_id ?? null,
+    owner_id: dto.owner_id ?? null,
   };
 }
 
@@ -122,5 +137,7 @@ export function modelPatchFromUpdate(dto: UpdateModelDto): Partial<Omit<ModelSpe
   if (dto.auto_pull !== undefined) patch.auto_pull = dto.auto_pull;
   if (dto.prewarm !== undefined) patch.prewarm = dto.prewarm;
   if (dto.runtime_args !== undefined) patch.runtime_args = normalizeRuntimeArgs(dto.runtime_args)!;
+  if (dto.org_id !== undefined) patch.org_id = dto.org_id;
+  if (dto.owner_id !== undefined) patch.owner_id = dto.owner_id;
   return patch;
 }

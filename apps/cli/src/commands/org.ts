@@ -1,0 +1,100 @@
+import { Option, type Command } from 'commander';
+import type { MembershipView, OrgView } from '@helix/contracts';
+import { contextFor, type CliIo } from '../context';
+import { renderMembers, renderOrgs } from '../views';
+
+const seg = encodeURIComponent;
+const orgPath = (org: string) => `/api/v1/orgs/${seg(org)}`;
+const memberPath = (org: string, userId: string) => `${orgPath(org)}/members/${seg(userId)}`;
+
+export const ORG_HELP = `
+Examples:
+  helix org create acme --name "Acme Corp"
+  helix org member add acme 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b --role owner
+  helix org member list acme
+  helix model create acme/model --name m --type embed --runtime vllm --memory 1GB --org acme --owner <user id>
+
+Org ids are 1-64 of a-z, 0-9 and "-", starting with a letter or digit. User ids are the ids that
+"helix user create" prints (GET /api/v1/users). Admins create and delete orgs; admins and org
+owners change members; admins and members see an org and its members.`;
+
+/** `helix org create|list|delete` and `helix org member add|remove|list` (SPEC §11.1, §11.6). */
+export function registerOrg(program: Command, io: CliIo): void {
+  const org = program.command('org').description('organizations and their members').addHelpText('after', ORG_HELP);
+
+  org
+    .command('create')
+    .description('create an org (admin)')
+    .argument('<id>', 'org id: 1-64 of a-z, 0-9, "-", starting with a letter or digit')
+    .option('--name <name>', 'display name (default: the id)')
+    .action(async (id: string, options: { name?: string }, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const created = await client.post<OrgView>('/api/v1/orgs', options.name === undefined ? { id } : { id, name: options.name });
+      if (json) return out.json(created);
+      out.print(`Created org ${created?.id ?? id}${created?.name && created.name !== created.id ? ` (${created.name})` : ''}.`);
+    });
+
+  org
+    .command('list')
+    .alias('ls')
+    .description('list orgs (admins see all; others the orgs they are a member of)')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const body = await client.get<OrgView[]>('/api/v1/orgs');
+      if (json) return out.json(body);
+      out.print(renderOrgs(Array.isArray(body) ? body : []));
+    });
+
+  org
+    .command('delete')
+    .alias('rm')
+    .description('delete an org (admin): its memberships go; its models stay, without an org')
+    .argument('<id>', 'org id')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const { body } = await client.delete<OrgView>(orgPath(id));
+      if (json) return out.json(body ?? { id, deleted: true });
+      out.print(`Deleted org ${id}.`);
+    });
+
+  const member = org.command('member').description("an org's members (admins and org owners change them)");
+
+  member
+    .command('add')
+    .description('add a member or change their role')
+    .argument('<org>', 'org id')
+    .argument('<user_id>', 'user id (as helix user create printed it)')
+    .addOption(new Option('--role <role>', 'role in the org').choices(['owner', 'member']).default('member'))
+    .action(async (orgId: string, userId: string, options: { role: string }, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const body = await client.put<MembershipView>(memberPath(orgId, userId), { role: options.role });
+      if (json) return out.json(body);
+      const role = body?.role ?? options.role;
+      out.print(`User ${userId} is now ${role === 'owner' ? 'an owner' : 'a member'} of org ${orgId}.`);
+    });
+
+  member
+    .command('remove')
+    .alias('rm')
+    .description('remove a member')
+    .argument('<org>', 'org id')
+    .argument('<user_id>', 'user id')
+    .action(async (orgId: string, userId: string, _options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const { body } = await client.delete<MembershipView>(memberPath(orgId, userId));
+      if (json) return out.json(body ?? { org_id: orgId, user_id: userId, removed: true });
+      out.print(`Removed user ${userId} from org ${orgId}.`);
+    });
+
+  member
+    .command('list')
+    .alias('ls')
+    .description("list an org's members with their roles")
+    .argument('<org>', 'org id')
+    .action(async (orgId: string, _options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const body = await client.get<MembershipView[]>(`${orgPath(orgId)}/members`);
+      if (json) return out.json(body);
+      out.print(renderMembers(orgId, Array.isArray(body) ? body : []));
+    });
+}
