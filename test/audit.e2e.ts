@@ -85,6 +85,24 @@ describe('audit log', () => {
     expect((await stack.api('GET', '/api/v1/system/settings')).body).toMatchObject({ huggingface_token_set: false, version: 3 });
   });
 
+  it('records org create, member set, member remove and org delete once each, by the admin, with ids only', async () => {
+    const bob = (await stack.api('POST', '/api/v1/users', { name: 'audit-bob' })).body;
+    expect((await stack.api('POST', '/api/v1/orgs', { id: 'audit-org', name: 'Audit Org' })).status).toBe(201);
+    expect((await stack.api('PUT', `/api/v1/orgs/audit-org/members/${bob.id}`, { role: 'owner' })).status).toBe(200);
+    expect((await stack.api('DELETE', `/api/v1/orgs/audit-org/members/${bob.id}`)).status).toBe(200);
+    expect((await stack.api('DELETE', '/api/v1/orgs/audit-org')).status).toBe(200);
+    // A refused change records nothing: the org is gone now.
+    expect((await stack.api('PUT', `/api/v1/orgs/audit-org/members/${bob.id}`, { role: 'member' })).status).toBe(404);
+    const entries = (await audit('?target=org:audit-org')).body.items as any[];
+    expect(entries.map((e) => e.action)).toEqual(['org.delete', 'org.member.remove', 'org.member.set', 'org.create']);
+    for (const e of entries) expect(e).toMatchObject({ actor_id: admin.id, actor_name: admin.name, target: 'org:audit-org' });
+    expect(entries[3].details).toEqual({ org_id: 'audit-org', name: 'Audit Org' });
+    expect(entries[2].details).toEqual({ org_id: 'audit-org', user_id: bob.id, role: 'owner' });
+    expect(entries[1].details).toEqual({ org_id: 'audit-org', user_id: bob.id });
+    expect(entries[0].details).toMatchObject({ org_id: 'audit-org', models_detached: 0 });
+    expect(JSON.stringify(entries)).not.toContain(bob.api_key);
+  });
+
   it('pages newest first with a cursor: every entry once, no gaps', async () => {
     const everything = await all();
     const walked: any[] = [];

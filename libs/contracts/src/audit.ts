@@ -7,7 +7,19 @@ import { scopeKey, type Scope } from './settings';
  * Every action the audit log records (SPEC §13). Adding one is a line here plus a call to
  * `auditEvent(...)` where the change commits; the route, the parser and the CLI follow this list.
  */
-export const AUDIT_ACTIONS = ['token.set', 'token.clear', 'user.create', 'model.create', 'model.update', 'model.delete', 'access.denied'] as const;
+export const AUDIT_ACTIONS = [
+  'token.set',
+  'token.clear',
+  'user.create',
+  'org.create',
+  'org.delete',
+  'org.member.set',
+  'org.member.remove',
+  'model.create',
+  'model.update',
+  'model.delete',
+  'access.denied',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export function isAuditAction(value: unknown): value is AuditAction {

@@ -18,14 +18,16 @@ export class MembershipRepository {
   }
 
   /** Adds the member or changes their role; `created` stays the time they joined. */
-  async upsert(orgId: string, userId: string, role: OrgRole): Promise<MembershipEntity> {
-    await this.members.createQueryBuilder().insert().values({ orgId, userId, role }).orUpdate(['role'], ['org_id', 'user_id']).execute();
-    return this.members.findOneByOrFail({ orgId, userId });
+  async upsert(orgId: string, userId: string, role: OrgRole, tx?: EntityManager): Promise<MembershipEntity> {
+    const repo = tx ? tx.getRepository(MembershipEntity) : this.members;
+    await repo.createQueryBuilder().insert().values({ orgId, userId, role }).orUpdate(['role'], ['org_id', 'user_id']).execute();
+    return repo.findOneByOrFail({ orgId, userId });
   }
 
   /** True when there was such a membership. */
-  async delete(orgId: string, userId: string): Promise<boolean> {
-    return ((await this.members.delete({ orgId, userId })).affected ?? 0) > 0;
+  async delete(orgId: string, userId: string, tx?: EntityManager): Promise<boolean> {
+    const repo = tx ? tx.getRepository(MembershipEntity) : this.members;
+    return ((await repo.delete({ orgId, userId })).affected ?? 0) > 0;
   }
 
   listForOrg(orgId: string): Promise<MembershipEntity[]> {

@@ -13,9 +13,10 @@ export class OrgRepository {
   }
 
   /** Inserts unless the id is taken (replicas may race); the stored org, or null when taken. */
-  async insertIfAbsent(org: { id: string; name: string }): Promise<OrgEntity | null> {
-    const result = await this.orgs.createQueryBuilder().insert().values(org).orIgnore().returning('id').execute();
-    return (result.raw as unknown[]).length > 0 ? this.orgs.findOneBy({ id: org.id }) : null;
+  async insertIfAbsent(org: { id: string; name: string }, tx?: EntityManager): Promise<OrgEntity | null> {
+    const repo = tx ? tx.getRepository(OrgEntity) : this.orgs;
+    const result = await repo.createQueryBuilder().insert().values(org).orIgnore().returning('id').execute();
+    return (result.raw as unknown[]).length > 0 ? repo.findOneBy({ id: org.id }) : null;
   }
 
   find(id: string): Promise<OrgEntity | null> {

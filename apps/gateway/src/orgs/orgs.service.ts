@@ -15,6 +15,7 @@ import {
   type OrgRole,
   type OrgView,
 } from '@helix/contracts';
+import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../http/errors';
 import { ServiceClient } from '../services/service-client';
 import type { UserEntity } from '../users/user.entity';
@@ -45,12 +46,18 @@ export class OrgsService {
     private readonly users: UserRepository,
     private readonly services: ServiceClient,
     @Inject(ORG_DELETION_STEPS) private readonly deletionSteps: readonly OrgDeletionStep[],
+    private readonly audit: AuditService,
     @InjectPinoLogger('OrgsService') private readonly logger: PinoLogger,
   ) {}
 
   async create(dto: CreateOrgDto, actor: UserEntity): Promise<OrgView> {
-    const org = await this.orgs.insertIfAbsent({ id: dto.id, name: dto.name ?? dto.id });
-    if (!org) throw new ApiError({ error: 'conflict', message: 'An org with this id already exists.' });
+    // The org and its audit entry are one transaction: neither is ever written without the other.
+    const org = await this.db.transaction(async (tx) => {
+      const org = await this.orgs.insertIfAbsent({ id: dto.id, name: dto.name ?? dto.id }, tx);
+      if (!org) throw new ApiError({ error: 'conflict', message: 'An org with this id already exists.' });
+      await this.audit.recordIn(tx, { actor_id: actor.id, action: 'org.create', target: `org:${org.id}`, details: { org_id: org.id, name: org.name } });
+      return org;
+    });
     this.logger.info({ org_id: org.id, user_id: actor.id }, 'org created');
     return toOrgView(org);
   }
@@ -82,6 +89,7 @@ export class OrgsService {
       for (const step of this.deletionSteps) await step.run(id, actor, tx);
       await this.members.deleteForOrg(id, tx);
       await this.orgs.delete(id, tx);
+      await this.audit.recordIn(tx, { actor_id: actor.id, action: 'org.delete', target: `org:${id}`, details: { org_id: id, models_detached: models.length } });
       return { org, models };
     });
     this.logger.info({ org_id: id, user_id: actor.id, models_detached: models.length }, 'org deleted');
@@ -98,7 +106,16 @@ export class OrgsService {
     const org = await this.requireOrg(orgId);
     await this.requireOwnerOrAdmin(org.id, actor);
     await this.requireUser(userId);
-    const membership = await this.members.upsert(org.id, userId, role);
+    const membership = await this.db.transaction(async (tx) => {
+      const membership = await this.members.upsert(org.id, userId, role, tx);
+      await this.audit.recordIn(tx, {
+        actor_id: actor.id,
+        action: 'org.member.set',
+        target: `org:${org.id}`,
+        details: { org_id: org.id, user_id: userId, role },
+      });
+      return membership;
+    });
     this.logger.info({ org_id: org.id, member_id: userId, role, user_id: actor.id }, 'org member set');
     return toMembershipView(membership);
   }
@@ -108,8 +125,12 @@ export class OrgsService {
     await this.requireOwnerOrAdmin(org.id, actor);
     await this.requireUser(userId);
     const membership = await this.members.find(org.id, userId);
-    if (!membership || !(await this.members.delete(org.id, userId)))
-      throw new ApiError({ error: 'not_found', message: `User ${userId} is not a member of org ${org.id}.` });
+    const notMember = () => new ApiError({ error: 'not_found', message: `User ${userId} is not a member of org ${org.id}.` });
+    if (!membership) throw notMember();
+    await this.db.transaction(async (tx) => {
+      if (!(await this.members.delete(org.id, userId, tx))) throw notMember();
+      await this.audit.recordIn(tx, { actor_id: actor.id, action: 'org.member.remove', target: `org:${org.id}`, details: { org_id: org.id, user_id: userId } });
+    });
     this.logger.info({ org_id: org.id, member_id: userId, user_id: actor.id }, 'org member removed');
     return toMembershipView(membership);
   }
