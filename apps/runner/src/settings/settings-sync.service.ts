@@ -57,6 +57,9 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
         { runner_id: this.settings.runnerId, last_seq_seen: seen.lastSeq, stream_last_seq: seen.streamLastSeq, verdict },
         `settings stream consumer must replay (${verdict})`,
       );
+      // A stalled consumer on an intact stream resumes right after the last message it got (skipping
+      // nothing); a recreated or truncated stream is replayed from the last message of each subject.
+      this.resumeAfter = verdict === 'stalled' ? seen.lastSeq : 0;
       this.loop?.restart();
     },
     (err) => {
@@ -121,6 +124,9 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
   }
 
   /** The runner only reads the stream: the settings-service creates it (runners need no admin rights). */
+  /** When set, the next consumer starts after this stream sequence instead of replaying the last message per subject. */
+  private resumeAfter = 0;
+
   private async open(): Promise<ConsumerMessages> {
     const info = await waitForStream(this.nc, SETTINGS_STREAM, {
       signal: this.shutdown.signal,
@@ -131,10 +137,14 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     this.replayUntil = info.state.messages === 0 ? 0 : info.state.last_seq;
     if (!this.replayed && this.replayUntil === 0) this.markReplayed(0);
     // An ordered consumer recreates itself after reconnects and gaps, resuming after the last sequence seen.
-    const consumer = await jetstream(this.nc).consumers.get(SETTINGS_STREAM, {
-      filter_subjects: SETTINGS_UPDATED_ALL,
-      deliver_policy: DeliverPolicy.LastPerSubject,
-    });
+    const resumeAfter = this.resumeAfter;
+    this.resumeAfter = 0;
+    const consumer = await jetstream(this.nc).consumers.get(
+      SETTINGS_STREAM,
+      resumeAfter > 0
+        ? { filter_subjects: SETTINGS_UPDATED_ALL, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAfter + 1 }
+        : { filter_subjects: SETTINGS_UPDATED_ALL, deliver_policy: DeliverPolicy.LastPerSubject },
+    );
     return consumer.consume();
   }
 

@@ -3,7 +3,7 @@ import { StreamWatch, streamVerdict, type WatchState } from './stream-watch';
 
 const stream = (lastSeq: number, created = 'c1') => ({ created, state: { last_seq: lastSeq } });
 const state = (s: Partial<WatchState>): WatchState => ({ streamCreated: 'c1', lastSeq: 5, lastSeqAtCheck: 5, behindAtCheck: false, checkedAt: 0, ...s });
-const LATER = 1_000;
+const LATER = 2_000;
 
 describe('streamVerdict', () => {
   it('is ok while the consumer has everything the stream holds', () => {
@@ -19,7 +19,7 @@ describe('streamVerdict', () => {
     expect(streamVerdict(state({ behindAtCheck: false }), stream(7), true, LATER)).toBe('behind');
     expect(streamVerdict(state({ behindAtCheck: true, lastSeqAtCheck: 5 }), stream(7), true, LATER)).toBe('stalled');
     // Too soon after the previous check to tell.
-    expect(streamVerdict(state({ behindAtCheck: true, lastSeqAtCheck: 5, checkedAt: LATER - 200 }), stream(7), true, LATER)).toBe('behind');
+    expect(streamVerdict(state({ behindAtCheck: true, lastSeqAtCheck: 5, checkedAt: LATER - 1_200 }), stream(7), true, LATER)).toBe('behind');
     // Something arrived since the previous check: still catching up.
     expect(streamVerdict(state({ behindAtCheck: true, lastSeq: 6, lastSeqAtCheck: 5 }), stream(7), true, LATER)).toBe('behind');
   });
@@ -56,7 +56,7 @@ describe('StreamWatch', () => {
     expect(await checkAfter(1_000)).toBe('behind');
     expect(await checkAfter(100)).toBe('behind'); // too soon to call it stalled
     expect(replay).not.toHaveBeenCalled();
-    expect(await checkAfter(1_000)).toBe('stalled'); // a second and nothing arrived
+    expect(await checkAfter(2_000)).toBe('stalled'); // two seconds and nothing arrived
     expect(replay).toHaveBeenCalledTimes(1);
     expect(replay).toHaveBeenCalledWith('stalled', { lastSeq: 4, streamLastSeq: 5 });
   });

@@ -3,10 +3,10 @@ import type { StreamInfo } from '@nats-io/jetstream';
 /**
  * How often the stream is checked (one stream info request): every second for a while after NATS
  * reconnects or the consumer is recreated (when stalls happen), every ten seconds otherwise; and
- * a second after the consumer was first seen behind (a message may just be in flight, or the
- * runner busy applying a burst: only a whole second without any progress counts as a stall).
+ * two seconds after the consumer was first seen behind (a message may just be in flight, or the
+ * runner busy on a loaded machine: only two whole seconds without any progress count as a stall).
  */
-export const WATCH_TIMING = { closeMs: 1_000, idleMs: 10_000, closelyForMs: 30_000, recheckBehindMs: 1_000 };
+export const WATCH_TIMING = { closeMs: 1_000, idleMs: 10_000, closelyForMs: 30_000, recheckBehindMs: 2_000 };
 
 export type StreamVerdict = 'ok' | 'behind' | 'recreated' | 'truncated' | 'stalled';
 
@@ -104,7 +104,9 @@ export class StreamWatch {
       if (verdict === 'behind') setTimeout(() => void this.check(), WATCH_TIMING.recheckBehindMs).unref();
       if (verdict !== 'ok' && verdict !== 'behind') {
         this.replay(verdict, { lastSeq: this.state.lastSeq, streamLastSeq: stream.state.last_seq });
-        Object.assign(this.state, { lastSeq: 0, lastSeqAtCheck: 0, behindAtCheck: false, checkedAt: now });
+        // A stalled consumer resumes after its last message; a replay from the start delivers again.
+        const lastSeq = verdict === 'stalled' ? this.state.lastSeq : 0;
+        Object.assign(this.state, { lastSeq, lastSeqAtCheck: lastSeq, behindAtCheck: false, checkedAt: now });
       }
       return verdict;
     } catch (err) {
