@@ -35,8 +35,15 @@ export interface RunnerHeartbeat {
   runner_id: string;
   memory_total: number;
   memory_allocated: number;
-  /** Applied version per scope key (see scopeKey), e.g. {"global": 3}. */
-  settings_versions: Record<string, number>;
+  /** The applied version of the global scope (0: none seen). */
+  settings_version: number;
+  /**
+   * The SETTINGS stream sequence this runner has processed up to (applied or skipped): in sync with
+   * every scope when it reaches the stream's last sequence. Constant size whatever the number of scopes.
+   */
+  settings_seq: number;
+  /** How many scopes (global, orgs, users, models) it holds the current version of, cleared ones included. */
+  settings_applied: number;
   /** Whether a model without model/user/org tokens would start with a token (global or env). */
   hf_token_provided: boolean;
   slots: SlotView[];
@@ -51,7 +58,10 @@ export interface RunnerView {
   memory_total: number;
   memory_allocated: number;
   settings_version: number;
+  /** True when the runner has applied the current version of every scope (SPEC §11.5). */
   in_sync: boolean;
+  /** How many scopes the runner holds. */
+  settings_applied: number;
   hf_token_provided: boolean;
   slots: SlotView[];
 }
@@ -63,7 +73,9 @@ export interface RunnerRecord {
   last_seen: string;
   memory_total: number;
   memory_allocated: number;
-  settings_versions: Record<string, number>;
+  settings_version: number;
+  settings_seq: number;
+  settings_applied: number;
   hf_token_provided: boolean;
   slots: SlotView[];
 }
@@ -122,8 +134,15 @@ export function parseHeartbeat(input: unknown): ParseResult<ParsedHeartbeat> {
     errors.push({ field: 'memory_total', message: 'memory_total must be a whole number of bytes' });
   if (!Number.isSafeInteger(input.memory_allocated) || (input.memory_allocated as number) < 0)
     errors.push({ field: 'memory_allocated', message: 'memory_allocated must be a whole number of bytes' });
-  if (!isRecord(input.settings_versions) || !Object.values(input.settings_versions).every((n) => Number.isSafeInteger(n))) {
-    errors.push({ field: 'settings_versions', message: 'settings_versions must be an object of whole numbers' });
+  // A runner from before the stream high-water mark sends `settings_versions` instead (rolling upgrade).
+  const legacyGlobal = isRecord(input.settings_versions) ? input.settings_versions.global : undefined;
+  const counters: Record<'settings_version' | 'settings_seq' | 'settings_applied', unknown> = {
+    settings_version: input.settings_version ?? legacyGlobal ?? 0,
+    settings_seq: input.settings_seq ?? 0,
+    settings_applied: input.settings_applied ?? (isRecord(input.settings_versions) ? Object.keys(input.settings_versions).length : 0),
+  };
+  for (const [name, value] of Object.entries(counters)) {
+    if (!Number.isSafeInteger(value) || (value as number) < 0) errors.push({ field: name, message: `${name} must be a whole number` });
   }
   if (typeof input.hf_token_provided !== 'boolean') errors.push({ field: 'hf_token_provided', message: 'hf_token_provided must be true or false' });
   if (!Array.isArray(input.slots)) errors.push({ field: 'slots', message: 'slots must be an array' });
@@ -136,5 +155,6 @@ export function parseHeartbeat(input: unknown): ParseResult<ParsedHeartbeat> {
     if (report.ok) slots.push(report.value);
     else ignoredSlots.push(...report.errors);
   });
-  return parsed({ heartbeat: { ...(input as unknown as RunnerHeartbeat), slots }, ignoredSlots });
+  const { settings_versions: _legacy, ...rest } = input;
+  return parsed({ heartbeat: { ...(rest as unknown as RunnerHeartbeat), ...(counters as Pick<RunnerHeartbeat, keyof typeof counters>), slots }, ignoredSlots });
 }

@@ -52,9 +52,14 @@ export function scopeKey(scope: Scope, scopeId: string | null): string {
   return scope === 'global' ? 'global' : `${scope}:${scopeId}`;
 }
 
-/** GET/PUT /api/v1/system/settings response. */
-export interface SystemSettingsView {
-  id: 'system';
+/**
+ * GET/PUT response of every settings route (SPEC §4.1, §11.3): `id` is `system` for the global
+ * scope and `org:<id>`, `user:<id>` or `model:<id>` otherwise; `version` counts per scope.
+ */
+export interface SettingsView {
+  id: string;
+  scope: Scope;
+  scope_id: string | null;
   created: string | null;
   updated: string | null;
   huggingface_token_set: boolean;
@@ -63,13 +68,61 @@ export interface SystemSettingsView {
   version: number;
 }
 
+/** GET/PUT /api/v1/system/settings response. */
+export type SystemSettingsView = SettingsView & { id: 'system'; scope: 'global'; scope_id: null };
+
+/** The `id` of a scope's settings view. */
+export function settingsViewId(scope: Scope, scopeId: string | null): string {
+  return scope === 'global' ? 'system' : `${scope}:${scopeId}`;
+}
+
+/** Which scope a settings RPC is about; absent means the global scope. */
+export interface ScopeRef {
+  scope?: Scope;
+  scope_id?: string | null;
+}
+
 /** Gateway → settings-service: the token travels encrypted with HELIX_SETTINGS_KEY, never in clear. */
-export interface UpdateSystemSettingsRequest {
-  /** Absent: no change. null: clear. */
+export interface UpdateSettingsRequest extends ScopeRef {
+  /** Absent: no change. null: clear. Sealed for this scope (the envelope opens for no other). */
   huggingface_token?: EncryptedEnvelope | null;
   updated_by: string;
 }
+/** The seed's name for the global update. */
+export type UpdateSystemSettingsRequest = UpdateSettingsRequest;
 
+/**
+ * Gateway → settings-service when a user, org or model is deleted: clears the scope's token with a
+ * normal clear event, and does nothing when no token is set (no event for scopes never used).
+ */
+export interface ClearScopeRequest {
+  scope: Exclude<Scope, 'global'>;
+  scope_id: string;
+  updated_by: string;
+}
+
+/** Gateway → settings-service: the views of several scopes at once (the resolution chain of §11.4). */
+export interface GetManySettingsRequest {
+  scopes: Array<{ scope: Scope; scope_id: string | null }>;
+}
+
+/** One level of a model's resolution chain (SPEC §11.4). */
+export interface TokenChainLevel {
+  scope: Scope;
+  scope_id: string | null;
+  set: boolean;
+  fingerprint?: string;
+  version?: number;
+}
+
+/** GET /api/v1/models/{id}/token (SPEC §11.4). */
+export interface TokenChainView {
+  model_id: string;
+  effective: { scope: Scope; scope_id: string | null; fingerprint: string } | null;
+  chain: TokenChainLevel[];
+}
+
+/** The global ack of one runner: which global version it applied and whether that gave it a token. */
 export interface RunnerSyncRecord {
   runner_id: string;
   scope: Scope;
@@ -79,8 +132,17 @@ export interface RunnerSyncRecord {
   applied_at: string;
 }
 
+/**
+ * What `GET /runners` needs to say whether a runner is in sync with every scope, at a cost that does
+ * not grow with the number of scopes: the SETTINGS stream's high-water mark. Each stream message is
+ * the newest state of its subject, so a runner that processed the stream up to `settings_seq` holds
+ * the current version of every scope.
+ */
 export interface SyncStatusView {
   global_version: number;
+  /** The SETTINGS stream's last sequence; null while a committed change is not yet in the stream. */
+  settings_seq: number | null;
+  /** Global-scope acks only (one per runner). */
   acks: RunnerSyncRecord[];
 }
 

@@ -22,8 +22,11 @@ export const RUNNER_SLOTS_STATUS_ALL = 'runner.*.slots.status';
 
 /** Request/reply patterns between the gateway and the services (NestJS NATS transport, queue groups). */
 export const Patterns = {
+  /** Any scope ({scope, scope_id}; absent = global); the subject keeps its first name for compatibility. */
   settingsGet: 'svc.settings.system.get',
   settingsUpdate: 'svc.settings.system.update',
+  settingsGetMany: 'svc.settings.get-many',
+  settingsClearScope: 'svc.settings.clear-scope',
   settingsSyncStatus: 'svc.settings.sync.status',
   runnersList: 'svc.models.runners.list',
   modelsCreate: 'svc.models.create',
@@ -32,6 +35,7 @@ export const Patterns = {
   modelsUpdate: 'svc.models.update',
   modelsDelete: 'svc.models.delete',
   modelsDetachOrg: 'svc.models.detach-org',
+  modelsDetachOwner: 'svc.models.detach-owner',
 } as const;
 
 export const QueueGroups = {
