@@ -25,6 +25,9 @@ import { RouteAccessCheck } from './auth/route-access.check';
 import { ErrorFilter } from './http/error.filter';
 import { SERVICES_CLIENT, ServiceClient } from './services/service-client';
 import { SystemSettingsController } from './settings/system-settings.controller';
+import { ScopedSettingsController } from './settings/scoped-settings.controller';
+import { SettingsClient } from './settings/settings.client';
+import { ScopeAccess } from './settings/scope-access';
 import { RunnersController } from './runners/runners.controller';
 import { ModelsController } from './models/models.controller';
 import { AuditLog1764231000000 } from './migrations/1764231000000-audit-log';
@@ -53,7 +56,8 @@ export class GatewayModule {
         NatsModule.forRoot({ name: 'gateway', settings: natsSettingsFromEnv(config) }),
         DiscoveryModule,
       ],
-      controllers: [SystemSettingsController, UsersController, OrgsController, RunnersController, ModelsController, AuditController],
+      // ScopedSettingsController before ModelsController: its `models/<id>/settings` routes are more specific than `models/*`.
+      controllers: [SystemSettingsController, ScopedSettingsController, UsersController, OrgsController, RunnersController, ModelsController, AuditController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UserRepository,
@@ -63,8 +67,15 @@ export class GatewayModule {
         AuditConsumer,
         OrgRepository,
         MembershipRepository,
-        // The org token's clearing (SPEC §11.3) joins this list when scoped token routes are built.
-        { provide: ORG_DELETION_STEPS, useValue: [] satisfies OrgDeletionStep[] },
+        SettingsClient,
+        ScopeAccess,
+        {
+          provide: ORG_DELETION_STEPS,
+          inject: [SettingsClient],
+          useFactory: (settings: SettingsClient): OrgDeletionStep[] => [
+            { name: 'clear the org token', run: async (orgId, actor) => void (await settings.clearScope('org', orgId, actor.id)) },
+          ],
+        },
         OrgsService,
         readinessChecks([SERVICES_CLIENT, getDataSourceToken()], (client: ClientProxy, db: DataSource) => {
           let nats: { check(): boolean } | undefined;

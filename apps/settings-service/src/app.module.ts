@@ -12,7 +12,7 @@ import { SETTINGS_MIGRATIONS } from './migrations';
 import { HfTokenRepository } from './tokens/hf-token.repository';
 import { SettingsStreams } from './streams/settings-streams';
 import { SettingsEventFactory } from './settings/settings-event.factory';
-import { SystemSettingsService } from './settings/system-settings.service';
+import { SettingsService } from './settings/settings.service';
 import { SettingsController } from './settings/settings.controller';
 import { OutboxRepository } from './outbox/outbox.repository';
 import { OutboxPublisher } from './outbox/outbox.publisher';
@@ -53,7 +53,7 @@ export class SettingsServiceModule {
         OutboxPublisher,
         StreamRepairScheduler,
         AcksConsumer,
-        SystemSettingsService,
+        SettingsService,
         SyncStatusService,
       ],
     };

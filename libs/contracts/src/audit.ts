@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'token.set',
   'token.clear',
   'user.create',
+  'user.delete',
   'org.create',
   'org.delete',
   'org.member.set',

@@ -9,3 +9,4 @@ export * from './dto/index';
 export * from './parse-result';
 export * from './model-spec';
 export * from './audit';
+export * from './scope-ref';

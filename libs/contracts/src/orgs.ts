@@ -44,3 +44,16 @@ export interface DetachOrgReply {
   /** Ids of the models that belonged to the org. */
   models: string[];
 }
+
+// ---- gateway → models-service (Patterns.modelsDetachOwner) --------------------------------------
+
+/** The user is being deleted: the models they own keep existing with `owner_id: null`. Idempotent. */
+export interface DetachOwnerRequest {
+  owner_id: string;
+  deleted_by: string;
+}
+
+export interface DetachOwnerReply {
+  /** Ids of the models the user owned. */
+  models: string[];
+}

@@ -20,6 +20,7 @@ import { ApiError } from '../http/errors';
 import { OrgsService } from '../orgs/orgs.service';
 import { ServiceClient } from '../services/service-client';
 import type { UserEntity } from '../users/user.entity';
+import { SettingsClient } from '../settings/settings.client';
 import { modelIdFromUrl } from './model-id';
 
 const SERVICE = 'models service';
@@ -33,6 +34,7 @@ export class ModelsController {
   constructor(
     private readonly services: ServiceClient,
     private readonly orgs: OrgsService,
+    private readonly settings: SettingsClient,
   ) {}
 
   @Post()
@@ -78,9 +80,12 @@ export class ModelsController {
   @Delete('*')
   @AdminOnly()
   @ApiParam({ name: 'path', description: 'The model id' })
-  @ApiOperation({ summary: "Stop the model's slots and delete it." })
-  delete(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelView> {
+  @ApiOperation({ summary: "Clear the model's own token, stop its slots and delete it." })
+  async delete(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const request: DeleteModelRequest = { id: modelIdFromUrl(req.url), deleted_by: user.id };
+    // The token goes first: a failed delete then leaves a model without its own token (the next
+    // level applies), never a token for a model that no longer exists.
+    await this.settings.clearScope('model', request.id, user.id);
     return this.services.request(Patterns.modelsDelete, request, SERVICE);
   }
 }

@@ -141,16 +141,23 @@ export class OrgsService {
     if (typeof target.owner_id === 'string') await this.requireUser(target.owner_id);
   }
 
-  private async requireOrg(orgId: string): Promise<OrgEntity> {
+  /** 400 for an id that cannot be an org's, 404 for an org that does not exist. */
+  async requireOrg(orgId: string): Promise<OrgEntity> {
     if (!isOrgId(orgId)) throw invalidId('org', `the org id ${ORG_ID_MESSAGE}`);
     const org = await this.orgs.find(orgId);
     if (!org) throw orgNotFound(orgId);
     return org;
   }
 
-  private async requireUser(userId: string): Promise<void> {
+  /** 400 for an id that cannot be a user's, 404 for a user that does not exist. */
+  async requireUser(userId: string): Promise<void> {
     if (!isUserId(userId)) throw invalidId('user_id', `the user id ${USER_ID_MESSAGE}`);
     if (!(await this.users.existsById(userId))) throw new ApiError({ error: 'not_found', message: `The user ${userId} does not exist.` });
+  }
+
+  /** The user's role in the org, or null when not a member. */
+  async roleOf(orgId: string, userId: string): Promise<OrgRole | null> {
+    return (await this.members.find(orgId, userId))?.role ?? null;
   }
 
   private async requireMemberOrAdmin(orgId: string, actor: UserEntity): Promise<void> {

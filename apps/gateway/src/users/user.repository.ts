@@ -54,6 +54,16 @@ export class UserRepository {
     });
   }
 
+  /** Deletes the user (its memberships go with it: ON DELETE CASCADE); false when it did not exist. */
+  async delete(id: string, tx: EntityManager): Promise<boolean> {
+    return ((await tx.getRepository(UserEntity).delete({ id })).affected ?? 0) > 0;
+  }
+
+  /** The user's row, locked until `tx` ends; null when it does not exist. */
+  lock(id: string, tx: EntityManager): Promise<UserEntity | null> {
+    return tx.getRepository(UserEntity).createQueryBuilder('u').setLock('pessimistic_write').where('u.id = :id', { id }).getOne();
+  }
+
   listOldestFirst(): Promise<UserEntity[]> {
     return this.users.find({ order: { createdAt: 'ASC' } });
   }

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CreateUserDto, type CreatedUserView, type UserView } from '@helix/contracts';
 import { AdminOnly, Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
@@ -24,6 +24,18 @@ export class UsersController {
   @AdminOnly()
   list(): Promise<UserView[]> {
     return this.users.list();
+  }
+
+  @Delete(':user_id')
+  @AdminOnly()
+  @ApiParam({ name: 'user_id', description: 'The user id (GET /api/v1/users)' })
+  @ApiOperation({
+    summary: 'Delete a user (admin): its API key stops working, its token is cleared, its memberships go, its models keep existing with owner_id null.',
+  })
+  @ApiResponse({ status: 400, description: 'A malformed id, or the caller deleting themself.' })
+  @ApiResponse({ status: 404, description: 'The user does not exist.' })
+  delete(@Param('user_id') userId: string, @CurrentUser() user: UserEntity): Promise<UserView> {
+    return this.users.delete(userId, user);
   }
 
   @Get('me')

@@ -35,6 +35,14 @@ class FakeUsers implements Pick<UserRepository, keyof UserRepository> {
     await also?.({} as EntityManager, id);
     return true;
   }
+  async delete(id: string) {
+    const before = this.rows.length;
+    this.rows = this.rows.filter((u) => u.id !== id);
+    return this.rows.length < before;
+  }
+  async lock(id: string) {
+    return this.rows.find((u) => u.id === id) ?? null;
+  }
   async listOldestFirst() {
     return [...this.rows].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
@@ -47,7 +55,7 @@ function service(adminKey?: string) {
   const users = new FakeUsers();
   const audit: AuditRecord[] = [];
   const recorder = { recordIn: async (_tx: EntityManager, r: AuditRecord) => void audit.push(r) };
-  return { users, audit, sut: new UsersService(users as unknown as UserRepository, { HELIX_ADMIN_API_KEY: adminKey }, logger, recorder) };
+  return { users, audit, sut: new UsersService(users as unknown as UserRepository, { HELIX_ADMIN_API_KEY: adminKey }, logger, recorder, ...unusedHere()) };
 }
 
 describe('UsersService', () => {
@@ -100,3 +108,8 @@ describe('UsersService', () => {
     expect(JSON.stringify(audit)).not.toContain(created.api_key);
   });
 });
+
+/** The database, models-service and settings-service are only used by delete(), which e2e tests cover. */
+function unusedHere(): [never, never, never] {
+  return [undefined as never, undefined as never, undefined as never];
+}

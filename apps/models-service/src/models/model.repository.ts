@@ -79,6 +79,14 @@ export class ModelRepository {
       .sort();
   }
 
+  /** The user is gone: the models they owned keep existing without an owner. Returns their ids. */
+  async detachOwner(ownerId: string): Promise<string[]> {
+    const result: unknown = await this.db.query('UPDATE models.models SET owner_id = NULL, updated_at = now() WHERE owner_id = $1 RETURNING id', [ownerId]);
+    return returnedRows<{ id: string }>(result)
+      .map((r) => r.id)
+      .sort();
+  }
+
   /** Deletes the model (its slots go with it: ON DELETE CASCADE). */
   async delete(id: string, tx: EntityManager): Promise<void> {
     await tx.query('DELETE FROM models.models WHERE id = $1', [id]);

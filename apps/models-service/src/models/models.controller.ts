@@ -6,6 +6,8 @@ import {
   type DeleteModelRequest,
   type DetachOrgReply,
   type DetachOrgRequest,
+  type DetachOwnerReply,
+  type DetachOwnerRequest,
   type GetModelRequest,
   type ModelView,
   type UpdateModelRequest,
@@ -35,6 +37,11 @@ export class ModelsController {
   @MessagePattern(Patterns.modelsUpdate)
   update(@Payload() request: UpdateModelRequest): Promise<ModelView> {
     return this.models.update(request);
+  }
+
+  @MessagePattern(Patterns.modelsDetachOwner)
+  detachOwner(@Payload() request: DetachOwnerRequest): Promise<DetachOwnerReply> {
+    return this.models.detachOwner(request);
   }
 
   @MessagePattern(Patterns.modelsDetachOrg)

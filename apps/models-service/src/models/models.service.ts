@@ -8,12 +8,16 @@ import {
   modelSpecErrors,
   normalizeRuntimeArgs,
   isOrgId,
+  isUserId,
+  USER_ID_MESSAGE,
   isRecord,
   ORG_ID_MESSAGE,
   type CreateModelRequest,
   type DeleteModelRequest,
   type DetachOrgReply,
   type DetachOrgRequest,
+  type DetachOwnerReply,
+  type DetachOwnerRequest,
   type GetModelRequest,
   type ModelSpec,
   type ModelView,
@@ -112,6 +116,13 @@ export class ModelsService {
     if (!isOrgId(request?.org_id)) throw badRequest([{ field: 'org_id', message: `org_id ${ORG_ID_MESSAGE}` }]);
     const models = await this.models.detachOrg(request.org_id);
     this.logger.info({ org_id: request.org_id, user_id: request.deleted_by, models: models.length }, 'models detached from deleted org');
+    return { models };
+  }
+
+  async detachOwner(request: DetachOwnerRequest): Promise<DetachOwnerReply> {
+    if (!isUserId(request?.owner_id)) throw badRequest([{ field: 'owner_id', message: `owner_id ${USER_ID_MESSAGE}` }]);
+    const models = await this.models.detachOwner(request.owner_id);
+    this.logger.info({ owner_id: request.owner_id, user_id: request.deleted_by, models: models.length }, 'models detached from deleted user');
     return { models };
   }
 

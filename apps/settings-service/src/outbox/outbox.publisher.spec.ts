@@ -16,7 +16,7 @@ import { startNats, startPostgres, type NatsProcess, type PostgresProcess } from
 import { loadConfig } from '@helix/config';
 import { SettingsServiceModule } from '../app.module';
 import { SettingsServiceConfig } from '../config';
-import { SystemSettingsService } from '../settings/system-settings.service';
+import { SettingsService } from '../settings/settings.service';
 import { OutboxPublisher } from './outbox.publisher';
 
 /** Integration: the real module against a private nats-server and Postgres. */
@@ -78,7 +78,7 @@ describe('settings outbox', () => {
 
   it('an update committed while NATS is down is published once NATS returns, exactly once', async () => {
     const app = await replica();
-    const settings = app.get(SystemSettingsService);
+    const settings = app.get(SettingsService);
     const db = app.get<DataSource>(getDataSourceToken());
     const before = await streamLastSeq();
 
@@ -98,14 +98,14 @@ describe('settings outbox', () => {
     const [a, b] = [apps[0] ?? (await replica()), await replica()];
     const db = a.get<DataSource>(getDataSourceToken());
     const before = await streamLastSeq();
-    const start = (await a.get(SystemSettingsService).get()).version;
+    const start = (await a.get(SettingsService).get()).version;
     // What runners see: every settings.updated.global message, in the order NATS delivers it.
     const nc = await connect({ servers: nats.url });
     const arrived: number[] = [];
     nc.subscribe(settingsSubject('global', null), { callback: (_err: Error | null, msg: Msg) => arrived.push(JSON.parse(msg.string()).version) });
     await nc.flush();
     try {
-      const writers = [a.get(SystemSettingsService), b.get(SystemSettingsService)];
+      const writers = [a.get(SettingsService), b.get(SettingsService)];
       // Concurrent writers on both replicas: versions serialize on the row lock, publishing on the advisory lock.
       await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 2].setToken('global', null, Secret.of(`hf_outbox_race_${i}`), 'test')));
       await until(async () => (await unpublished(db)) === 0, 'both outboxes drained');
@@ -120,7 +120,7 @@ describe('settings outbox', () => {
 
   it('a change queues its audit event in the same transaction; a missing AUDIT stream holds back only the audit event', async () => {
     const app = apps[0] ?? (await replica());
-    const settings = app.get(SystemSettingsService);
+    const settings = app.get(SettingsService);
     const db = app.get<DataSource>(getDataSourceToken());
     await settings.setToken('global', null, Secret.of('hf_audit_first_1'), 'test');
     await until(async () => (await unpublished(db)) === 0, 'drained');
@@ -166,7 +166,7 @@ describe('settings outbox', () => {
     const db = app.get<DataSource>(getDataSourceToken());
     await nats.stop(); // keeps the event in the outbox while we look
     try {
-      await app.get(SystemSettingsService).setToken('global', null, Secret.of('hf_outbox_at_rest_1'), 'test');
+      await app.get(SettingsService).setToken('global', null, Secret.of('hf_outbox_at_rest_1'), 'test');
       const tokens = JSON.stringify(await db.query('SELECT * FROM settings.hf_tokens'));
       const outbox = JSON.stringify(await db.query('SELECT * FROM settings.outbox'));
       expect(tokens).toContain('A256GCM');

@@ -1,25 +1,43 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { Patterns, type SyncStatusView, type SystemSettingsView, type UpdateSystemSettingsRequest } from '@helix/contracts';
+import {
+  Patterns,
+  type ClearScopeRequest,
+  type GetManySettingsRequest,
+  type ScopeRef,
+  type SettingsView,
+  type SyncStatusView,
+  type UpdateSettingsRequest,
+} from '@helix/contracts';
 import { SyncStatusService } from '../acks/sync-status.service';
-import { SystemSettingsService } from './system-settings.service';
+import { SettingsService } from './settings.service';
 
 /** Request/reply handlers for the gateway (queue group: one replica answers each request). */
 @Controller()
 export class SettingsController {
   constructor(
-    private readonly settings: SystemSettingsService,
+    private readonly settings: SettingsService,
     private readonly sync: SyncStatusService,
   ) {}
 
   @MessagePattern(Patterns.settingsGet)
-  get(): Promise<SystemSettingsView> {
-    return this.settings.get();
+  get(@Payload() ref: ScopeRef): Promise<SettingsView> {
+    return this.settings.get(ref ?? {});
+  }
+
+  @MessagePattern(Patterns.settingsGetMany)
+  getMany(@Payload() request: GetManySettingsRequest): Promise<SettingsView[]> {
+    return this.settings.getMany(request);
   }
 
   @MessagePattern(Patterns.settingsUpdate)
-  update(@Payload() request: UpdateSystemSettingsRequest): Promise<SystemSettingsView> {
+  update(@Payload() request: UpdateSettingsRequest): Promise<SettingsView> {
     return this.settings.update(request);
+  }
+
+  @MessagePattern(Patterns.settingsClearScope)
+  clearScope(@Payload() request: ClearScopeRequest): Promise<SettingsView> {
+    return this.settings.clearScope(request);
   }
 
   @MessagePattern(Patterns.settingsSyncStatus)

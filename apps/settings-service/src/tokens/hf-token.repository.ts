@@ -21,6 +21,12 @@ export class HfTokenRepository {
     return this.db.getRepository(HfTokenEntity).findOneBy({ scope, scopeId: scopeId ?? NO_ID });
   }
 
+  /** The rows of the given scopes that exist (one query). */
+  findMany(refs: Array<{ scope: Scope; scopeId: string | null }>): Promise<HfTokenEntity[]> {
+    if (refs.length === 0) return Promise.resolve([]);
+    return this.db.getRepository(HfTokenEntity).findBy(refs.map(({ scope, scopeId }) => ({ scope, scopeId: scopeId ?? NO_ID })));
+  }
+
   /** Every scope that has had at least one change (version > 0). */
   listChanged(tx?: EntityManager): Promise<HfTokenEntity[]> {
     return (tx ?? this.db.manager).getRepository(HfTokenEntity).createQueryBuilder('t').where('t.version > 0').getMany();

@@ -1,5 +1,6 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy, ValidateIf, ValidationOptions, buildMessage } from 'class-validator';
+import { SCOPES, type Scope } from '../settings';
 
 /** 1–1024 printable ASCII characters, no white space (SPEC §4.1). */
 export const HF_TOKEN_PATTERN = /^[\x21-\x7E]{1,1024}$/;
@@ -32,4 +33,75 @@ export class UpdateSystemSettingsDto {
   @ValidateIf((_, value) => value !== undefined)
   @IsHuggingFaceTokenOrClear()
   huggingface_token?: string | null;
+}
+
+/** PUT body of every scoped settings route (SPEC §11.3): the same field and rules as the system settings. */
+export class UpdateScopedSettingsDto {
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'The Hugging Face token of this scope. "" or null clears it (the next level applies); omit the field to change nothing.',
+    example: 'hf_xxxxxxxxxxxxxxxxxxxx',
+  })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsHuggingFaceTokenOrClear()
+  huggingface_token?: string | null;
+}
+
+/** The settings of one scope: never the token, only whether it is set and its fingerprint. */
+export class SettingsViewDto {
+  @ApiProperty({ example: 'org:acme', description: '`system` for the global scope, else `org:<id>`, `user:<id>` or `model:<id>`.' })
+  id!: string;
+  @ApiProperty({ enum: SCOPES, example: 'org' })
+  scope!: Scope;
+  @ApiProperty({ type: String, nullable: true, example: 'acme', description: 'null for the global scope.' })
+  scope_id!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-27T10:00:00.000Z', description: 'null before the first change.' })
+  created!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-27T10:05:00.000Z' })
+  updated!: string | null;
+  @ApiProperty({ example: true })
+  huggingface_token_set!: boolean;
+  @ApiProperty({ enum: ['database', 'none'], example: 'database' })
+  huggingface_token_source!: 'database' | 'none';
+  @ApiProperty({ type: String, nullable: true, example: 'sha256:1a2b3c4d5e6f', description: '"sha256:" and the first 12 hex digits of SHA-256 of the token.' })
+  huggingface_token_fingerprint!: string | null;
+  @ApiProperty({ type: 'integer', example: 2, description: 'Counts the changes of this scope.' })
+  version!: number;
+}
+
+export class TokenChainLevelDto {
+  @ApiProperty({ enum: SCOPES })
+  scope!: Scope;
+  @ApiProperty({ type: String, nullable: true, example: 'acme' })
+  scope_id!: string | null;
+  @ApiProperty({ example: true })
+  set!: boolean;
+  @ApiPropertyOptional({ example: 'sha256:1a2b3c4d5e6f', description: 'Only when set.' })
+  fingerprint?: string;
+  @ApiPropertyOptional({ type: 'integer', example: 1, description: 'Only when set.' })
+  version?: number;
+}
+
+export class EffectiveTokenDto {
+  @ApiProperty({ enum: SCOPES })
+  scope!: Scope;
+  @ApiProperty({ type: String, nullable: true })
+  scope_id!: string | null;
+  @ApiProperty({ example: 'sha256:1a2b3c4d5e6f' })
+  fingerprint!: string;
+}
+
+/** GET /api/v1/models/{id}/token (SPEC §11.4). */
+export class TokenChainViewDto {
+  @ApiProperty({ example: 'Qwen/Qwen2.5-VL-7B-Instruct' })
+  model_id!: string;
+  @ApiProperty({
+    type: EffectiveTokenDto,
+    nullable: true,
+    description: 'The first level set, highest first; null when none is (runners then use their HF_TOKEN, or none).',
+  })
+  effective!: EffectiveTokenDto | null;
+  @ApiProperty({ type: [TokenChainLevelDto], description: 'model → user (if owner_id) → org (if org_id) → global.' })
+  chain!: TokenChainLevelDto[];
 }

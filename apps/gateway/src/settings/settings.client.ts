@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Patterns, type ClearScopeRequest, type GetManySettingsRequest, type Scope, type SettingsView, type UpdateSettingsRequest } from '@helix/contracts';
+import { Secret, SettingsBusCipher } from '@helix/secrets';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { ServiceClient } from '../services/service-client';
+
+const SERVICE = 'settings service';
+
+/** A scope as the settings-service names it: global has no id. */
+export interface ScopeTarget {
+  scope: Scope;
+  scopeId: string | null;
+}
+export const GLOBAL: ScopeTarget = Object.freeze({ scope: 'global', scopeId: null });
+
+/**
+ * The gateway's side of the settings RPCs, for every scope. The token crosses NATS sealed for its
+ * scope, like every other copy of it; who may call which scope is decided before this is reached.
+ */
+@Injectable()
+export class SettingsClient {
+  private readonly cipher: SettingsBusCipher;
+
+  constructor(
+    private readonly services: ServiceClient,
+    @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'HELIX_SETTINGS_KEY'>,
+  ) {
+    this.cipher = SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY);
+  }
+
+  get({ scope, scopeId }: ScopeTarget): Promise<SettingsView> {
+    return this.services.request(Patterns.settingsGet, { scope, scope_id: scopeId }, SERVICE);
+  }
+
+  getMany(targets: ScopeTarget[]): Promise<SettingsView[]> {
+    const request: GetManySettingsRequest = { scopes: targets.map(({ scope, scopeId }) => ({ scope, scope_id: scopeId })) };
+    return this.services.request(Patterns.settingsGetMany, request, SERVICE);
+  }
+
+  /** `token`: undefined changes nothing, "" or null clears, anything else sets. */
+  update({ scope, scopeId }: ScopeTarget, token: string | null | undefined, updatedBy: string): Promise<SettingsView> {
+    const request: UpdateSettingsRequest = { scope, scope_id: scopeId, updated_by: updatedBy };
+    if (token !== undefined) request.huggingface_token = token ? this.cipher.sealUpdateRequest(Secret.of(token), scope, scopeId) : null;
+    return this.services.request(Patterns.settingsUpdate, request, SERVICE);
+  }
+
+  /** The org, user or model is being deleted: its token (if any) goes with a normal clear event. */
+  clearScope(scope: ClearScopeRequest['scope'], scopeId: string, updatedBy: string): Promise<SettingsView> {
+    const request: ClearScopeRequest = { scope, scope_id: scopeId, updated_by: updatedBy };
+    return this.services.request(Patterns.settingsClearScope, request, SERVICE);
+  }
+}

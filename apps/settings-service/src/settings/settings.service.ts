@@ -1,0 +1,173 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { DataSource } from 'typeorm';
+import { rpcError } from '@helix/rpc';
+import {
+  AUDIT_RECORDED,
+  auditEvent,
+  auditTargets,
+  HF_TOKEN_PATTERN,
+  scopeRefProblem,
+  settingsSubject,
+  settingsViewId,
+  type ClearScopeRequest,
+  type GetManySettingsRequest,
+  type Scope,
+  type ScopeRef,
+  type SettingsView,
+  type TokenAuditDetails,
+  type UpdateSettingsRequest,
+} from '@helix/contracts';
+import { EnvelopeError, Secret, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
+import type { HfTokenEntity } from '../entities';
+import { HfTokenRepository, scopeIdOf } from '../tokens/hf-token.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxPublisher } from '../outbox/outbox.publisher';
+import { SettingsEventFactory } from './settings-event.factory';
+
+/**
+ * The token policy of every scope (global, org, user, model): every change is one transaction
+ * holding the row, its new version, its outbox event and its audit entry. Who may change which scope
+ * is the gateway's decision; this service checks that the scope can exist and the token is valid.
+ */
+@Injectable()
+export class SettingsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly tokens: HfTokenRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly events: SettingsEventFactory,
+    private readonly bus: SettingsBusCipher,
+    private readonly atRest: TokenAtRestCipher,
+    private readonly publisher: OutboxPublisher,
+    @InjectPinoLogger('SettingsService') private readonly logger: PinoLogger,
+  ) {}
+
+  async get(ref: ScopeRef = {}): Promise<SettingsView> {
+    const { scope, scopeId } = checkedScope(ref);
+    return toView(scope, scopeId, await this.tokens.find(scope, scopeId));
+  }
+
+  /** The views of several scopes in one query, in the order asked (unknown scopes read as never set). */
+  async getMany(request: GetManySettingsRequest): Promise<SettingsView[]> {
+    if (!Array.isArray(request?.scopes) || request.scopes.length > MAX_SCOPES_PER_READ)
+      throw badRequest(`scopes must be a list of at most ${MAX_SCOPES_PER_READ} scopes.`);
+    const refs = request.scopes.map((ref) => checkedScope(ref));
+    const rows = await this.tokens.findMany(refs);
+    return refs.map(({ scope, scopeId }) => toView(scope, scopeId, rows.find((r) => r.scope === scope && scopeIdOf(r) === scopeId) ?? null));
+  }
+
+  async update(request: UpdateSettingsRequest): Promise<SettingsView> {
+    if (!request || typeof request.updated_by !== 'string') throw badRequest('The update request is malformed.');
+    const { scope, scopeId } = checkedScope(request);
+    if (!('huggingface_token' in request) || request.huggingface_token === undefined) {
+      const current = await this.get(request);
+      this.logChange(scope, scopeId, request.updated_by, false, current.version);
+      return current;
+    }
+    const token = request.huggingface_token === null ? null : this.openRequestToken(request.huggingface_token, scope, scopeId);
+    const row = await this.setToken(scope, scopeId, token, request.updated_by);
+    this.logChange(scope, scopeId, request.updated_by, true, row.version);
+    this.publisher.kick();
+    return toView(scope, scopeId, row);
+  }
+
+  /**
+   * The org, user or model is being deleted: its token goes with a normal clear event. A scope with
+   * no token set is left alone, so deleting something that never had a token publishes nothing.
+   */
+  async clearScope(request: ClearScopeRequest): Promise<SettingsView> {
+    if (!request || typeof request.updated_by !== 'string' || (request.scope as Scope) === 'global') throw badRequest('The clear request is malformed.');
+    const { scope, scopeId } = checkedScope(request);
+    const current = await this.tokens.find(scope, scopeId);
+    if (!current?.envelope) return toView(scope, scopeId, current);
+    const row = await this.setToken(scope, scopeId, null, request.updated_by);
+    this.logChange(scope, scopeId, request.updated_by, true, row.version);
+    this.publisher.kick();
+    return toView(scope, scopeId, row);
+  }
+
+  /** The global scope keeps the seed's log line (SPEC §6); every other scope logs §11.5's. */
+  private logChange(scope: Scope, scopeId: string | null, userId: string, updated: boolean, version: number): void {
+    if (scope === 'global') this.logger.info({ user_id: userId, hf_token_updated: updated, version }, 'system settings updated by admin');
+    else this.logger.info({ scope, scope_id: scopeId, user_id: userId, hf_token_updated: updated, version }, 'token settings updated');
+  }
+
+  /**
+   * Sets or clears (token null) the token of any scope; bumps its version and queues the event and
+   * its audit entry (`token.set` / `token.clear`, fingerprints only) in the same transaction, so a
+   * change and its audit entry are never one without the other.
+   */
+  setToken(scope: Scope, scopeId: string | null, token: Secret | null, updatedBy: string): Promise<HfTokenEntity> {
+    return this.db.transaction(async (tx) => {
+      const row = await this.tokens.lockForUpdate(tx, scope, scopeId);
+      const oldFingerprint = row.envelope ? row.fingerprint : null;
+      row.version += 1;
+      row.envelope = token ? this.atRest.seal(token, scope, scopeId) : null;
+      row.fingerprint = token ? token.fingerprint : null;
+      row.updatedAt = new Date();
+      row.updatedBy = updatedBy;
+      await this.tokens.save(tx, row);
+      const subject = settingsSubject(scope, scopeId);
+      await this.outbox.add(tx, subject, `${subject}@${row.version}`, this.events.forChange(row, token));
+      const details: TokenAuditDetails = { scope, scope_id: scopeId, version: row.version, old_fingerprint: oldFingerprint, new_fingerprint: row.fingerprint };
+      const audit = auditEvent({
+        actor_id: UUID.test(updatedBy) ? updatedBy : null,
+        action: token ? 'token.set' : 'token.clear',
+        target: auditTargets.token(scope, scopeId),
+        details: { ...details },
+      });
+      await this.outbox.add(tx, AUDIT_RECORDED, `audit@${audit.id}`, audit);
+      return row;
+    });
+  }
+
+  private openRequestToken(envelope: unknown, scope: Scope, scopeId: string | null): Secret {
+    let token: Secret;
+    try {
+      token = this.bus.openUpdateRequest(envelope, scope, scopeId);
+    } catch (err) {
+      if (err instanceof EnvelopeError)
+        throw badRequest('The Hugging Face token could not be decrypted; check that the gateway and the settings service share HELIX_SETTINGS_KEY.');
+      throw err;
+    }
+    if (!HF_TOKEN_PATTERN.test(token.reveal())) {
+      throw badRequest('huggingface_token must be a string of 1 to 1024 printable ASCII characters without white space, or "" or null to clear it.');
+    }
+    return token;
+  }
+}
+
+/** Actors are gateway users (UUIDs); anything else (a test, a system job) is recorded without an actor. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** At most this many scopes per getMany (a model's chain has four). */
+const MAX_SCOPES_PER_READ = 16;
+
+function checkedScope(ref: ScopeRef): { scope: Scope; scopeId: string | null } {
+  const scope = ref?.scope ?? 'global';
+  const scopeId = scope === 'global' ? (ref?.scope_id ?? null) : ref?.scope_id;
+  const problem = scopeRefProblem(scope, scopeId);
+  if (problem) throw badRequest(`Invalid scope: ${problem}.`);
+  return { scope, scopeId: scopeId ?? null };
+}
+
+function toView(scope: Scope, scopeId: string | null, row: HfTokenEntity | null): SettingsView {
+  const set = !!row?.envelope;
+  return {
+    id: settingsViewId(scope, scopeId),
+    scope,
+    scope_id: scopeId,
+    created: row ? row.createdAt.toISOString() : null,
+    updated: row ? row.updatedAt.toISOString() : null,
+    huggingface_token_set: set,
+    huggingface_token_source: set ? 'database' : 'none',
+    huggingface_token_fingerprint: set ? row!.fingerprint : null,
+    version: row?.version ?? 0,
+  };
+}
+
+function badRequest(message: string): ReturnType<typeof rpcError> {
+  return rpcError('bad_request', message);
+}
