@@ -194,13 +194,13 @@ describe('helix CLI end to end', () => {
       20_000,
       'the runner to apply version 4',
     );
-    expect(runners[0]).toMatchObject({ id: 'cli-gpu-1', state: 'online', memory_total: 80_000_000_000, hf_token_provided: true });
+    expect(runners[0]).toMatchObject({ id: 'cli-gpu-1', state: 'online', memory_total: 80_000_000_000, hf_token_provided: true, settings_applied: 1 });
     const r = await helix(['runner', 'list']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('Current settings version: 4');
-    expect(lines[2]).toMatch(/^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+HF TOKEN\s+LAST SEEN$/);
-    expect(lines[3]).toMatch(/^cli-gpu-1\s+online\s+\S+\/80GB\s+\S+.*\s4\s+yes\s+provided\s/);
+    expect(lines[2]).toMatch(/^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+SCOPES\s+HF TOKEN\s+LAST SEEN$/);
+    expect(lines[3]).toMatch(/^cli-gpu-1\s+online\s+\S+\/80GB\s+\S+.*\s4\s+yes\s+1\s+provided\s/);
   });
 
   let userKey: string;

@@ -15,6 +15,8 @@ const leaky = { huggingface_token: TOKEN, hf_token: TOKEN, token: TOKEN, env: { 
 
 const settings: SystemSettingsView = {
   id: 'system',
+  scope: 'global',
+  scope_id: null,
   created: '2026-11-27T10:00:00.000Z',
   updated: '2026-11-27T10:05:00.000Z',
   huggingface_token_set: true,
@@ -46,6 +48,7 @@ const runner = (over: Partial<RunnerView> = {}): RunnerView => ({
   memory_allocated: 39_000_000_000,
   settings_version: 3,
   in_sync: true,
+  settings_applied: 4,
   hf_token_provided: true,
   slots: [slot()],
   ...over,
@@ -91,13 +94,16 @@ describe('views', () => {
   });
 
   it('runner list shows the current version and each runner in sync or not', () => {
-    const text = renderRunners([runner({ ...leaky } as Partial<RunnerView>), runner({ id: 'gpu-2', settings_version: 2, in_sync: false, slots: [] })], 3);
+    const text = renderRunners(
+      [runner({ ...leaky } as Partial<RunnerView>), runner({ id: 'gpu-2', settings_version: 2, in_sync: false, settings_applied: 12, slots: [] })],
+      3,
+    );
     const [header, blank, columns, first, second] = text.split('\n');
     expect(header).toBe('Current settings version: 3');
     expect(blank).toBe('');
-    expect(columns).toMatch(/^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+HF TOKEN\s+LAST SEEN$/);
-    expect(first).toMatch(/^gpu-1\s+online\s+39GB\/80GB\s+1 \(1 running\)\s+3\s+yes\s+provided/);
-    expect(second).toMatch(/^gpu-2\s+online\s+39GB\/80GB\s+0\s+2\s+no\s+provided/);
+    expect(columns).toMatch(/^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+SCOPES\s+HF TOKEN\s+LAST SEEN$/);
+    expect(first).toMatch(/^gpu-1\s+online\s+39GB\/80GB\s+1 \(1 running\)\s+3\s+yes\s+4\s+provided/);
+    expect(second).toMatch(/^gpu-2\s+online\s+39GB\/80GB\s+0\s+2\s+no\s+12\s+provided/);
     expect(text).not.toContain(TOKEN);
     expect(renderRunners([])).toBe('No runners registered.');
   });

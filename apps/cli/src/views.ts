@@ -81,6 +81,7 @@ export function renderRunners(runners: RunnerView[], currentVersion?: number): s
         { header: 'slots', value: (r) => slotStates(r.slots) },
         { header: 'settings version', value: (r) => text(r.settings_version), right: true },
         { header: 'in sync', value: (r) => yesNo(r.in_sync) },
+        { header: 'scopes', value: (r) => text(r.settings_applied), right: true },
         { header: 'hf token', value: (r) => (r.hf_token_provided === true ? 'provided' : r.hf_token_provided === false ? 'none' : '-') },
         { header: 'last seen', value: (r) => text(r.last_seen) },
       ],

@@ -14,6 +14,7 @@ import { RunnersController } from './runners/runners.controller';
 import { Models1764230700000 } from './migrations/1764230700000-models';
 import { RunnersDropHeartbeatCopies1764230800000 } from './migrations/1764230800000-runners-drop-heartbeat-copies';
 import { ModelOwnership1764230900000 } from './migrations/1764230900000-model-ownership';
+import { RunnersSettingsProgress1764231100000 } from './migrations/1764231100000-runners-settings-progress';
 import { ModelRepository } from './models/model.repository';
 import { RunnerRepository } from './runners/runner.repository';
 import { SlotRepository } from './slots/slot.repository';
@@ -36,7 +37,13 @@ export class ModelsServiceModule {
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
           entities: [RunnerEntity],
-          migrations: [Runners1764230600000, Models1764230700000, RunnersDropHeartbeatCopies1764230800000, ModelOwnership1764230900000],
+          migrations: [
+            Runners1764230600000,
+            Models1764230700000,
+            RunnersDropHeartbeatCopies1764230800000,
+            ModelOwnership1764230900000,
+            RunnersSettingsProgress1764231100000,
+          ],
           applicationName: 'helix-models-service',
         }),
         HealthModule.forRoot(),

@@ -20,7 +20,9 @@ const heartbeat = {
   runner_id: 'gpu-1',
   memory_total: 80e9,
   memory_allocated: 0,
-  settings_versions: { global: 3 },
+  settings_version: 3,
+  settings_seq: 41,
+  settings_applied: 2,
   hf_token_provided: true,
   slots: [report],
   sent_at: report.updated,
@@ -55,6 +57,12 @@ describe('parseHeartbeat (runners.heartbeat)', () => {
     expect(result).toEqual({ ok: true, value: { heartbeat, ignoredSlots: [] } });
   });
 
+  it('reads the per-scope map of a runner from before the stream sequence (rolling upgrade)', () => {
+    const { settings_version: _v, settings_seq: _s, settings_applied: _a, ...rest } = heartbeat;
+    const result = parseHeartbeat({ ...rest, settings_versions: { global: 3, 'org:acme': 1 } });
+    expect(result).toEqual({ ok: true, value: { heartbeat: { ...rest, settings_version: 3, settings_seq: 0, settings_applied: 2 }, ignoredSlots: [] } });
+  });
+
   it('leaves out a malformed slot entry but keeps the heartbeat', () => {
     const result = parseHeartbeat({ ...heartbeat, slots: [{ ...report, state: 'exploded' }, report] });
     expect(result.ok && result.value.heartbeat.slots).toEqual([report]);
@@ -62,8 +70,26 @@ describe('parseHeartbeat (runners.heartbeat)', () => {
   });
 
   it('names every bad top-level field', () => {
-    const bad = { runner_id: 'has space', memory_total: -1, memory_allocated: '1GB', settings_versions: null, hf_token_provided: 'yes', slots: {} };
-    expect(fields(parseHeartbeat(bad))).toEqual(['runner_id', 'memory_total', 'memory_allocated', 'settings_versions', 'hf_token_provided', 'slots']);
+    const bad = {
+      runner_id: 'has space',
+      memory_total: -1,
+      memory_allocated: '1GB',
+      settings_version: 1.5,
+      settings_seq: -1,
+      settings_applied: '3',
+      hf_token_provided: 'yes',
+      slots: {},
+    };
+    expect(fields(parseHeartbeat(bad))).toEqual([
+      'runner_id',
+      'memory_total',
+      'memory_allocated',
+      'settings_version',
+      'settings_seq',
+      'settings_applied',
+      'hf_token_provided',
+      'slots',
+    ]);
   });
 });
 

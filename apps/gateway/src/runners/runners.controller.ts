@@ -22,10 +22,17 @@ export class RunnersController {
   }
 }
 
-/** The settings-service's ack records are authoritative; the heartbeat's versions fill the gap until one arrives. */
+/**
+ * A runner is in sync (SPEC §4.4, §11.5) when it holds the current version of every scope: it has
+ * processed the SETTINGS stream up to its last sequence (each message there is the newest of its
+ * subject), and applied the current global version. `sync.settings_seq` is null while a committed
+ * change is not in the stream yet: then no runner is in sync. The settings-service's global ack is
+ * authoritative for the global version; the heartbeat's fills the gap until one arrives.
+ */
 export function joinSyncState(runner: RunnerRecord, sync: SyncStatusView): RunnerView {
   const ack = sync.acks.find((a) => a.runner_id === runner.id && a.scope === 'global');
-  const settingsVersion = Math.max(ack?.version ?? 0, runner.settings_versions?.global ?? 0);
+  const settingsVersion = Math.max(ack?.version ?? 0, runner.settings_version ?? 0);
+  const caughtUp = sync.settings_seq !== null && (runner.settings_seq ?? 0) >= sync.settings_seq;
   return {
     id: runner.id,
     state: runner.state,
@@ -33,7 +40,8 @@ export function joinSyncState(runner: RunnerRecord, sync: SyncStatusView): Runne
     memory_total: runner.memory_total,
     memory_allocated: runner.memory_allocated,
     settings_version: settingsVersion,
-    in_sync: settingsVersion >= sync.global_version,
+    in_sync: caughtUp && settingsVersion >= sync.global_version,
+    settings_applied: runner.settings_applied ?? 0,
     hf_token_provided: runner.hf_token_provided,
     slots: runner.slots,
   };

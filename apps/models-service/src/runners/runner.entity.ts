@@ -12,8 +12,17 @@ export class RunnerEntity {
   @Column({ type: 'bigint', name: 'memory_total', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   memoryTotal!: number;
 
-  @Column({ type: 'jsonb', name: 'settings_versions' })
-  settingsVersions!: Record<string, number>;
+  /** The applied version of the global scope. */
+  @Column({ type: 'integer', name: 'settings_version' })
+  settingsVersion!: number;
+
+  /** The SETTINGS stream sequence the runner has processed up to (in sync with every scope at the stream's last one). */
+  @Column({ type: 'bigint', name: 'settings_seq', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  settingsSeq!: number;
+
+  /** How many scopes the runner holds. */
+  @Column({ type: 'integer', name: 'settings_applied' })
+  settingsApplied!: number;
 
   @Column({ type: 'boolean', name: 'hf_token_provided' })
   hfTokenProvided!: boolean;

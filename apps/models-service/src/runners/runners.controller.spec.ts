@@ -34,7 +34,9 @@ const heartbeat = {
   runner_id: 'gpu-1',
   memory_total: 80e9,
   memory_allocated: 0,
-  settings_versions: { global: 1 },
+  settings_version: 1,
+  settings_seq: 7,
+  settings_applied: 3,
   hf_token_provided: true,
   slots: [],
   sent_at: '2026-11-01T00:00:00Z',
@@ -61,5 +63,16 @@ describe('RunnersController.heartbeat', () => {
     expect(mocks.tracker.applyHeartbeat).toHaveBeenCalledWith(expect.objectContaining({ slots: [] }));
     expect(await ignored('heartbeat_slot')).toBe(before + 1);
     expect(JSON.stringify(mocks.logger.warn.mock.calls)).not.toContain(SECRET);
+  });
+
+  it('records the settings progress of the heartbeat, and derives it from the per-scope map of an older runner', async () => {
+    const { sut, mocks } = newController();
+    await sut.heartbeat(heartbeat);
+    expect(mocks.runners.recordHeartbeat).toHaveBeenLastCalledWith(expect.objectContaining({ settings_version: 1, settings_seq: 7, settings_applied: 3 }));
+    const { settings_version: _v, settings_seq: _s, settings_applied: _a, ...legacy } = heartbeat;
+    await sut.heartbeat({ ...legacy, settings_versions: { global: 4, 'model:m/a': 2 } });
+    const recorded = (mocks.runners.recordHeartbeat.mock.calls.at(-1) as unknown[])[0];
+    expect(recorded).toMatchObject({ settings_version: 4, settings_seq: 0, settings_applied: 2 });
+    expect(recorded).not.toHaveProperty('settings_versions');
   });
 });

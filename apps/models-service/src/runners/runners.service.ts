@@ -28,7 +28,9 @@ export class RunnersService {
       last_seen: r.lastSeen.toISOString(),
       memory_total: r.memoryTotal,
       memory_allocated: reserved.get(r.id) ?? 0,
-      settings_versions: r.settingsVersions,
+      settings_version: r.settingsVersion,
+      settings_seq: r.settingsSeq,
+      settings_applied: r.settingsApplied,
       hf_token_provided: r.hfTokenProvided,
       slots: slots.filter((s) => s.runner_id === r.id),
     }));

@@ -32,8 +32,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    // A new token changes what this runner reports; tell the control plane now, not at the next tick.
-    this.sync.onApplied(() => this.changeBeat.trigger());
+    // A new token, or any progress through the settings stream (an ignored message counts too), changes
+    // what this runner reports; tell the control plane now, not at the next tick.
+    this.sync.onProcessed(() => this.changeBeat.trigger());
     this.beat();
     this.timer = setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
   }
@@ -48,7 +49,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       runner_id: this.settings.runnerId,
       memory_total: this.settings.memoryTotal,
       memory_allocated: this.slots.memoryAllocated(),
-      settings_versions: this.store.versions(),
+      settings_version: this.store.version('global', null),
+      settings_seq: this.sync.processedSeq,
+      settings_applied: this.store.size,
       hf_token_provided: this.store.resolve({}).token !== null,
       slots: this.slots.views(),
       sent_at: new Date().toISOString(),

@@ -67,6 +67,13 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     },
   );
   private readonly appliedListeners = new Set<(applied: AppliedSettings) => void>();
+  private readonly processedListeners = new Set<(seq: number) => void>();
+  /**
+   * The SETTINGS stream sequence processed up to (applied, stale or invalid alike). With one message
+   * kept per subject, reaching the stream's last sequence means holding the current state of every
+   * scope; this is what the heartbeat reports instead of one version per scope.
+   */
+  private seq = 0;
   private readonly replay: { promise: Promise<void>; resolve: () => void } = (() => {
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
@@ -95,10 +102,24 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     return this.replay.promise;
   }
 
+  /** The stream sequence of the last message handled, whether it was applied or ignored (0: none yet). */
+  get processedSeq(): number {
+    return this.seq;
+  }
+
   /** Calls `listener` after every token version applied (any scope); returns the unsubscribe. */
   onApplied(listener: (applied: AppliedSettings) => void): () => void {
     this.appliedListeners.add(listener);
     return () => this.appliedListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the new `processedSeq` after every message handled (applied or ignored),
+   * and when an empty stream is opened; returns the unsubscribe.
+   */
+  onProcessed(listener: (seq: number) => void): () => void {
+    this.processedListeners.add(listener);
+    return () => this.processedListeners.delete(listener);
   }
 
   onApplicationBootstrap(): void {
@@ -139,6 +160,9 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     // An ordered consumer recreates itself after reconnects and gaps, resuming after the last sequence seen.
     const resumeAfter = this.resumeAfter;
     this.resumeAfter = 0;
+    // A replay from the last message per subject starts over (the stream may have been recreated with
+    // lower sequences): nothing of it is processed yet, unless it is empty, when all of it is.
+    if (resumeAfter === 0) this.progress(info.state.messages === 0 ? info.state.last_seq : 0);
     const consumer = await jetstream(this.nc).consumers.get(
       SETTINGS_STREAM,
       resumeAfter > 0
@@ -151,13 +175,20 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
   private handle(msg: JsMsg): void {
     this.watch.delivered(msg.seq);
     this.apply(msg, decodeSettingsEvent(msg.subject, msg.data, this.cipher));
+    this.progress(msg.seq);
     // Ignored messages count too: a bad last message must not keep the runner unready.
     if (!this.replayed && (msg.info.pending === 0 || msg.seq >= this.replayUntil)) this.markReplayed(msg.seq);
   }
 
+  private progress(seq: number): void {
+    this.seq = seq;
+    for (const listener of this.processedListeners) listener(seq);
+  }
+
   private markReplayed(seq: number): void {
     this.replayed = true;
-    this.logger.info({ runner_id: this.settings.runnerId, versions: this.store.versions(), last_seq: seq }, 'settings replay complete');
+    // The count only: with one entry per scope, the versions themselves can be 100,000 entries.
+    this.logger.info({ runner_id: this.settings.runnerId, scopes: this.store.size, last_seq: seq }, 'settings replay complete');
     this.replay.resolve();
   }
 
@@ -195,18 +226,12 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     const updatedAt = Date.parse(event.updated_at);
     if (Number.isFinite(updatedAt)) lag.observe(Math.max(0, Date.now() - updatedAt) / 1000);
     const tokenProvided = update.token !== null;
-    if (event.scope === 'global') {
-      globalVersion.set(event.version);
-      this.logger.info(
-        { runner_id: this.settings.runnerId, token_provided: tokenProvided, version: event.version },
-        'updated hugging face token from control plane',
-      );
-    } else {
-      this.logger.info(
-        { runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, token_provided: tokenProvided, version: event.version },
-        'updated scoped hugging face token from control plane',
-      );
-    }
+    if (event.scope === 'global') globalVersion.set(event.version);
+    // SPEC §6 (global) and §11.5 (every scope): one line per applied version, with its scope.
+    this.logger.info(
+      { runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, token_provided: tokenProvided, version: event.version },
+      'updated hugging face token from control plane',
+    );
     const appliedSettings: AppliedSettings = { scope: event.scope, scopeId: event.scope_id, version: event.version, tokenProvided };
     for (const listener of this.appliedListeners) listener(appliedSettings);
     this.acks.enqueue({

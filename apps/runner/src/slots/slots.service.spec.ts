@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { PinoLogger } from 'nestjs-pino';
-import { runnerSlotsCreate, type SlotView } from '@helix/contracts';
+import { runnerSlotsCreate, type Scope, type SlotView } from '@helix/contracts';
 import { decodeJson, encodeJson } from '@helix/nats';
 import { Secret } from '@helix/secrets';
 import { TokenStore } from '@helix/token-store';
@@ -46,18 +46,39 @@ function setup() {
   const logger = { info: () => undefined, error: () => undefined } as unknown as PinoLogger;
   const service = new SlotsService(nc, store, settings, supervisor as unknown as VllmSupervisor, sync, logger);
   service.onApplicationBootstrap();
-  const create = (slotId: string) =>
+  const create = (slotId: string, chain: { model?: string; user?: string; org?: string } = {}) =>
     new Promise((respond) =>
       callbacks.get(runnerSlotsCreate('gpu-1'))!(null, {
-        data: encodeJson({ slot_id: slotId, model: { id: 'meta-llama/x', type: 'chat', memory: 1e9, context_length: null, runtime_args: [] } }),
+        data: encodeJson({
+          slot_id: slotId,
+          model: { id: chain.model ?? 'meta-llama/x', type: 'chat', memory: 1e9, context_length: null, runtime_args: [] },
+          ...(chain.user ? { user_id: chain.user } : {}),
+          ...(chain.org ? { org_id: chain.org } : {}),
+        }),
         respond,
       }),
     );
-  const newVersion = (token: string) => {
-    store.apply({ scope: 'global', scopeId: null, version: 1, token: Secret.of(token) });
-    for (const l of applied) l({ scope: 'global', scopeId: null, version: 1, tokenProvided: true });
+  const versions = new Map<string, number>();
+  const newVersion = (token: string, scope: Scope = 'global', scopeId: string | null = null) => {
+    const key = `${scope}:${scopeId}`;
+    const version = (versions.get(key) ?? 0) + 1;
+    versions.set(key, version);
+    store.apply({ scope, scopeId, version, token: Secret.of(token) });
+    for (const l of applied) l({ scope, scopeId, version, tokenProvided: true });
   };
-  return { service, supervisor, published, create, newVersion };
+  /** The supervisor parks a started slot on hf_auth. */
+  const park = (slotId: string, modelId: string) =>
+    supervisor.emit('status', {
+      slotId,
+      modelId,
+      state: 'failed',
+      restarts: 0,
+      endpoint: null,
+      error: { code: 'hf_auth', message: 'm' },
+      hfTokenSource: 'none',
+      hfTokenFingerprint: null,
+    });
+  return { service, supervisor, published, create, newVersion, park };
 }
 
 describe('SlotsService', () => {
@@ -79,6 +100,40 @@ describe('SlotsService', () => {
 
     newVersion('hf_newGlobalToken_1');
     expect(supervisor.offered).toEqual([{ slotId: SLOT, token: 'hf_newGlobalToken_1', source: 'global' }]);
+  });
+
+  it('after a scoped token version, offers a token only to the slots whose chain contains that scope', async () => {
+    const { supervisor, create, newVersion, park } = setup();
+    const A = '00000000-0000-4000-8000-00000000000a';
+    const B = '00000000-0000-4000-8000-00000000000b';
+    const C = '00000000-0000-4000-8000-00000000000c';
+    await create(A, { model: 'm/a', user: 'u1', org: 'o1' });
+    await create(B, { model: 'm/b', user: 'u2', org: 'o2' });
+    await create(C, { model: 'm/c' });
+    await new Promise((r) => setImmediate(r));
+    park(A, 'm/a');
+    park(B, 'm/b');
+    park(C, 'm/c');
+    const offeredAfter = (token: string, scope: Scope, scopeId: string | null) => {
+      supervisor.offered.length = 0;
+      newVersion(token, scope, scopeId);
+      return supervisor.offered.map((o) => [o.slotId, o.source, o.token]);
+    };
+
+    expect(offeredAfter('hf_model', 'model', 'm/a')).toEqual([[A, 'model', 'hf_model']]);
+    expect(offeredAfter('hf_user', 'user', 'u2')).toEqual([[B, 'user', 'hf_user']]);
+    expect(offeredAfter('hf_org', 'org', 'o1')).toEqual([[A, 'model', 'hf_model']]);
+    // Another model's, user's or org's token is not in these chains, even with an id another level uses.
+    expect(offeredAfter('hf_other', 'model', 'm/z')).toEqual([]);
+    expect(offeredAfter('hf_other', 'user', 'm/c')).toEqual([]);
+    expect(offeredAfter('hf_other', 'org', 'u1')).toEqual([]);
+    expect(offeredAfter('hf_other', 'model', 'u2')).toEqual([]);
+    // The global level is in every chain.
+    expect(offeredAfter('hf_global', 'global', null)).toEqual([
+      [A, 'model', 'hf_model'],
+      [B, 'user', 'hf_user'],
+      [C, 'global', 'hf_global'],
+    ]);
   });
 
   it('publishes supervisor statuses in the snake_case wire shape', async () => {

@@ -17,7 +17,7 @@ import { decodeJson, encodeJson, InjectNats } from '@helix/nats';
 import { TokenStore } from '@helix/token-store';
 import { VllmSupervisor, type SlotStatus } from '@helix/vllm-supervisor';
 import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
-import { SettingsSyncService } from '../settings/settings-sync.service';
+import { SettingsSyncService, type AppliedSettings } from '../settings/settings-sync.service';
 import type { SlotsSource } from '../heartbeat/heartbeat.service';
 import { slotCreateErrors } from './slot-command';
 
@@ -62,8 +62,8 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     // If the runner dies without a clean shutdown, its vLLM processes must not outlive it.
     process.on('exit', this.killOnExit);
     this.supervisor.on('status', (status) => this.onStatus(status));
-    // A new token version (any scope) may unblock slots parked on hf_auth.
-    this.sync.onApplied(() => this.offerTokens());
+    // A new token version may unblock slots parked on hf_auth whose chain contains its scope.
+    this.sync.onApplied((applied) => this.offerTokens(applied));
     const id = this.settings.runnerId;
     this.subs.push(
       this.nc.subscribe(runnerSlotsCreate(id), {
@@ -174,11 +174,16 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     return { accepted: true };
   }
 
-  /** Hands every started slot the token it now resolves to; the supervisor restarts the parked ones. */
-  private offerTokens(): void {
+  /**
+   * Hands every started slot whose chain contains the applied scope the token it now resolves to; the
+   * supervisor restarts the parked ones. A parked slot is retried when a level of its own chain
+   * changes, and only then (SPEC §11.2): another model's or user's token changes nothing for it.
+   */
+  private offerTokens(applied: Pick<AppliedSettings, 'scope' | 'scopeId'>): void {
     const restarted: string[] = [];
     for (const [slotId, entry] of this.slots) {
       if (!entry.status) continue; // not started yet: it resolves its token when it starts
+      if (!inChain(entry, applied)) continue;
       const { token, source } = this.store.resolve({ modelId: entry.modelId, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
       if (this.supervisor.retryParked(slotId, token, source)) restarted.push(slotId);
     }
@@ -220,6 +225,22 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
       created: e.created,
       updated: e.updated,
     };
+  }
+}
+
+/** Whether `scope`/`scopeId` is a level of the token chain of the slot `entry` (model → user → org → global). */
+function inChain(entry: Pick<Entry, 'modelId' | 'userId' | 'orgId'>, { scope, scopeId }: Pick<AppliedSettings, 'scope' | 'scopeId'>): boolean {
+  switch (scope) {
+    case 'global':
+      return true;
+    case 'model':
+      return entry.modelId === scopeId;
+    case 'user':
+      return entry.userId !== null && entry.userId === scopeId;
+    case 'org':
+      return entry.orgId !== null && entry.orgId === scopeId;
+    default:
+      return false;
   }
 }
 

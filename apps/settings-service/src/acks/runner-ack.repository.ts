@@ -21,8 +21,9 @@ export class RunnerAckRepository {
     );
   }
 
+  /** The global-scope ack of each runner (scoped acks are recorded, but `in_sync` does not read them: see SyncStatusService). */
   async list(): Promise<RunnerSyncRecord[]> {
-    const rows = await this.db.getRepository(RunnerAckEntity).find();
+    const rows = await this.db.getRepository(RunnerAckEntity).find({ where: { scope: 'global' } });
     return rows.map((a) => ({
       runner_id: a.runnerId,
       scope: a.scope,

@@ -1,8 +1,9 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { Scope } from '@helix/contracts';
 
 /** The newest version of each scope that each runner reported as applied. */
 @Entity({ name: 'runner_acks' })
+@Index('runner_acks_global', ['runnerId'], { where: "scope = 'global'" })
 export class RunnerAckEntity {
   @PrimaryColumn({ type: 'text', name: 'runner_id' })
   runnerId!: string;

@@ -1,3 +1,4 @@
 import { Init1764230400000 } from './1764230400000-init';
+import { RunnerAcksGlobal1764231100000 } from './1764231100000-runner-acks-global';
 
-export const SETTINGS_MIGRATIONS = [Init1764230400000];
+export const SETTINGS_MIGRATIONS = [Init1764230400000, RunnerAcksGlobal1764231100000];

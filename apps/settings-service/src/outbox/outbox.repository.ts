@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { SETTINGS_UPDATED_PREFIX } from '@helix/contracts';
 import { OutboxEntity, type OutboxEvent } from '../entities';
 
 /** One publisher at a time across replicas, so versions of a subject are published in commit order. */
@@ -54,6 +55,19 @@ export class OutboxRepository {
 
   async hasPending(tx: EntityManager, subject: string): Promise<boolean> {
     return (await tx.getRepository(OutboxEntity).countBy({ subject })) > 0;
+  }
+
+  /**
+   * Whether a committed settings change (any scope) is not in the SETTINGS stream yet. Audit rows do
+   * not count; a row an older replica marked published is in the stream. Uses the partial index on
+   * unpublished rows, and the table holds only what is waiting, so the cost does not grow with scopes.
+   */
+  async hasPendingSettings(): Promise<boolean> {
+    const [{ pending }]: Array<{ pending: boolean }> = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM settings.outbox WHERE published_at IS NULL AND subject LIKE $1) AS pending`,
+      [`${SETTINGS_UPDATED_PREFIX}.%`],
+    );
+    return pending;
   }
 
   /** After JetStream stored the event. */

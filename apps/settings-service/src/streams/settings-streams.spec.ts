@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream } from '@nats-io/jetstream';
-import { settingsSubject } from '@helix/contracts';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
 import { startNats, type NatsProcess } from '@helix/testing';
 import { SettingsStreams } from './settings-streams';
 
 /** Against a real nats-server: what the stream holds, and what it means when it cannot say. */
-describe('SettingsStreams.head', () => {
+describe('SettingsStreams.head and lastSeq', () => {
   let nats: NatsProcess;
   let nc: NatsConnection;
   let streams: SettingsStreams;
@@ -42,6 +42,18 @@ describe('SettingsStreams.head', () => {
     };
     await jetstream(nc).publish(subject, new TextEncoder().encode(JSON.stringify(event)));
     expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7 });
+  });
+
+  it("lastSeq is the sequence of the stream's last message, and null once the stream is gone", async () => {
+    const ack = await jetstream(nc).publish(settingsSubject('user', 'u1'), Uint8Array.from([0x00]));
+    expect(await streams.lastSeq()).toBe(ack.seq);
+    await (await jetstreamManager(nc)).streams.delete(SETTINGS_STREAM);
+    try {
+      expect(await streams.lastSeq()).toBeNull();
+    } finally {
+      await streams.ensure();
+    }
+    expect(await streams.lastSeq()).toBe(0);
   });
 
   it('throws when JetStream does not answer, instead of reporting an empty stream', async () => {

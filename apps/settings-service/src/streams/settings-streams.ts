@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { parseSettingsUpdatedEvent, SETTINGS_STREAM } from '@helix/contracts';
-import { ensureSettingsStreams, InjectNats } from '@helix/nats';
+import { ensureSettingsStreams, InjectNats, isStreamNotFound } from '@helix/nats';
 
 /** What the SETTINGS stream holds as the last message of one subject. */
 export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number };
@@ -23,6 +23,21 @@ export class SettingsStreams implements OnModuleInit {
   /** Creates missing streams (NATS may have come back without its store) and applies our config. */
   ensure(): Promise<void> {
     return ensureSettingsStreams(this.nc);
+  }
+
+  /**
+   * The sequence of the stream's last message (0: never written), or null when the stream does not
+   * exist. With one message kept per subject, a runner that processed the stream up to it holds the
+   * current event of every subject. Other failures to read are thrown.
+   */
+  async lastSeq(): Promise<number | null> {
+    const jsm = await jetstreamManager(this.nc);
+    try {
+      return (await jsm.streams.info(SETTINGS_STREAM)).state.last_seq;
+    } catch (err) {
+      if (isStreamNotFound(err)) return null;
+      throw err;
+    }
   }
 
   /** The last message stored for `subject`. Failures to read (timeouts, no JetStream) are thrown, never taken for "empty". */
