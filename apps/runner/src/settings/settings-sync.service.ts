@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -154,6 +155,7 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
       onMissing: () => this.logger.warn({ runner_id: this.settings.runnerId }, 'waiting for the settings-service to create the settings stream'),
     });
     this.watch.opened(info.created);
+    this.replayStartedAt ??= performance.now();
     // With one message kept per subject, the stream's last message is the last of its subject and is always delivered.
     this.replayUntil = info.state.messages === 0 ? 0 : info.state.last_seq;
     if (!this.replayed && this.replayUntil === 0) this.markReplayed(0);
@@ -185,10 +187,14 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     for (const listener of this.processedListeners) listener(seq);
   }
 
+  /** When the first consumer opened on an existing stream (the start of the replay, for its duration). */
+  private replayStartedAt?: number;
+
   private markReplayed(seq: number): void {
     this.replayed = true;
     // The count only: with one entry per scope, the versions themselves can be 100,000 entries.
-    this.logger.info({ runner_id: this.settings.runnerId, scopes: this.store.size, last_seq: seq }, 'settings replay complete');
+    const replayMs = Math.round(performance.now() - (this.replayStartedAt ?? performance.now()));
+    this.logger.info({ runner_id: this.settings.runnerId, scopes: this.store.size, last_seq: seq, replay_ms: replayMs }, 'settings replay complete');
     this.replay.resolve();
   }
 
