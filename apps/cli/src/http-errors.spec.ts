@@ -15,6 +15,16 @@ describe('describeHttpFailure', () => {
     expect(msg).toContain('403');
   });
 
+  it("403 from a scope's route relays who may (SPEC §11.3); without a sentence it asks for admin", () => {
+    const msg = describeHttpFailure({
+      status: 403,
+      body: { error: 'forbidden', message: 'Only an admin or a member of this org may see its token settings.' },
+      apiKeyGiven: true,
+    });
+    expect(msg).toBe('permission denied: Only an admin or a member of this org may see its token settings (HTTP 403 forbidden)');
+    expect(describeHttpFailure({ status: 403, body: undefined, apiKeyGiven: true })).toMatch(/^admin privileges are required/);
+  });
+
   it('400 lists every invalid field once, with the reasons', () => {
     const body = {
       error: 'bad_request',

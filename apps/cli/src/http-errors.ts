@@ -45,6 +45,8 @@ export function describeHttpFailure(failure: HttpFailure): string {
         ? 'the API key was rejected (HTTP 401 unauthorized); set HELIX_API_KEY (or pass --api-key) to a valid Helix API key'
         : 'no API key given (HTTP 401 unauthorized); set HELIX_API_KEY (or pass --api-key) to a Helix API key';
     case 403:
+      // Admin routes say admin privileges are required (SPEC §9); a scope's route (§11.3) says who may.
+      if (message && !/admin privileges are required/i.test(message)) return `permission denied: ${message} (HTTP 403 forbidden)`;
       return 'admin privileges are required for this command (HTTP 403 forbidden); use the API key of an admin user';
     case 400: {
       const { fields, messages } = invalidFields(body);

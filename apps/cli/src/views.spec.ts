@@ -1,11 +1,21 @@
-import type { RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
+import type { RunnerView, SettingsView, SlotView, SystemSettingsView, TokenChainView } from '@helix/contracts';
 import { fingerprint } from '@helix/secrets';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SEED_MODEL_VIEW } from '@helix/testing';
 import { formatBytes } from './format';
 import { renderTable } from './table';
-import { renderCreatedUser, renderModel, renderModels, renderRunners, renderSettings, syncSummary, type ModelView } from './views';
+import {
+  renderCreatedUser,
+  renderDeletedUser,
+  renderModel,
+  renderModels,
+  renderRunners,
+  renderSettings,
+  renderTokenChain,
+  syncSummary,
+  type ModelView,
+} from './views';
 
 const TOKEN = 'hf_tableLeakCanary0123456789';
 const FP = fingerprint(TOKEN);
@@ -93,6 +103,79 @@ describe('views', () => {
     expect(text).toMatch(/Runners in sync:\s+unknown/);
   });
 
+  it('a scoped view says whose token it is and where its models fall back; the global view has no scope lines', () => {
+    const org: SettingsView = { ...settings, id: 'org:acme', scope: 'org', scope_id: 'acme', version: 2 };
+    const text = renderSettings({ ...org, ...leaky } as SettingsView);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^Scope:\s+org$/);
+    expect(lines[1]).toMatch(/^Scope ID:\s+acme$/);
+    expect(text).toMatch(new RegExp(`Fingerprint:\\s+${FP}`));
+    expect(text).toMatch(/Version:\s+2/);
+    expect(text).not.toContain(TOKEN);
+    const model = renderSettings({
+      ...org,
+      id: 'model:a/b',
+      scope: 'model',
+      scope_id: 'a/b',
+      huggingface_token_set: false,
+      huggingface_token_fingerprint: null,
+    });
+    expect(model).toMatch(/^Scope:\s+model\nScope ID:\s+a\/b\n/);
+    expect(model).toMatch(/not configured \(the model falls back to its owner's, its org's or the global token\)/);
+    expect(renderSettings({ ...org, scope: 'user', scope_id: 'u1', huggingface_token_set: false })).toMatch(/not configured \(the user's models fall back/);
+    expect(renderSettings(settings)).not.toMatch(/Scope/);
+  });
+
+  const chain = (effective: TokenChainView['effective']): TokenChainView => ({
+    model_id: 'Qwen/Qwen2.5-VL-7B-Instruct',
+    effective,
+    chain: [
+      { scope: 'model', scope_id: 'Qwen/Qwen2.5-VL-7B-Instruct', set: false },
+      { scope: 'user', scope_id: 'u_123', set: true, fingerprint: 'sha256:1a2b3c4d5e6f', version: 2 },
+      { scope: 'org', scope_id: 'acme', set: true, fingerprint: 'sha256:9f8e7d6c5b4a', version: 1 },
+      { scope: 'global', scope_id: null, set: false },
+    ],
+  });
+
+  it('model token: the chain as a table, first level first, the effective level marked and named', () => {
+    const view = chain({ scope: 'user', scope_id: 'u_123', fingerprint: 'sha256:1a2b3c4d5e6f' });
+    const lines = renderTokenChain({ ...view, ...leaky } as TokenChainView).split('\n');
+    expect(lines[0]).toBe('Token resolution for model Qwen/Qwen2.5-VL-7B-Instruct (first level set wins):');
+    expect(lines[2]).toMatch(/^LEVEL\s+ID\s+SET\s+FINGERPRINT\s+VERSION\s+EFFECTIVE$/);
+    expect(lines[3]).toMatch(/^model\s+Qwen\/Qwen2\.5-VL-7B-Instruct\s+no\s+-\s+-$/);
+    expect(lines[4]).toMatch(/^user\s+u_123\s+yes\s+sha256:1a2b3c4d5e6f\s+2\s+<- effective$/);
+    expect(lines[5]).toMatch(/^org\s+acme\s+yes\s+sha256:9f8e7d6c5b4a\s+1$/);
+    expect(lines[6]).toMatch(/^global\s+-\s+no\s+-\s+-$/);
+    expect(lines.filter((l) => l.includes('<- effective'))).toHaveLength(1);
+    expect(lines.at(-1)).toBe('Effective: the user u_123 token (sha256:1a2b3c4d5e6f) is used when this model starts.');
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('model token: the global level, and no level set (runners fall back to their HF_TOKEN or none)', () => {
+    const global = chain({ scope: 'global', scope_id: null, fingerprint: FP });
+    global.chain[3] = { scope: 'global', scope_id: null, set: true, fingerprint: FP, version: 4 };
+    global.chain[1].set = false;
+    global.chain[2].set = false;
+    const g = renderTokenChain(global);
+    expect(g).toMatch(new RegExp(`^global\\s+-\\s+yes\\s+${FP}\\s+4\\s+<- effective$`, 'm'));
+    expect(g.split('\n').at(-1)).toBe(`Effective: the global token (${FP}) is used when this model starts.`);
+    const none = renderTokenChain({
+      model_id: 'a/b',
+      effective: null,
+      chain: [
+        { scope: 'model', scope_id: 'a/b', set: false },
+        { scope: 'global', scope_id: null, set: false },
+      ],
+    });
+    expect(none).not.toContain('<- effective');
+    expect(none.split('\n').at(-1)).toBe('Effective: none of these levels is set; runners use their own HF_TOKEN, or no token if they have none.');
+  });
+
+  it('a deleted user says what went with it', () => {
+    expect(renderDeletedUser({ id: 'u1', name: 'alice', admin: false, created: 'now' }, 'u1')).toMatch(/^Deleted user alice \(id u1\): .*token was cleared/);
+    expect(renderDeletedUser(undefined, 'u2')).toMatch(/^Deleted user u2: /);
+  });
+
   it('runner list shows the current version and each runner in sync or not', () => {
     const text = renderRunners(
       [runner({ ...leaky } as Partial<RunnerView>), runner({ id: 'gpu-2', settings_version: 2, in_sync: false, settings_applied: 12, slots: [] })],
@@ -136,7 +219,20 @@ describe('views', () => {
 
   it('no rendering of any server object prints a token carried in a field it does not display (property)', () => {
     // The fields the views display on purpose (SPEC §4): all but names, ids and fingerprints are typed non-strings.
-    const displayed = new Set([...Object.keys(settings), ...Object.keys(runner()), ...Object.keys(slot()), ...Object.keys(model), 'created', 'updated']);
+    const displayed = new Set([
+      ...Object.keys(settings),
+      'model_id',
+      'effective',
+      'chain',
+      'set',
+      'fingerprint',
+      'version',
+      ...Object.keys(runner()),
+      ...Object.keys(slot()),
+      ...Object.keys(model),
+      'created',
+      'updated',
+    ]);
     const tokenKey = fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('huggingface_token', 'hf_token', 'token', 'HF_TOKEN', 'secret', 'value'));
     fc.assert(
       fc.property(
@@ -151,6 +247,8 @@ describe('views', () => {
             renderRunners([{ ...runner(), ...extra } as RunnerView], 1),
             renderModel({ ...model, ...extra, slots: [{ ...slot(), ...extra } as SlotView] } as ModelView),
             renderModels([{ ...model, ...extra } as ModelView]),
+            renderSettings({ ...settings, ...extra, scope: 'org', scope_id: 'acme' } as SettingsView),
+            renderTokenChain({ ...chain(null), ...extra, chain: chain(null).chain.map((l) => ({ ...l, ...extra })) } as TokenChainView),
           ].join('\n');
           expect(out).not.toContain(TOKEN);
         },

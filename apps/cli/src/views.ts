@@ -1,4 +1,18 @@
-import type { AuditEntryView, AuditPageView, CreatedUserView, MembershipView, OrgView, RunnerView, SlotView, SystemSettingsView } from '@helix/contracts';
+import type {
+  AuditEntryView,
+  AuditPageView,
+  CreatedUserView,
+  MembershipView,
+  OrgView,
+  RunnerView,
+  Scope,
+  SettingsView,
+  SlotView,
+  SystemSettingsView,
+  TokenChainLevel,
+  TokenChainView,
+  UserView,
+} from '@helix/contracts';
 import { formatBytes, text, yesNo } from './format';
 import { renderFields, renderTable } from './table';
 
@@ -43,18 +57,66 @@ export function renderSyncSummary(sync: SyncSummary | 'unknown'): string {
   return `${sync.inSync}/${sync.total}${sync.offline ? ` (${sync.offline} offline)` : ''}`;
 }
 
-/** `helix system settings get|set`: never the token, only whether one is set and its fingerprint. */
-export function renderSettings(settings: SystemSettingsView, sync?: SyncSummary | 'unknown'): string {
+/** Where a level without a token leaves the models that use it (SPEC §11.2). */
+export const FALLBACK: Record<Scope, string> = {
+  global: 'runners fall back to their own HF_TOKEN',
+  org: "the org's models fall back to the global token",
+  user: "the user's models fall back to their org's or the global token",
+  model: "the model falls back to its owner's, its org's or the global token",
+};
+
+/** "org acme", "user 3f1c…", "model Qwen/Qwen2.5-VL-7B-Instruct", "global". */
+export function scopeLabel(scope: Scope | undefined, scopeId: string | null | undefined): string {
+  if (!scope || scope === 'global') return 'global';
+  return `${scope} ${text(scopeId)}`;
+}
+
+/**
+ * `helix system|org|user|model settings get|set`: never the token, only whether one is set and its
+ * fingerprint. A scoped view (SPEC §11.3) also says whose token it is; the global view is unchanged.
+ */
+export function renderSettings(settings: SettingsView | SystemSettingsView, sync?: SyncSummary | 'unknown'): string {
   const set = settings.huggingface_token_set === true;
-  const fields: Array<[string, string]> = [
-    ['Hugging Face token', set ? 'configured' : 'not configured (runners fall back to their own HF_TOKEN)'],
+  const scope: Scope = settings.scope ?? 'global';
+  const fields: Array<[string, string]> = [];
+  if (scope !== 'global') fields.push(['Scope', scope], ['Scope ID', text(settings.scope_id)]);
+  fields.push(
+    ['Hugging Face token', set ? 'configured' : `not configured (${FALLBACK[scope] ?? FALLBACK.global})`],
     ['Source', text(settings.huggingface_token_source)],
     ['Fingerprint', text(settings.huggingface_token_fingerprint)],
     ['Version', text(settings.version)],
     ['Updated', text(settings.updated)],
-  ];
+  );
   if (sync !== undefined) fields.push(['Runners in sync', renderSyncSummary(sync)]);
   return renderFields(fields);
+}
+
+const isEffective = (level: TokenChainLevel, effective: TokenChainView['effective']): boolean =>
+  effective !== null && level.set === true && level.scope === effective.scope && (level.scope_id ?? null) === (effective.scope_id ?? null);
+
+/**
+ * `helix model token <id>`: the resolution chain of SPEC §11.4, first level first, the effective
+ * one marked, then one line saying which level a start of the model uses. Fingerprints only.
+ */
+export function renderTokenChain(view: TokenChainView): string {
+  const chain = Array.isArray(view.chain) ? view.chain : [];
+  const effective = view.effective ?? null;
+  const table = renderTable<TokenChainLevel>(
+    [
+      { header: 'level', value: (l) => text(l.scope) },
+      { header: 'id', value: (l) => text(l.scope_id) },
+      { header: 'set', value: (l) => yesNo(l.set) },
+      { header: 'fingerprint', value: (l) => text(l.fingerprint) },
+      { header: 'version', value: (l) => text(l.version), right: true },
+      { header: 'effective', value: (l) => (isEffective(l, effective) ? '<- effective' : '') },
+    ],
+    chain,
+  );
+  const verdict =
+    effective === null
+      ? 'Effective: none of these levels is set; runners use their own HF_TOKEN, or no token if they have none.'
+      : `Effective: the ${scopeLabel(effective.scope, effective.scope_id)} token (${text(effective.fingerprint)}) is used when this model starts.`;
+  return [`Token resolution for model ${text(view.model_id)} (first level set wins):`, '', table, '', verdict].join('\n');
 }
 
 function slotStates(slots: SlotView[] | undefined): string {
@@ -176,6 +238,12 @@ export function renderCreatedUser(user: CreatedUserView): string {
     `API key: ${user.api_key}`,
     'This key is shown only once and stored only as a hash: save it now.',
   ].join('\n');
+}
+
+/** `helix user delete`: what went with the user (SPEC §11.3: its token is cleared). */
+export function renderDeletedUser(user: UserView | undefined, id: string): string {
+  const who = user?.name ? `${user.name} (id ${user.id ?? id})` : id;
+  return `Deleted user ${who}: its API key no longer works, its Hugging Face token was cleared, its memberships were removed and its models no longer have an owner.`;
 }
 
 /** One short line of what an entry's details say (fingerprints, names, fields; the API never sends a token). */

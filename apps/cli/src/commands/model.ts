@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
+import type { TokenChainView } from '@helix/contracts';
 import { modelPath } from '../api-client';
 import { contextFor, type CliIo } from '../context';
 import { buildModelBody, parseContext, readModelFile, type ModelFlags } from '../model-input';
-import { renderModel, renderModels, type ModelView } from '../views';
+import { renderModel, renderModels, renderTokenChain, type ModelView } from '../views';
+import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
 /** The seed's model (SPEC §4.3), shown verbatim by `helix model create --help`. */
 export const SEED_MODEL_JSON = `{"id":"Qwen/Qwen2.5-VL-7B-Instruct","name":"Qwen 2.5 VL 7B","type":"chat","runtime":"vllm",
@@ -42,7 +44,7 @@ const asList = (body: unknown): ModelView[] => {
   return [];
 };
 
-/** `helix model create|list|get|delete` (SPEC §4.3, §9). */
+/** `helix model create|list|get|delete` (SPEC §4.3, §9), `settings get|set` and `token` (SPEC §11.3, §11.4, §11.6). */
 export function registerModel(program: Command, io: CliIo): void {
   const model = program.command('model').description('the model registry (reads for any user, writes for admins)');
 
@@ -110,5 +112,45 @@ export function registerModel(program: Command, io: CliIo): void {
       if (json) return out.json(body ?? { id, deleted: true });
       const stopped = Array.isArray(body?.slots) ? body.slots.length : 0;
       out.print(`Deleted model ${id}${stopped ? ` (${stopped} slot${stopped === 1 ? '' : 's'} stopped)` : ''}.`);
+    });
+
+  const settings = model.command('settings').description("one model's own Hugging Face token: it overrides every other level for that model");
+  addSettingsCommands(settings, io, {
+    scope: 'model',
+    target: (command) => command.argument('<id>', 'model id, e.g. Qwen/Qwen2.5-VL-7B-Instruct'),
+    request: ([id]) => ({ scope: 'model', scopeId: id as string, path: scopedSettingsPath.model(id as string) }),
+    getDescription: "show whether the model's own token is set, its fingerprint and version (admins, the model's owner, owners of its org)",
+    setDescription: "set or clear the model's own token (admins, the model's owner, owners of its org); runners receive it within seconds",
+    getExamples: ['helix model settings get Qwen/Qwen2.5-VL-7B-Instruct', 'helix model settings get Qwen/Qwen2.5-VL-7B-Instruct --json'],
+    setExamples: [
+      'printf %s "$HF_TOKEN" | helix model settings set Qwen/Qwen2.5-VL-7B-Instruct --huggingface-token-stdin',
+      "helix model settings set Qwen/Qwen2.5-VL-7B-Instruct --clear-hf-token   # back to the owner's, org's or global token",
+      'helix model token Qwen/Qwen2.5-VL-7B-Instruct                           # which level is now used',
+    ],
+  });
+
+  model
+    .command('token')
+    .description('show which token a start of the model would use: its chain model -> owner -> org -> global, fingerprints only')
+    .argument('<id>', 'model id, e.g. Qwen/Qwen2.5-VL-7B-Instruct')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  helix model token Qwen/Qwen2.5-VL-7B-Instruct',
+        '  helix model token Qwen/Qwen2.5-VL-7B-Instruct --json',
+        '',
+        'The chain lists only the levels that apply (no user level without an owner, no org level without',
+        'an org); the first level that is set wins. When none is set, runners use their own HF_TOKEN, or no',
+        'token. Which token each running slot actually got is in `helix model get <id>` (TOKEN SOURCE).',
+        "Same rights as the model's settings: admins, the model's owner, owners of its org.",
+      ].join('\n'),
+    )
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const chain = await client.get<TokenChainView>(`/api/v1/models/${encodeURIComponent(id)}/token`);
+      if (json) return out.json(chain);
+      out.print(renderTokenChain(chain));
     });
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { MembershipView, OrgView } from '@helix/contracts';
 import { contextFor, type CliIo } from '../context';
 import { renderMembers, renderOrgs } from '../views';
+import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
 const seg = encodeURIComponent;
 const orgPath = (org: string) => `/api/v1/orgs/${seg(org)}`;
@@ -12,11 +13,15 @@ Examples:
   helix org create acme --name "Acme Corp"
   helix org member add acme 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b --role owner
   helix org member list acme
+  printf %s "$HF_TOKEN" | helix org settings set acme --huggingface-token-stdin
+  helix org settings get acme
   helix model create acme/model --name m --type embed --runtime vllm --memory 1GB --org acme --owner <user id>
 
 Org ids are 1-64 of a-z, 0-9 and "-", starting with a letter or digit. User ids are the ids that
 "helix user create" prints (GET /api/v1/users). Admins create and delete orgs; admins and org
-owners change members; admins and members see an org and its members.`;
+owners change members; admins and members see an org and its members. The org's Hugging Face
+token is used by its models that have neither a model nor an owner token: admins and owners set it,
+members see its fingerprint.`;
 
 /** `helix org create|list|delete` and `helix org member add|remove|list` (SPEC §11.1, §11.6). */
 export function registerOrg(program: Command, io: CliIo): void {
@@ -97,4 +102,19 @@ export function registerOrg(program: Command, io: CliIo): void {
       if (json) return out.json(body);
       out.print(renderMembers(orgId, Array.isArray(body) ? body : []));
     });
+
+  const settings = org.command('settings').description("the org's Hugging Face token: used by the org's models without a model or owner token");
+  addSettingsCommands(settings, io, {
+    scope: 'org',
+    target: (command) => command.argument('<org>', 'org id'),
+    request: ([orgId]) => ({ scope: 'org', scopeId: orgId as string, path: scopedSettingsPath.org(orgId as string) }),
+    getDescription: "show whether the org's token is set, its fingerprint and version (admins and members)",
+    setDescription: "set or clear the org's token (admins and org owners); runners receive it within seconds",
+    getExamples: ['helix org settings get acme', 'helix org settings get acme --json'],
+    setExamples: [
+      'printf %s "$HF_TOKEN" | helix org settings set acme --huggingface-token-stdin',
+      'helix org settings set acme --huggingface-token-stdin      # prompts, input hidden',
+      'helix org settings set acme --clear-hf-token               # its models fall back to the global token',
+    ],
+  });
 }
