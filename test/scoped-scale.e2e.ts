@@ -89,8 +89,9 @@ describe('1,000 scoped tokens: a joining runner holds them all, an offline one c
 
   it('a runner started after 1,000 scoped tokens were set is ready holding all of them, and in sync', async () => {
     const runner = await stack.startRunner({ id: 'gpu-join', memory: '80GB' });
-    const replay = runner.json().find((l) => l.msg === 'settings replay complete');
-    expect(replay).toBeDefined();
+    // Ready means replayed: the log line (written asynchronously) says how many scopes it holds.
+    const replay = await runner.waitFor((l) => l.msg === 'settings replay complete');
+    expect(replay.scopes).toBe(ORGS + USERS + MODELS);
     const view = await vi.waitFor(
       async () => {
         const v = await runnerView();
