@@ -2,7 +2,8 @@
 // Benchmark (not a test): a runner joining while the SETTINGS stream holds N scoped tokens — time to
 // ready, and its replay alone — next to a bare ordered consumer replaying the same stream (last
 // message per subject) in the same run on the same nats-server. Runs the built product (npm run build).
-//   node scripts/bench-join.mjs [--scopes 1,10000,100000] [--rounds 3]
+//   node scripts/bench-join.mjs [--scopes 1,10000,100000] [--rounds 3] [--profile]
+// --profile writes each runner's CPU profile to .test-results/profiles.
 // The events are sealed exactly as the settings-service seals them and published straight into the
 // stream (setting 100,000 tokens through the API would measure the API, not the join).
 import { randomBytes } from 'node:crypto';
@@ -83,9 +84,10 @@ try {
   async function runnerJoin(round) {
     const id = `bench-join-${round}`;
     const t0 = performance.now();
-    const runner = await stack.startRunner({ id, env: { LOG_LEVEL: 'info' } });
+    const profile = process.argv.includes('--profile') ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(root, '.test-results/profiles')}` } : {};
+    const runner = await stack.startRunner({ id, env: { LOG_LEVEL: 'info', ...profile } });
     const readyMs = performance.now() - t0;
-    const line = runner.json().find((l) => l.msg === 'settings replay complete');
+    const line = await runner.waitFor((l) => l.msg === 'settings replay complete');
     const rss = await fetch(`${stack.runnerHttp.get(id)}/metrics`)
       .then((r) => r.text())
       .then((t) => Number(/^process_resident_memory_bytes (\d+)/m.exec(t)?.[1] ?? NaN));

@@ -42,6 +42,22 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/orgs/:org/members': 'authenticated',
   'PUT /api/v1/orgs/:org/members/:user_id': 'authenticated',
   'DELETE /api/v1/orgs/:org/members/:user_id': 'authenticated',
+  'DELETE /api/v1/users/:user_id': 'admin',
+  'GET /api/v1/orgs/:org/settings': 'authenticated',
+  'PUT /api/v1/orgs/:org/settings': 'authenticated',
+  'GET /api/v1/users/me/settings': 'authenticated',
+  'PUT /api/v1/users/me/settings': 'authenticated',
+  'GET /api/v1/users/:user_id/settings': 'authenticated',
+  'PUT /api/v1/users/:user_id/settings': 'authenticated',
+  'GET /api/v1/models/:id/settings': 'authenticated',
+  'PUT /api/v1/models/:id/settings': 'authenticated',
+  'GET /api/v1/models/:p1/:p2/settings': 'authenticated',
+  'PUT /api/v1/models/:p1/:p2/settings': 'authenticated',
+  'GET /api/v1/models/:p1/:p2/:p3/settings': 'authenticated',
+  'PUT /api/v1/models/:p1/:p2/:p3/settings': 'authenticated',
+  'GET /api/v1/models/:id/token': 'authenticated',
+  'GET /api/v1/models/:p1/:p2/token': 'authenticated',
+  'GET /api/v1/models/:p1/:p2/:p3/token': 'authenticated',
 };
 
 /**
@@ -49,9 +65,19 @@ const EXPECTED: Record<string, Access> = {
  * checked by the gateway's OrgsService). The non-admin key below belongs to a plain member of the
  * sample org: it may read the org, but changing its members is refused with 403.
  */
-const NON_ADMIN_REFUSED_BY_SERVICE = new Set(['PUT /api/v1/orgs/:org/members/:user_id', 'DELETE /api/v1/orgs/:org/members/:user_id']);
+const NON_ADMIN_REFUSED_BY_SERVICE = new Set([
+  'PUT /api/v1/orgs/:org/members/:user_id',
+  'DELETE /api/v1/orgs/:org/members/:user_id',
+  // A member may read the org's token settings, not change them (§11.3).
+  'PUT /api/v1/orgs/:org/settings',
+  // The sample models have no owner and no org: only an admin may see or change their token (§11.3).
+  ...['GET', 'PUT'].flatMap((m) => [':id', ':p1/:p2', ':p1/:p2/:p3'].map((p) => `${m} /api/v1/models/${p}/settings`)),
+  ...[':id', ':p1/:p2', ':p1/:p2/:p3'].map((p) => `GET /api/v1/models/${p}/token`),
+]);
 
 const ORG_ID = 'acme';
+/** A model id of three parts, for the plain-path routes of `models/<a>/<b>/<c>/settings`. */
+const DEEP_MODEL_ID = 'deep/er/model';
 
 /** A body that the route would accept from an admin: a refusal must not be a validation error. */
 const BODIES: Record<string, unknown> = {
@@ -62,6 +88,12 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/orgs': { id: 'mallory-corp', name: 'Mallory Corp' },
   // The member tries to make themself an owner.
   'PUT /api/v1/orgs/:org/members/:user_id': { role: 'owner' },
+  ...Object.fromEntries(
+    ['/orgs/:org', '/users/me', '/users/:user_id', '/models/:id', '/models/:p1/:p2', '/models/:p1/:p2/:p3'].map((p) => [
+      `PUT /api/v1${p}/settings`,
+      { huggingface_token: 'hf_attackerReplacesTheToken0002' },
+    ]),
+  ),
 };
 
 /** The spellings an attacker tries; each must be refused with 400 or answered like the plain path. */
@@ -153,8 +185,16 @@ describe('gateway access: every route, every spelling of its path', () => {
     userKey = alice.api_key;
     expect((await stack.api('POST', '/api/v1/orgs', { id: ORG_ID })).status).toBe(201);
     expect((await stack.api('PUT', `/api/v1/orgs/${ORG_ID}/members/${alice.id}`, { role: 'member' })).status).toBe(200);
-    concrete = (pattern) => pattern.replace('*', MODEL_ID).replace(':org', ORG_ID).replace(':user_id', alice.id);
+    concrete = (pattern) =>
+      pattern
+        .replace('*', MODEL_ID)
+        .replace(':org', ORG_ID)
+        .replace(':user_id', alice.id)
+        .replace(':id', encodeURIComponent(MODEL_ID))
+        .replace(':p1/:p2/:p3', DEEP_MODEL_ID)
+        .replace(':p1/:p2', MODEL_ID);
     expect((await stack.api('POST', '/api/v1/models', { ...(BODIES['POST /api/v1/models'] as object), id: MODEL_ID, name: 'Qwen' })).status).toBe(201);
+    expect((await stack.api('POST', '/api/v1/models', { ...(BODIES['POST /api/v1/models'] as object), id: DEEP_MODEL_ID, name: 'Deep' })).status).toBe(201);
     routes = (await stack.gateway.waitFor((l) => l.msg === 'gateway routes')).routes;
   });
 
@@ -204,7 +244,7 @@ describe('gateway access: every route, every spelling of its path', () => {
     for (const [who, key] of keys) {
       const plain = await raw(stack, method, path, key, body);
       const expected =
-        access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' || NON_ADMIN_REFUSED_BY_SERVICE.has(`${method} ${pattern}`) ? 403 : 'ok';
+        access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' || NON_ADMIN_REFUSED_BY_SERVICE.has(`${method === 'HEAD' ? 'GET' : method} ${pattern}`) ? 403 : 'ok';
       // A public route may still answer 404 (a document asset that is not shipped), never 401/403/5xx.
       if (access === 'public') expect([401, 403], `${who} ${method} ${path}`).not.toContain(plain.status);
       if (expected === 'ok') expect(plain.status, `${who} ${method} ${path}`).toBeLessThan(access === 'public' ? 500 : 400);
