@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFieldErrors, parseSettingsApplied, parseSettingsUpdatedEvent } from './index';
+import { describeFieldErrors, MAX_ACKS_PER_MESSAGE, parseSettingsApplied, parseSettingsAppliedMessage, parseSettingsUpdatedEvent } from './index';
 
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -72,5 +72,33 @@ describe('parseSettingsApplied', () => {
     ['a non-boolean hf_token_provided', { hf_token_provided: 'yes' }, 'hf_token_provided'],
   ])('refuses %s', (_, change, field) => {
     expect(fieldsOf(parseSettingsApplied(bytes({ ...ACK, ...change })))).toEqual([field]);
+  });
+});
+
+describe('parseSettingsAppliedMessage', () => {
+  const ACK = { runner_id: 'gpu-1', scope: 'global', scope_id: null, version: 3, hf_token_provided: true };
+  const ORG = { scope: 'org', scope_id: 'acme', version: 1, hf_token_provided: false };
+
+  it('reads the single form and the batch form, each ack with the runner id', () => {
+    expect(parseSettingsAppliedMessage(bytes(ACK))).toEqual({ ok: true, value: [ACK] });
+    expect(parseSettingsAppliedMessage(bytes({ runner_id: 'gpu-1', acks: [ORG, { ...ACK, runner_id: undefined }] }))).toEqual({
+      ok: true,
+      value: [{ runner_id: 'gpu-1', ...ORG }, ACK],
+    });
+  });
+
+  it("a batch cannot speak for another runner: an entry's own runner_id is ignored", () => {
+    const parsed = parseSettingsAppliedMessage(bytes({ runner_id: 'gpu-1', acks: [{ ...ORG, runner_id: 'gpu-2' }] }));
+    expect(parsed).toEqual({ ok: true, value: [{ ...ORG, runner_id: 'gpu-1' }] });
+  });
+
+  it.each([
+    ['an empty batch', { runner_id: 'gpu-1', acks: [] }, ['acks']],
+    ['too many acks', { runner_id: 'gpu-1', acks: Array.from({ length: MAX_ACKS_PER_MESSAGE + 1 }, () => ORG) }, ['acks']],
+    ['a bad entry, named by its place', { runner_id: 'gpu-1', acks: [ORG, { ...ORG, version: 0 }] }, ['acks[1].version']],
+    ['a bad runner id', { runner_id: 'gpu 1', acks: [ORG] }, ['runner_id']],
+    ['an entry that is not an object', { runner_id: 'gpu-1', acks: [7] }, ['runner_id', 'acks[0].scope', 'acks[0].version', 'acks[0].hf_token_provided']],
+  ])('refuses %s', (_, message, fields) => {
+    expect(fieldsOf(parseSettingsAppliedMessage(bytes(message)))).toEqual(fields);
   });
 });

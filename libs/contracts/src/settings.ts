@@ -41,6 +41,17 @@ export interface SettingsAppliedEvent {
   hf_token_provided: boolean;
 }
 
+/**
+ * Many acks of one runner in one `settings.applied` message: a runner that replays thousands of
+ * scopes acknowledges them in a few messages. A single ack keeps the SPEC §5 shape.
+ */
+export interface SettingsAppliedBatch {
+  runner_id: string;
+  acks: Array<Omit<SettingsAppliedEvent, 'runner_id'>>;
+}
+/** At most this many acks per message (about 100 bytes each, far below the 1 MiB message limit). */
+export const MAX_ACKS_PER_MESSAGE = 1_000;
+
 export function settingsSubject(scope: Scope, scopeId: string | null): string {
   if (scope === 'global') return `${SETTINGS_UPDATED_PREFIX}.global`;
   if (!scopeId) throw new Error(`scope ${scope} needs an id`);
@@ -194,7 +205,30 @@ export function parseSettingsUpdatedEvent(bytes: Uint8Array): ParseResult<Settin
 export function parseSettingsApplied(bytes: Uint8Array): ParseResult<SettingsAppliedEvent> {
   const json = parseJsonObject(bytes);
   if (!json.ok) return json;
-  const a = json.value;
+  return checkAck(json.value);
+}
+
+/** A `settings.applied` message in either form: one ack (SPEC §5) or a batch of one runner's acks. */
+export function parseSettingsAppliedMessage(bytes: Uint8Array): ParseResult<SettingsAppliedEvent[]> {
+  const json = parseJsonObject(bytes);
+  if (!json.ok) return json;
+  const m = json.value;
+  if (!('acks' in m)) {
+    const one = checkAck(m);
+    return one.ok ? { ok: true, value: [one.value] } : one;
+  }
+  if (!Array.isArray(m.acks) || m.acks.length === 0 || m.acks.length > MAX_ACKS_PER_MESSAGE)
+    return { ok: false, errors: [{ field: 'acks', message: `must be a list of 1 to ${MAX_ACKS_PER_MESSAGE} acks` }] };
+  const acks: SettingsAppliedEvent[] = [];
+  for (const [i, entry] of (m.acks as unknown[]).entries()) {
+    const checked = checkAck(typeof entry === 'object' && entry !== null ? { ...entry, runner_id: m.runner_id } : {});
+    if (!checked.ok) return { ok: false, errors: checked.errors.map((e) => ({ ...e, field: e.field === 'runner_id' ? e.field : `acks[${i}].${e.field}` })) };
+    acks.push(checked.value);
+  }
+  return { ok: true, value: acks };
+}
+
+function checkAck(a: Record<string, unknown>): ParseResult<SettingsAppliedEvent> {
   const errors: FieldError[] = [];
   if (typeof a.runner_id !== 'string' || !RUNNER_ID_PATTERN.test(a.runner_id))
     errors.push({ field: 'runner_id', message: 'must be 1 to 64 of A-Z a-z 0-9 _ -' });
@@ -206,5 +240,6 @@ export function parseSettingsApplied(bytes: Uint8Array): ParseResult<SettingsApp
   if (!isPositiveInteger(a.version)) errors.push({ field: 'version', message: 'must be a positive integer' });
   if (typeof a.hf_token_provided !== 'boolean') errors.push({ field: 'hf_token_provided', message: 'must be a boolean' });
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: a as unknown as SettingsAppliedEvent };
+  const { runner_id, scope, scope_id, version, hf_token_provided } = a as unknown as SettingsAppliedEvent;
+  return { ok: true, value: { runner_id, scope, scope_id, version, hf_token_provided } };
 }

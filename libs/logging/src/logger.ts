@@ -34,24 +34,39 @@ export function pinoOptions(service: string, level: LogLevel): LoggerOptions {
   };
 }
 
+let destination: pino.DestinationStream | undefined;
+
+/**
+ * Stdout, written asynchronously: a burst of lines (a runner replaying 100,000 scopes logs one per
+ * scope) goes out in few large writes instead of one blocking write each. pino flushes it
+ * synchronously when the process exits. One per process, shared by every logger.
+ */
+export function logDestination(): pino.DestinationStream {
+  destination ??= pino.destination({ dest: 1, sync: false });
+  return destination;
+}
+
 /** nestjs-pino for every app: JSON lines on stdout, one service name per process. */
 export function loggingModule(service: string, level: LogLevel): DynamicModule {
   const options = pinoOptions(service, level);
   return LoggerModule.forRoot({
-    pinoHttp: {
-      ...options,
-      autoLogging: { ignore: (req) => HEALTH_ROUTES.has((req.url ?? '').split('?')[0]) },
-      // Only what an operator needs from a request; never headers or bodies.
-      serializers: {
-        ...options.serializers,
-        req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    pinoHttp: [
+      {
+        ...options,
+        autoLogging: { ignore: (req) => HEALTH_ROUTES.has((req.url ?? '').split('?')[0]) },
+        // Only what an operator needs from a request; never headers or bodies.
+        serializers: {
+          ...options.serializers,
+          req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+          res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+        },
       },
-    },
+      logDestination(),
+    ],
   });
 }
 
 /** A plain pino logger for code outside Nest's container (bootstrap, scripts). */
 export function createLogger(service: string, level: LogLevel): pino.Logger {
-  return pino(pinoOptions(service, level));
+  return pino(pinoOptions(service, level), logDestination());
 }

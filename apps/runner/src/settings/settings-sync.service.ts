@@ -91,6 +91,8 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
   ) {
     this.cipher = SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY);
     this.acks = AckPublisher.overJetStream(nc, logger);
+    // The start-up replay competes with nothing: its acks go out, batched, once it is complete.
+    this.acks.hold();
   }
 
   /** True once the state that existed at start-up has been applied (for /readyz). */
@@ -171,7 +173,8 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
         ? { filter_subjects: SETTINGS_UPDATED_ALL, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAfter + 1 }
         : { filter_subjects: SETTINGS_UPDATED_ALL, deliver_policy: DeliverPolicy.LastPerSubject },
     );
-    return consumer.consume();
+    // Bigger pulls than the default 100: a replay of many scopes is not left waiting between pulls.
+    return consumer.consume({ max_messages: 1_000 });
   }
 
   private handle(msg: JsMsg): void {
@@ -196,6 +199,7 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     const replayMs = Math.round(performance.now() - (this.replayStartedAt ?? performance.now()));
     this.logger.info({ runner_id: this.settings.runnerId, scopes: this.store.size, last_seq: seq, replay_ms: replayMs }, 'settings replay complete');
     this.replay.resolve();
+    this.acks.release();
   }
 
   private apply(msg: JsMsg, decoded: DecodedSettingsEvent): void {

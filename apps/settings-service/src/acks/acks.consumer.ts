@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { describeFieldErrors, parseSettingsApplied, SETTINGS_ACKS_CONSUMER, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED } from '@helix/contracts';
+import { describeFieldErrors, parseSettingsAppliedMessage, SETTINGS_ACKS_CONSUMER, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED } from '@helix/contracts';
 import { InjectNats, runConsumer, type ConsumerLoop } from '@helix/nats';
 import { Counter } from 'prom-client';
 import { RunnerAckRepository } from './runner-ack.repository';
@@ -53,33 +53,40 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async handle(msg: JsMsg): Promise<void> {
-    const parsed = parseSettingsApplied(msg.data);
+    const parsed = parseSettingsAppliedMessage(msg.data);
     if (!parsed.ok) {
       this.logger.warn({ subject: msg.subject, seq: msg.seq, problem: describeFieldErrors(parsed.errors) }, 'ignored a malformed settings.applied message');
       msg.term();
       return;
     }
-    const ack = parsed.value;
+    const acks = parsed.value;
     try {
-      await this.acks.record(ack);
+      await this.acks.record(acks);
     } catch (err) {
-      // Postgres is unavailable: the ack stays in the stream and comes back.
+      // Postgres is unavailable: the message stays in the stream and comes back.
       this.logger.warn({ err }, 'could not record settings.applied yet');
       msg.nak(2_000);
       return;
     }
     msg.ack();
-    recorded.inc();
-    if (ack.scope === 'global') {
+    recorded.inc(acks.length);
+    const scoped = acks.filter((ack) => ack.scope !== 'global');
+    for (const ack of acks) {
+      if (ack.scope !== 'global') continue;
       this.logger.info(
         { runner_id: ack.runner_id, hf_token_sent: ack.hf_token_provided, version: ack.version },
         'successfully synced system settings to runner',
       );
-    } else {
+    }
+    if (scoped.length === 1) {
+      const [ack] = scoped;
       this.logger.info(
         { runner_id: ack.runner_id, scope: ack.scope, scope_id: ack.scope_id, version: ack.version, hf_token_sent: ack.hf_token_provided },
         'successfully synced settings to runner',
       );
+    } else if (scoped.length > 1) {
+      // A replay's batch: one line, not one per scope.
+      this.logger.info({ runner_id: scoped[0].runner_id, scopes: scoped.length }, 'successfully synced settings to runner');
     }
   }
 }

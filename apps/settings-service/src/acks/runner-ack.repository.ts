@@ -9,15 +9,32 @@ import { RunnerAckEntity } from '../entities';
 export class RunnerAckRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Keeps the newer of the stored and the given version (acks may arrive out of order). */
-  async record(ack: SettingsAppliedEvent): Promise<void> {
+  /**
+   * One statement for a whole message of acks. Keeps the newer of the stored and the given version
+   * (acks may arrive out of order); a message naming a scope twice counts with its newest ack (one
+   * INSERT … ON CONFLICT may not touch a row twice).
+   */
+  async record(acks: SettingsAppliedEvent[]): Promise<void> {
+    const newest = new Map<string, SettingsAppliedEvent>();
+    for (const ack of acks) {
+      const key = `${ack.runner_id}\u0000${ack.scope}\u0000${ack.scope_id ?? ''}`;
+      if ((newest.get(key)?.version ?? 0) <= ack.version) newest.set(key, ack);
+    }
+    const rows = [...newest.values()];
+    if (rows.length === 0) return;
     await this.db.query(
       `INSERT INTO settings.runner_acks (runner_id, scope, scope_id, version, hf_token_provided, applied_at)
-       VALUES ($1, $2, $3, $4, $5, now())
+       SELECT r, s, i, v, p, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::boolean[]) AS a(r, s, i, v, p)
        ON CONFLICT (runner_id, scope, scope_id) DO UPDATE
          SET version = EXCLUDED.version, hf_token_provided = EXCLUDED.hf_token_provided, applied_at = EXCLUDED.applied_at
          WHERE settings.runner_acks.version <= EXCLUDED.version`,
-      [ack.runner_id, ack.scope, ack.scope_id ?? '', ack.version, ack.hf_token_provided],
+      [
+        rows.map((a) => a.runner_id),
+        rows.map((a) => a.scope),
+        rows.map((a) => a.scope_id ?? ''),
+        rows.map((a) => a.version),
+        rows.map((a) => a.hf_token_provided),
+      ],
     );
   }
 
