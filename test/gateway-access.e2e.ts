@@ -244,7 +244,13 @@ describe('gateway access: every route, every spelling of its path', () => {
     for (const [who, key] of keys) {
       const plain = await raw(stack, method, path, key, body);
       const expected =
-        access === 'public' ? 'ok' : key !== userKey ? 401 : access === 'admin' || NON_ADMIN_REFUSED_BY_SERVICE.has(`${method === 'HEAD' ? 'GET' : method} ${pattern}`) ? 403 : 'ok';
+        access === 'public'
+          ? 'ok'
+          : key !== userKey
+            ? 401
+            : access === 'admin' || NON_ADMIN_REFUSED_BY_SERVICE.has(`${method === 'HEAD' ? 'GET' : method} ${pattern}`)
+              ? 403
+              : 'ok';
       // A public route may still answer 404 (a document asset that is not shipped), never 401/403/5xx.
       if (access === 'public') expect([401, 403], `${who} ${method} ${path}`).not.toContain(plain.status);
       if (expected === 'ok') expect(plain.status, `${who} ${method} ${path}`).toBeLessThan(access === 'public' ? 500 : 400);

@@ -102,7 +102,8 @@ describe('1,000 scoped tokens: a joining runner holds them all, an offline one c
     );
     expect(view.settings_applied).toBe(ORGS + USERS + MODELS);
     // Ground truth for sampled scopes of each kind: a model start uses exactly that scope's token.
-    for (const i of [0, 137, ORGS - 1]) expect(await startedWith(`sample/org-${i}`, { org_id: `org-${i}` })).toEqual({ source: 'org', fingerprint: fp(tokenOf('Org', i)) });
+    for (const i of [0, 137, ORGS - 1])
+      expect(await startedWith(`sample/org-${i}`, { org_id: `org-${i}` })).toEqual({ source: 'org', fingerprint: fp(tokenOf('Org', i)) });
     for (const i of [3, USERS - 1]) {
       expect(await startedWith(`sample/user-${i}`, { owner_id: userIds[i], org_id: 'org-5' })).toEqual({ source: 'user', fingerprint: fp(tokenOf('User', i)) });
     }
@@ -147,9 +148,13 @@ describe('1,000 scoped tokens: a joining runner holds them all, an offline one c
     expect(await startedWith('after/user-21', { owner_id: userIds[21], org_id: 'org-40' })).toEqual({ source: 'org', fingerprint: fp(tokenOf('Org', 40)) });
     expect(await startedWith('after/user-22', { owner_id: userIds[22] })).toEqual({ source: 'global', fingerprint: fp(global) });
     await ok('PUT', enc('scale/model-31'), { enabled: true });
-    await vi.waitFor(async () => expect(await slotOf('scale/model-31')).toMatchObject({ state: 'running', hf_token_source: 'model', hf_token_fingerprint: fp(tokenOf('Model', 31, 2)) }), {
-      timeout: 20_000,
-    });
+    await vi.waitFor(
+      async () =>
+        expect(await slotOf('scale/model-31')).toMatchObject({ state: 'running', hf_token_source: 'model', hf_token_fingerprint: fp(tokenOf('Model', 31, 2)) }),
+      {
+        timeout: 20_000,
+      },
+    );
   });
 
   it('no token value in any log, response, or the NATS files', async () => {

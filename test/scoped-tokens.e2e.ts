@@ -177,7 +177,11 @@ describe('scoped tokens: org, user and model (SPEC §11)', () => {
     const unrelatedModel = await put(`${enc('system/plain')}/settings`, T.unrelated);
     await applied('model', 'system/plain', unrelatedModel.version);
     await new Promise((r) => setTimeout(r, 500));
-    expect(runner().json().filter((l) => l.msg === 'retrying slots that waited for a hugging face token')).toEqual([]);
+    expect(
+      runner()
+        .json()
+        .filter((l) => l.msg === 'retrying slots that waited for a hugging face token'),
+    ).toEqual([]);
     expect(await slotOf('gated/bob-model')).toMatchObject({ id: parkedUser.id, state: 'failed', updated: parkedUser.updated });
     expect(await slotOf('gated/beta-model')).toMatchObject({ id: parkedOrg.id, state: 'failed', updated: parkedOrg.updated });
 
@@ -203,7 +207,11 @@ describe('scoped tokens: org, user and model (SPEC §11)', () => {
     const MODEL = 'matrix/owned';
     /** Every scope a matrix request could change, as versions seen by the admin. */
     const versions = async () => {
-      const paths = ['/api/v1/orgs/matrix/settings', `${enc(MODEL)}/settings`, ...(['orgOwner', 'orgMember', 'outsider', 'modelOwner'] as const).map((w) => `/api/v1/users/${ids[w]}/settings`)];
+      const paths = [
+        '/api/v1/orgs/matrix/settings',
+        `${enc(MODEL)}/settings`,
+        ...(['orgOwner', 'orgMember', 'outsider', 'modelOwner'] as const).map((w) => `/api/v1/users/${ids[w]}/settings`),
+      ];
       return Promise.all(paths.map(async (path) => (await stack.api('GET', path)).body.version));
     };
     beforeAll(async () => {
