@@ -1,7 +1,7 @@
 // SlotsService's wiring, with fakes for NATS, the settings sync and the supervisor: who is offered a
 // token after a new version, and how a supervisor status becomes the wire view.
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { PinoLogger } from 'nestjs-pino';
 import { runnerSlotsCreate, type Scope, type SlotView } from '@helix/contracts';
@@ -27,6 +27,12 @@ class FakeSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
   }
 }
 
+/** Each service registers a process 'exit' hook at bootstrap; shutting it down removes it. */
+const running: SlotsService[] = [];
+afterEach(() => {
+  for (const service of running.splice(0)) service.onApplicationShutdown();
+});
+
 function setup() {
   const callbacks = new Map<string, (err: Error | null, msg: unknown) => void>();
   const published: SlotView[] = [];
@@ -46,6 +52,7 @@ function setup() {
   const logger = { info: () => undefined, error: () => undefined } as unknown as PinoLogger;
   const service = new SlotsService(nc, store, settings, supervisor as unknown as VllmSupervisor, sync, logger);
   service.onApplicationBootstrap();
+  running.push(service);
   const create = (slotId: string, chain: { model?: string; user?: string; org?: string } = {}) =>
     new Promise((respond) =>
       callbacks.get(runnerSlotsCreate('gpu-1'))!(null, {
