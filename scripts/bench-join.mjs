@@ -4,7 +4,7 @@
 // message per subject) in the same run on the same nats-server. Runs the built product (npm run build).
 //   node scripts/bench-join.mjs [--scopes 1,10000,100000] [--rounds 3] [--profile]
 // --profile writes each runner's CPU profile to .test-results/profiles.
-// The events are sealed exactly as the settings-service seals them and published straight into the
+// The events are sealed and signed exactly as the settings-service does it and published straight into the
 // stream (setting 100,000 tokens through the API would measure the API, not the join).
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -15,9 +15,10 @@ import { performance } from 'node:perf_hooks';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
-const { settingsSubject, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } = require(join(root, 'dist/libs/contracts/src/index.js'));
-const { Secret, SettingsBusCipher } = require(join(root, 'dist/libs/secrets/src/index.js'));
+const { settingsSubject, SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } = require(join(root, 'dist/libs/contracts/src/index.js'));
+const { EventSigner, Secret, SettingsBusCipher } = require(join(root, 'dist/libs/secrets/src/index.js'));
 const { connect } = require('@nats-io/transport-node');
+const { headers } = require('@nats-io/nats-core');
 const { jetstream, jetstreamManager, DeliverPolicy } = require('@nats-io/jetstream');
 
 const argList = (name, dflt) => {
@@ -32,6 +33,7 @@ const encoder = new TextEncoder();
 const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
 const nc = await connect({ servers: stack.nats.url });
 const cipher = SettingsBusCipher.fromBase64(stack.settingsKey);
+const signer = EventSigner.fromBase64(stack.eventKeys.signingKey);
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 const results = [];
@@ -56,7 +58,11 @@ try {
         updated_at: new Date().toISOString(),
         updated_by: null,
       };
-      inFlight.push(js.publish(settingsSubject(scope, scopeId), encoder.encode(JSON.stringify(event))));
+      const subject = settingsSubject(scope, scopeId);
+      const data = encoder.encode(JSON.stringify(event));
+      const h = headers();
+      h.set(SETTINGS_SIGNATURE_HEADER, signer.sign(subject, data));
+      inFlight.push(js.publish(subject, data, { headers: h }));
       if (inFlight.length >= 2_000) {
         await Promise.all(inFlight);
         inFlight = [];
@@ -88,11 +94,13 @@ try {
     const runner = await stack.startRunner({ id, env: { LOG_LEVEL: 'info', ...profile } });
     const readyMs = performance.now() - t0;
     const line = await runner.waitFor((l) => l.msg === 'settings replay complete');
+    // After readiness the replayed events' signatures are checked in the background.
+    const verified = await runner.waitFor((l) => l.msg === 'settings replay verified', 300_000);
     const rss = await fetch(`${stack.runnerHttp.get(id)}/metrics`)
       .then((r) => r.text())
       .then((t) => Number(/^process_resident_memory_bytes (\d+)/m.exec(t)?.[1] ?? NaN));
     await stack.stopRunner(id);
-    return { readyMs, replayMs: line?.replay_ms ?? NaN, held: line?.scopes ?? NaN, rssMiB: rss / 2 ** 20 };
+    return { readyMs, replayMs: line?.replay_ms ?? NaN, verifyMs: verified?.verify_ms ?? NaN, held: line?.scopes ?? NaN, rssMiB: rss / 2 ** 20 };
   }
 
   for (const n of SCOPES) {
@@ -110,6 +118,7 @@ try {
       bare_replay_ms: +median(bare.map((b) => b.ms)).toFixed(1),
       runner_replay_ms: +median(join.map((j) => j.replayMs)).toFixed(1),
       runner_spawn_to_ready_ms: +median(join.map((j) => j.readyMs)).toFixed(1),
+      runner_background_verify_ms: +median(join.map((j) => j.verifyMs)).toFixed(1),
       runner_scopes_held: median(join.map((j) => j.held)),
       runner_rss_mib: +median(join.map((j) => j.rssMiB)).toFixed(1),
     };

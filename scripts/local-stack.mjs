@@ -41,6 +41,10 @@ function secretFile(name, make) {
 const encryptionKey = secretFile('encryption.key', () => randomBytes(32).toString('base64'));
 const settingsKey = secretFile('settings.key', () => randomBytes(32).toString('base64'));
 const adminKey = secretFile('admin-api-key', () => `hl-${randomBytes(32).toString('base64url')}`);
+// SPEC §15: the settings-service signs settings.updated events with the seed; runners verify with the public key.
+const { EventSigner, generateEventKeyPair } = require(join(root, 'dist/libs/secrets/src/index.js'));
+const eventSigningKey = secretFile('event-signing.key', () => generateEventKeyPair().signingKey);
+const eventVerifyKey = secretFile('event-verify.key', () => EventSigner.fromBase64(eventSigningKey.value).verifyKeyBase64());
 
 function portFree(port) {
   return new Promise((ok) => {
@@ -150,6 +154,8 @@ try {
     databaseUrl,
     encryptionKey: encryptionKey.value,
     settingsKey: settingsKey.value,
+    eventSigningKey: eventSigningKey.value,
+    eventVerifyKey: eventVerifyKey.value,
     adminKey: adminKey.value,
     logLevel: process.env.LOG_LEVEL ?? 'info',
   };
@@ -188,7 +194,7 @@ try {
     [
       '',
       `[helix] ready: ${url}  (API docs: ${url}/api/docs)`,
-      `[helix] admin API key: ${rel(adminKey.file)} (mode 0600); keys: ${rel(encryptionKey.file)}, ${rel(settingsKey.file)}`,
+      `[helix] admin API key: ${rel(adminKey.file)} (mode 0600); keys: ${rel(encryptionKey.file)}, ${rel(settingsKey.file)}, ${rel(eventSigningKey.file)}`,
       '[helix] try, in another terminal from the repo root:',
       `  export HELIX_URL=${url} HELIX_API_KEY=$(cat ${rel(adminKey.file)})`,
       '  printf %s "$HF_TOKEN" | npx helix system settings set --huggingface-token-stdin',

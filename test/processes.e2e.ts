@@ -7,14 +7,20 @@ const key = () => randomBytes(32).toString('base64');
 describe('configuration errors stop a process with one clear line', () => {
   const cases: Array<[string, Record<string, string>, string[]]> = [
     ['gateway', {}, ['DATABASE_URL', 'HELIX_SETTINGS_KEY']],
-    ['settings-service', { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, ['HELIX_ENCRYPTION_KEY', 'HELIX_SETTINGS_KEY']],
+    ['settings-service', { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, ['HELIX_ENCRYPTION_KEY', 'HELIX_SETTINGS_KEY', 'HELIX_EVENT_SIGNING_KEY']],
     ['models-service', {}, ['DATABASE_URL']],
-    ['runner', { HELIX_RUNNER_MEMORY: '80GB' }, ['HELIX_SETTINGS_KEY']],
-    ['runner', { HELIX_SETTINGS_KEY: key() }, ['HELIX_RUNNER_MEMORY']],
-    ['runner', { HELIX_SETTINGS_KEY: key(), HELIX_RUNNER_MEMORY: '80GB', HELIX_RUNNER_ID: 'has.dots' }, ['HELIX_RUNNER_ID']],
+    ['runner', { HELIX_RUNNER_MEMORY: '80GB' }, ['HELIX_SETTINGS_KEY', 'HELIX_EVENT_VERIFY_KEY']],
+    ['runner', { HELIX_SETTINGS_KEY: key(), HELIX_EVENT_VERIFY_KEY: key() }, ['HELIX_RUNNER_MEMORY']],
+    ['runner', { HELIX_SETTINGS_KEY: key(), HELIX_EVENT_VERIFY_KEY: key(), HELIX_RUNNER_MEMORY: '80GB', HELIX_RUNNER_ID: 'has.dots' }, ['HELIX_RUNNER_ID']],
+    ['settings-service', { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', HELIX_ENCRYPTION_KEY: key(), HELIX_SETTINGS_KEY: key() }, ['HELIX_EVENT_SIGNING_KEY']],
     [
       'settings-service',
-      { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', HELIX_ENCRYPTION_KEY: 'c2VjcmV0LW5vdC0zMi1ieXRlcw==', HELIX_SETTINGS_KEY: key() },
+      {
+        DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+        HELIX_ENCRYPTION_KEY: 'c2VjcmV0LW5vdC0zMi1ieXRlcw==',
+        HELIX_SETTINGS_KEY: key(),
+        HELIX_EVENT_SIGNING_KEY: key(),
+      },
       ['HELIX_ENCRYPTION_KEY'],
     ],
     ['gateway', { DATABASE_URL: 'mysql://nope', HELIX_SETTINGS_KEY: key() }, ['DATABASE_URL']],

@@ -9,6 +9,10 @@ export class RunnerConfig extends ServiceConfig {
   @IsBase64Key32()
   HELIX_SETTINGS_KEY!: string;
 
+  /** Verifies the settings-service's signature on settings.updated events (Ed25519 public key, SPEC §15). */
+  @IsBase64Key32()
+  HELIX_EVENT_VERIFY_KEY!: string;
+
   @IsOptional()
   @Matches(RUNNER_ID_PATTERN, { message: 'HELIX_RUNNER_ID must be 1 to 64 letters, digits, "_" or "-" (it is a NATS subject token)' })
   HELIX_RUNNER_ID?: string;

@@ -3,6 +3,8 @@
 export const SETTINGS_STREAM = 'SETTINGS';
 export const SETTINGS_UPDATED_PREFIX = 'settings.updated';
 export const SETTINGS_UPDATED_ALL = 'settings.updated.>';
+/** NATS header of a settings.updated message: the settings-service's Ed25519 signature (base64) over subject and body. */
+export const SETTINGS_SIGNATURE_HEADER = 'Helix-Signature';
 
 /** Runner → settings-service acknowledgements. Captured by a stream so no ack is lost while the
  * settings-service is down. */

@@ -7,6 +7,9 @@ export interface StackEnv {
   databaseUrl: string;
   encryptionKey: string;
   settingsKey: string;
+  /** Ed25519 pair of SPEC §15 (base64): the seed for the settings-service, the public key for runners. */
+  eventSigningKey: string;
+  eventVerifyKey: string;
   adminKey: string;
   logLevel: string;
 }
@@ -21,6 +24,7 @@ export const appEnv = {
     DATABASE_URL: s.databaseUrl,
     HELIX_ENCRYPTION_KEY: s.encryptionKey,
     HELIX_SETTINGS_KEY: s.settingsKey,
+    HELIX_EVENT_SIGNING_KEY: s.eventSigningKey,
     HELIX_HEALTH_PORT: String(healthPort),
   }),
   modelsService: (s: StackEnv, healthPort: number): Record<string, string> => ({
@@ -38,6 +42,7 @@ export const appEnv = {
   runner: (s: StackEnv, runner: { id: string; httpPort: number; vllmBin?: string; memory?: string }): Record<string, string> => ({
     ...common(s),
     HELIX_SETTINGS_KEY: s.settingsKey,
+    HELIX_EVENT_VERIFY_KEY: s.eventVerifyKey,
     HELIX_RUNNER_ID: runner.id,
     HELIX_RUNNER_HTTP_PORT: String(runner.httpPort),
     HELIX_VLLM_BIN: runner.vllmBin ?? vllmSimulator(),

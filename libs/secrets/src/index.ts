@@ -7,3 +7,4 @@ export { decodeBase64Strict, decodeBase64UrlStrict, isBase64Key32 } from './base
 export { SettingsBusCipher } from './settings-bus-cipher';
 export { TokenAtRestCipher } from './token-at-rest-cipher';
 export * from './aad';
+export { EventSigner, EventVerifier, generateEventKeyPair } from './event-signature';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { generateEventKeyPair } from '@helix/secrets';
 import { appEnv, freePort, repoRoot, startNats, startPostgres, type NatsProcess, type PostgresProcess, type StackEnv } from '@helix/local-infra';
 import { capturedLogs, spawnApp, waitForHttp, type AppProcess } from './app';
 
@@ -37,6 +38,8 @@ export class Stack {
   readonly adminKey = `hl-test-admin-${randomBytes(12).toString('hex')}`;
   readonly encryptionKey = randomBytes(32).toString('base64');
   readonly settingsKey = randomBytes(32).toString('base64');
+  /** The Ed25519 pair of SPEC §15: `signingKey` for the settings-service, `verifyKey` for runners. */
+  readonly eventKeys = generateEventKeyPair();
   readonly runners = new Map<string, AppProcess>();
   readonly runnerHttp = new Map<string, string>();
   settings: AppProcess[] = [];
@@ -74,6 +77,8 @@ export class Stack {
       databaseUrl: this.pg.url,
       encryptionKey: this.encryptionKey,
       settingsKey: this.settingsKey,
+      eventSigningKey: this.eventKeys.signingKey,
+      eventVerifyKey: this.eventKeys.verifyKey,
       adminKey: this.adminKey,
       logLevel: 'debug',
     };

@@ -18,9 +18,17 @@ function setup() {
   } as unknown as NatsConnection;
   const store = new TokenStore();
   const processed: Array<(seq: number) => void> = [];
-  const sync = { processedSeq: 0, onProcessed: (l: (seq: number) => void) => processed.push(l) };
+  const sync = {
+    processedSeq: 0,
+    onProcessed: (l: (seq: number) => void) => processed.push(l),
+    resolve: () => store.resolve({}),
+    version: (scope: 'global', id: null) => store.version(scope, id),
+    get heldScopes() {
+      return store.size;
+    },
+  };
   const slots: SlotsSource = { views: () => [], memoryAllocated: () => 0 };
-  const service = new HeartbeatService(nc, store, { runnerId: 'gpu-1', memoryTotal: 80e9 } as RunnerSettings, slots, sync as unknown as SettingsSyncService);
+  const service = new HeartbeatService(nc, { runnerId: 'gpu-1', memoryTotal: 80e9 } as RunnerSettings, slots, sync as unknown as SettingsSyncService);
   const progress = (seq: number) => {
     sync.processedSeq = seq;
     for (const l of processed) l(seq);

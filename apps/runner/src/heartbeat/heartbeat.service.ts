@@ -1,10 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { HEARTBEAT_INTERVAL_MS, RUNNERS_HEARTBEAT, type RunnerHeartbeat, type SlotView } from '@helix/contracts';
-import { TokenStore } from '@helix/token-store';
 import { encodeJson, InjectNats } from '@helix/nats';
 import { SettingsSyncService } from '../settings/settings-sync.service';
-import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
+import { RUNNER_SETTINGS, type RunnerSettings } from '../config';
 import { ThrottledTrigger } from './throttled-trigger';
 
 /** Extra heartbeats after token changes are at most this far apart. */
@@ -25,7 +24,6 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
-    @Inject(TOKEN_STORE) private readonly store: TokenStore,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(SLOTS_SOURCE) private readonly slots: SlotsSource,
     private readonly sync: SettingsSyncService,
@@ -49,10 +47,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       runner_id: this.settings.runnerId,
       memory_total: this.settings.memoryTotal,
       memory_allocated: this.slots.memoryAllocated(),
-      settings_version: this.store.version('global', null),
+      settings_version: this.sync.version('global', null),
       settings_seq: this.sync.processedSeq,
-      settings_applied: this.store.size,
-      hf_token_provided: this.store.resolve({}).token !== null,
+      settings_applied: this.sync.heldScopes,
+      hf_token_provided: this.sync.resolve({}).token !== null,
       slots: this.slots.views(),
       sent_at: new Date().toISOString(),
     };

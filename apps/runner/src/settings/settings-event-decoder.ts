@@ -1,18 +1,30 @@
 import { describeFieldErrors, parseSettingsUpdatedEvent, settingsSubject, type SettingsUpdatedEvent } from '@helix/contracts';
-import { EnvelopeError, type Secret, type SettingsBusCipher } from '@helix/secrets';
+import { EnvelopeError, type EventVerifier, type Secret, type SettingsBusCipher } from '@helix/secrets';
 import type { TokenUpdate } from '@helix/token-store';
 
 /** Why an event was not applied; the label of helix_runner_settings_ignored_total. */
-export type IgnoredReason = 'malformed' | 'undecryptable';
+export type IgnoredReason = 'unsigned' | 'malformed' | 'undecryptable';
 
 export type DecodedSettingsEvent =
   { ok: true; event: SettingsUpdatedEvent; update: TokenUpdate } | { ok: false; reason: IgnoredReason; problem: string; event?: SettingsUpdatedEvent };
 
+/** What a runner needs to accept an event: the settings-service's public key and the bus key. */
+export interface EventKeys {
+  verifier: EventVerifier;
+  cipher: SettingsBusCipher;
+}
+
 /**
  * Bytes from `settings.updated.>` → a token update the TokenStore accepts, or why not. Pure: no
- * I/O, no logging. `problem` names fields and never repeats the message's content.
+ * I/O, no logging. `problem` names fields and never repeats the message's content. First of all the
+ * message must carry the settings-service's signature over its subject and bytes (SPEC §15): an
+ * unsigned or forged event (a clear, a huge version) is refused before anything in it is read.
  */
-export function decodeSettingsEvent(subject: string, data: Uint8Array, cipher: SettingsBusCipher): DecodedSettingsEvent {
+export function decodeSettingsEvent(subject: string, data: Uint8Array, signature: string | undefined, keys: EventKeys): DecodedSettingsEvent {
+  if (!keys.verifier.verify(subject, data, signature)) {
+    return { ok: false, reason: 'unsigned', problem: signature ? 'the signature does not verify with HELIX_EVENT_VERIFY_KEY' : 'the event is not signed' };
+  }
+  const cipher = keys.cipher;
   const parsed = parseSettingsUpdatedEvent(data);
   if (!parsed.ok) return { ok: false, reason: 'malformed', problem: describeFieldErrors(parsed.errors) };
   const event = parsed.value;

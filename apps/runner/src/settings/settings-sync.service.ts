@@ -4,13 +4,13 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { SETTINGS_STREAM, SETTINGS_UPDATED_ALL, type Scope } from '@helix/contracts';
-import { SettingsBusCipher } from '@helix/secrets';
-import { TokenStore } from '@helix/token-store';
+import { SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, SETTINGS_UPDATED_ALL, settingsSubject, type Scope } from '@helix/contracts';
+import { EventVerifier, SettingsBusCipher } from '@helix/secrets';
+import { TokenStore, type ResolveContext, type ResolvedToken } from '@helix/token-store';
 import { InjectNats, NatsLink, runConsumer, waitForStream, type ConsumerLoop } from '@helix/nats';
 import { RUNNER_CONFIG, RUNNER_SETTINGS, TOKEN_STORE, type RunnerConfig, type RunnerSettings } from '../config';
 import { AckPublisher } from './ack-publisher';
-import { decodeSettingsEvent, type DecodedSettingsEvent } from './settings-event-decoder';
+import { decodeSettingsEvent, type DecodedSettingsEvent, type EventKeys } from './settings-event-decoder';
 import { StreamWatch } from './stream-watch';
 
 const applied = new Counter({ name: 'helix_runner_settings_applied_total', help: 'settings.updated events applied', labelNames: ['scope'] });
@@ -25,6 +25,17 @@ const lag = new Histogram({
   help: 'time from the settings update to this runner applying it',
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
 });
+
+/** A message of the start-up replay, kept as received until it is verified and applied. */
+interface ReceivedEvent {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+  signature: string | undefined;
+}
+
+/** Replayed events verified and applied per turn of the event loop once the runner is ready. */
+const SETTLE_CHUNK = 500;
 
 /** One token version this runner now holds (a clear is one too: `tokenProvided` false). */
 export interface AppliedSettings {
@@ -42,7 +53,7 @@ export interface AppliedSettings {
  */
 @Injectable()
 export class SettingsSyncService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly cipher: SettingsBusCipher;
+  private readonly keys: EventKeys;
   private readonly acks: AckPublisher;
   private readonly shutdown = new AbortController();
   private loop?: ConsumerLoop;
@@ -89,7 +100,7 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     @Inject(RUNNER_CONFIG) config: RunnerConfig,
     @InjectPinoLogger('SettingsSync') private readonly logger: PinoLogger,
   ) {
-    this.cipher = SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY);
+    this.keys = { cipher: SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY), verifier: EventVerifier.fromBase64(config.HELIX_EVENT_VERIFY_KEY) };
     this.acks = AckPublisher.overJetStream(nc, logger);
     // The start-up replay competes with nothing: its acks go out, batched, once it is complete.
     this.acks.hold();
@@ -177,9 +188,22 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     return consumer.consume({ max_messages: 1_000 });
   }
 
+  /**
+   * The start-up replay only files each subject's message (the last one per subject); checking its
+   * signature (about 75 µs each with Ed25519) and applying it happen after readiness, in the
+   * background, or at once for the scopes a model start or a live update needs (settleFor). So a
+   * runner joining 100,000 scopes is ready when it has received them, and no token is used before
+   * its signature was checked. Live updates are verified and applied as they arrive.
+   */
   private handle(msg: JsMsg): void {
     this.watch.delivered(msg.seq);
-    this.apply(msg, decodeSettingsEvent(msg.subject, msg.data, this.cipher));
+    const received: ReceivedEvent = { subject: msg.subject, seq: msg.seq, data: msg.data, signature: msg.headers?.get(SETTINGS_SIGNATURE_HEADER) || undefined };
+    if (this.replayed) {
+      this.settleSubject(msg.subject); // a replayed event of the same scope first: versions then compare
+      this.process(received);
+    } else {
+      this.received.set(msg.subject, received);
+    }
     this.progress(msg.seq);
     // Ignored messages count too: a bad last message must not keep the runner unready.
     if (!this.replayed && (msg.info.pending === 0 || msg.seq >= this.replayUntil)) this.markReplayed(msg.seq);
@@ -197,12 +221,72 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     this.replayed = true;
     // The count only: with one entry per scope, the versions themselves can be 100,000 entries.
     const replayMs = Math.round(performance.now() - (this.replayStartedAt ?? performance.now()));
-    this.logger.info({ runner_id: this.settings.runnerId, scopes: this.store.size, last_seq: seq, replay_ms: replayMs }, 'settings replay complete');
+    this.logger.info({ runner_id: this.settings.runnerId, scopes: this.heldScopes, last_seq: seq, replay_ms: replayMs }, 'settings replay complete');
+    // The global scope is needed at once (heartbeats report whether a token is provided).
+    this.settleSubject(settingsSubject('global', null));
     this.replay.resolve();
     this.acks.release();
+    setImmediate(() => void this.settleInBackground());
   }
 
-  private apply(msg: JsMsg, decoded: DecodedSettingsEvent): void {
+  /** Scopes received, applied or waiting for their signature check (what `settings_applied` reports). */
+  get heldScopes(): number {
+    return this.store.size + this.received.size;
+  }
+
+  /** Checks and applies the replayed events of a model's chain now, then resolves its token. */
+  resolve(ctx: ResolveContext): ResolvedToken {
+    this.settleFor(ctx);
+    return this.store.resolve(ctx);
+  }
+
+  /** The applied version of a scope, its replayed event checked first. */
+  version(scope: Scope, scopeId: string | null): number {
+    this.settleSubject(settingsSubject(scope, scopeId));
+    return this.store.version(scope, scopeId);
+  }
+
+  /** Replayed events still waiting for their signature check. */
+  private readonly received = new Map<string, ReceivedEvent>();
+
+  private settleFor(ctx: ResolveContext): void {
+    if (this.received.size === 0) return;
+    if (ctx.modelId) this.settleSubject(settingsSubject('model', ctx.modelId));
+    if (ctx.userId) this.settleSubject(settingsSubject('user', ctx.userId));
+    if (ctx.orgId) this.settleSubject(settingsSubject('org', ctx.orgId));
+    this.settleSubject(settingsSubject('global', null));
+  }
+
+  private settleSubject(subject: string): void {
+    const received = this.received.get(subject);
+    if (!received) return;
+    this.received.delete(subject);
+    this.process(received);
+  }
+
+  private async settleInBackground(): Promise<void> {
+    const started = performance.now();
+    while (this.received.size > 0 && !this.shutdown.signal.aborted) {
+      let n = 0;
+      for (const subject of this.received.keys()) {
+        this.settleSubject(subject);
+        if (++n === SETTLE_CHUNK) break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!this.shutdown.signal.aborted) {
+      this.logger.info(
+        { runner_id: this.settings.runnerId, scopes: this.store.size, verify_ms: Math.round(performance.now() - started) },
+        'settings replay verified',
+      );
+    }
+  }
+
+  private process(received: ReceivedEvent): void {
+    this.apply(received, decodeSettingsEvent(received.subject, received.data, received.signature, this.keys));
+  }
+
+  private apply(msg: Pick<ReceivedEvent, 'subject' | 'seq'>, decoded: DecodedSettingsEvent): void {
     const where = { runner_id: this.settings.runnerId, subject: msg.subject, seq: msg.seq };
     if (!decoded.ok) {
       ignored.inc({ reason: decoded.reason });
@@ -211,6 +295,11 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
         this.logger.error(
           { ...where, scope, scope_id, version, problem: decoded.problem },
           'could not decrypt a settings event; check that HELIX_SETTINGS_KEY matches the control plane',
+        );
+      } else if (decoded.reason === 'unsigned') {
+        this.logger.warn(
+          { ...where, reason: decoded.reason, problem: decoded.problem },
+          'ignored a settings event not signed by the settings-service; check that HELIX_EVENT_VERIFY_KEY matches HELIX_EVENT_SIGNING_KEY',
         );
       } else {
         this.logger.warn({ ...where, reason: decoded.reason, problem: decoded.problem }, 'ignored an invalid settings event');

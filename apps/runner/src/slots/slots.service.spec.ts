@@ -7,7 +7,7 @@ import type { PinoLogger } from 'nestjs-pino';
 import { runnerSlotsCreate, type Scope, type SlotView } from '@helix/contracts';
 import { decodeJson, encodeJson } from '@helix/nats';
 import { Secret } from '@helix/secrets';
-import { TokenStore } from '@helix/token-store';
+import { TokenStore, type ResolveContext } from '@helix/token-store';
 import type { SlotStatus, StartSpec, VllmSupervisor } from '@helix/vllm-supervisor';
 import type { RunnerSettings } from '../config';
 import type { AppliedSettings, SettingsSyncService } from '../settings/settings-sync.service';
@@ -47,10 +47,14 @@ function setup() {
   const store = new TokenStore();
   const supervisor = new FakeSupervisor();
   const applied: Array<(a: AppliedSettings) => void> = [];
-  const sync = { whenReplayed: () => Promise.resolve(), onApplied: (l: (a: AppliedSettings) => void) => applied.push(l) } as unknown as SettingsSyncService;
+  const sync = {
+    whenReplayed: () => Promise.resolve(),
+    onApplied: (l: (a: AppliedSettings) => void) => applied.push(l),
+    resolve: (ctx: ResolveContext) => store.resolve(ctx),
+  } as unknown as SettingsSyncService;
   const settings = { runnerId: 'gpu-1', memoryTotal: 80e9 } as RunnerSettings;
   const logger = { info: () => undefined, error: () => undefined } as unknown as PinoLogger;
-  const service = new SlotsService(nc, store, settings, supervisor as unknown as VllmSupervisor, sync, logger);
+  const service = new SlotsService(nc, settings, supervisor as unknown as VllmSupervisor, sync, logger);
   service.onApplicationBootstrap();
   running.push(service);
   const create = (slotId: string, chain: { model?: string; user?: string; org?: string } = {}) =>

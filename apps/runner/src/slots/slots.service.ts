@@ -14,9 +14,8 @@ import {
   type SlotView,
 } from '@helix/contracts';
 import { decodeJson, encodeJson, InjectNats } from '@helix/nats';
-import { TokenStore } from '@helix/token-store';
 import { VllmSupervisor, type SlotStatus } from '@helix/vllm-supervisor';
-import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
+import { RUNNER_SETTINGS, type RunnerSettings } from '../config';
 import { SettingsSyncService, type AppliedSettings } from '../settings/settings-sync.service';
 import type { SlotsSource } from '../heartbeat/heartbeat.service';
 import { slotCreateErrors } from './slot-command';
@@ -51,7 +50,6 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
-    @Inject(TOKEN_STORE) private readonly store: TokenStore,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(VLLM_SUPERVISOR) private readonly supervisor: VllmSupervisor,
     private readonly sync: SettingsSyncService,
@@ -139,7 +137,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
   private async startWhenReplayed(command: SlotCreateCommand, entry: Entry): Promise<void> {
     await this.sync.whenReplayed();
     if (this.slots.get(command.slot_id) !== entry || this.shuttingDown) return;
-    const resolved = this.store.resolve({ modelId: command.model.id, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
+    const resolved = this.sync.resolve({ modelId: command.model.id, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
     this.logger.info(
       { slot_id: command.slot_id, model: command.model.id, hf_token_source: resolved.source, hf_token_fingerprint: resolved.fingerprint },
       'starting model slot',
@@ -184,7 +182,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     for (const [slotId, entry] of this.slots) {
       if (!entry.status) continue; // not started yet: it resolves its token when it starts
       if (!inChain(entry, applied)) continue;
-      const { token, source } = this.store.resolve({ modelId: entry.modelId, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
+      const { token, source } = this.sync.resolve({ modelId: entry.modelId, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
       if (this.supervisor.retryParked(slotId, token, source)) restarted.push(slotId);
     }
     if (restarted.length) this.logger.info({ slot_ids: restarted }, 'retrying slots that waited for a hugging face token');

@@ -26,7 +26,11 @@ describe('settings outbox', () => {
   const apps: INestApplication[] = [];
 
   // Replicas of one deployment share both keys.
-  const keys = { HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'), HELIX_SETTINGS_KEY: randomBytes(32).toString('base64') };
+  const keys = {
+    HELIX_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    HELIX_SETTINGS_KEY: randomBytes(32).toString('base64'),
+    HELIX_EVENT_SIGNING_KEY: randomBytes(32).toString('base64'),
+  };
 
   async function replica(): Promise<INestApplication> {
     const config = loadConfig(SettingsServiceConfig, { DATABASE_URL: pg.url, HELIX_NATS_URL: nats.url, LOG_LEVEL: 'silent', ...keys });

@@ -1,11 +1,12 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { encodeJson, InjectNats, isNoResponders, isStreamNotFound, isTimeout, NatsLink } from '@helix/nats';
 import { Counter, Gauge } from 'prom-client';
 import { SingleFlight } from '@helix/tasks';
-import { AUDIT_RECORDED } from '@helix/contracts';
+import { AUDIT_RECORDED, SETTINGS_SIGNATURE_HEADER } from '@helix/contracts';
+import { EventSigner } from '@helix/secrets';
 import type { OutboxEvent } from '../entities';
 import { SettingsStreams } from '../streams/settings-streams';
 import { OutboxRepository } from './outbox.repository';
@@ -43,6 +44,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     private readonly link: NatsLink,
     private readonly outbox: OutboxRepository,
     private readonly streams: SettingsStreams,
+    private readonly signer: EventSigner,
     @InjectPinoLogger('OutboxPublisher') private readonly logger: PinoLogger,
   ) {
     this.js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
@@ -73,6 +75,12 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     await this.flight.idle();
   }
 
+  private async publish(subject: string, msgID: string, event: OutboxEvent): Promise<void> {
+    const data = encodeJson(event);
+    const signed = event.type === 'settings.updated' ? { headers: signatureHeaders(this.signer, subject, data) } : {};
+    await this.js.publish(subject, data, { msgID, ...signed });
+  }
+
   private async drainOnce(): Promise<void> {
     // Not locked: another replica is draining or StreamRepair is comparing; either may have read the
     // outbox before our row was committed, so look again shortly rather than at the next poll.
@@ -85,7 +93,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
       for (const row of rows) {
         if (blocked.has(row.subject)) continue;
         try {
-          await this.js.publish(row.subject, encodeJson(row.event), { msgID: row.msgId });
+          await this.publish(row.subject, row.msgId, row.event);
         } catch (err) {
           // NATS is down or the stream is missing: keep the rest for the next pass, in order.
           if (row.subject !== AUDIT_RECORDED && (isStreamNotFound(err) || isNoResponders(err))) await this.streams.ensure().catch(() => undefined);
@@ -106,6 +114,13 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     });
     if (!locked) setTimeout(() => this.kick(), LOCK_RETRY_MS).unref();
   }
+}
+
+/** The SPEC §15 signature goes on every settings.updated message (set and clear), over the exact bytes published. */
+function signatureHeaders(signer: EventSigner, subject: string, data: Uint8Array): ReturnType<typeof headers> {
+  const h = headers();
+  h.set(SETTINGS_SIGNATURE_HEADER, signer.sign(subject, data));
+  return h;
 }
 
 function logPublished(logger: PinoLogger, event: OutboxEvent): void {

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
+import { headers } from '@nats-io/nats-core';
+import { SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
+import { EventSigner, EventVerifier, generateEventKeyPair } from '@helix/secrets';
 import { startNats, type NatsProcess } from '@helix/testing';
 import { SettingsStreams } from './settings-streams';
 
@@ -12,11 +14,18 @@ describe('SettingsStreams.head and lastSeq', () => {
   let nc: NatsConnection;
   let streams: SettingsStreams;
   const subject = settingsSubject('org', 'acme');
+  const keys = generateEventKeyPair();
+  const signer = EventSigner.fromBase64(keys.signingKey);
+  const signed = (data: Uint8Array, by = signer) => {
+    const h = headers();
+    h.set(SETTINGS_SIGNATURE_HEADER, by.sign(subject, data));
+    return { headers: h };
+  };
 
   beforeAll(async () => {
     nats = await startNats();
     nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    streams = new SettingsStreams(nc);
+    streams = new SettingsStreams(nc, EventVerifier.fromBase64(keys.verifyKey));
     await streams.ensure();
   });
 
@@ -25,7 +34,7 @@ describe('SettingsStreams.head and lastSeq', () => {
     await nats?.dispose();
   });
 
-  it('is empty for a subject never published, invalid for garbage, the version for an event', async () => {
+  it('is empty for a subject never published, invalid for garbage or an event this service did not sign, the version for a signed event', async () => {
     expect(await streams.head(subject)).toEqual({ kind: 'empty' });
     await jetstream(nc).publish(subject, Uint8Array.from([0xff, 0x00]));
     expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
@@ -40,7 +49,12 @@ describe('SettingsStreams.head and lastSeq', () => {
       updated_at: 'x',
       updated_by: null,
     };
-    await jetstream(nc).publish(subject, new TextEncoder().encode(JSON.stringify(event)));
+    const data = new TextEncoder().encode(JSON.stringify(event));
+    await jetstream(nc).publish(subject, data);
+    expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
+    await jetstream(nc).publish(subject, data, signed(data, EventSigner.fromBase64(generateEventKeyPair().signingKey)));
+    expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
+    await jetstream(nc).publish(subject, data, signed(data));
     expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7 });
   });
 

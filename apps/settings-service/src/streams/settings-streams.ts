@@ -1,7 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { parseSettingsUpdatedEvent, SETTINGS_STREAM } from '@helix/contracts';
+import { parseSettingsUpdatedEvent, SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM } from '@helix/contracts';
+import { EventVerifier } from '@helix/secrets';
 import { ensureSettingsStreams, InjectNats, isStreamNotFound } from '@helix/nats';
 
 /** What the SETTINGS stream holds as the last message of one subject. */
@@ -13,7 +14,10 @@ export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'even
  */
 @Injectable()
 export class SettingsStreams implements OnModuleInit {
-  constructor(@InjectNats() private readonly nc: NatsConnection) {}
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly verifier: EventVerifier,
+  ) {}
 
   /** Before any consumer or publisher starts. */
   async onModuleInit(): Promise<void> {
@@ -45,6 +49,8 @@ export class SettingsStreams implements OnModuleInit {
     const jsm = await jetstreamManager(this.nc);
     const stored = await jsm.streams.getMessage(SETTINGS_STREAM, { last_by_subj: subject }); // null: no message
     if (stored === null) return { kind: 'empty' };
+    // A message this service did not sign (someone else published there) is not the state: runners ignore it.
+    if (!this.verifier.verify(subject, stored.data, stored.header?.get(SETTINGS_SIGNATURE_HEADER) || undefined)) return { kind: 'invalid' };
     const parsed = parseSettingsUpdatedEvent(stored.data);
     return parsed.ok ? { kind: 'event', version: parsed.value.version } : { kind: 'invalid' };
   }
