@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
-import { Patterns } from '@helix/contracts';
-import { Secret, SettingsBusCipher } from '@helix/secrets';
+import { Patterns, REQUEST_PURPOSES } from '@helix/contracts';
+import { RequestAuthenticator, Secret, SettingsBusCipher } from '@helix/secrets';
 import { dumpPostgres, eventually, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
 const fp = (t: string) => `sha256:${createHash('sha256').update(t).digest('hex').slice(0, 12)}`;
@@ -170,11 +170,15 @@ describe('audit log', () => {
     const nc = await connect({ servers: stack.nats.url });
     try {
       const sealed = SettingsBusCipher.fromBase64(stack.settingsKey).sealUpdateRequest(Secret.of(TOKEN_C));
-      // What the gateway sends (Nest's NATS transport framing), straight to the settings-service.
+      // What the gateway sends (Nest's NATS transport framing, its proof over the request), straight to the settings-service.
+      const data = { updated_by: admin.id, huggingface_token: sealed };
+      const auth = RequestAuthenticator.fromBase64(stack.settingsKey).authenticate(REQUEST_PURPOSES.update, data);
       const reply = await nc.request(
         Patterns.settingsUpdate,
-        JSON.stringify({ pattern: Patterns.settingsUpdate, id: 'audit-e2e-1', data: { updated_by: admin.id, huggingface_token: sealed } }),
-        { timeout: 10_000 },
+        JSON.stringify({ pattern: Patterns.settingsUpdate, id: 'audit-e2e-1', data: { ...data, auth } }),
+        {
+          timeout: 10_000,
+        },
       );
       expect(JSON.parse(reply.string()).response).toMatchObject({ version: 4, huggingface_token_fingerprint: fp(TOKEN_C) });
     } finally {

@@ -5,7 +5,8 @@ import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
 import { NatsModule, natsSettingsFromEnv } from '@helix/nats';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
-import { EventSigner, EventVerifier, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
+import { EventSigner, EventVerifier, RequestAuthenticator, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
+import { RequestNonceRepository } from './requests/request-nonce.repository';
 import { DB_SCHEMA, SETTINGS_CONFIG, type SettingsServiceConfig } from './config';
 import { SETTINGS_ENTITIES } from './entities';
 import { SETTINGS_MIGRATIONS } from './migrations';
@@ -45,6 +46,8 @@ export class SettingsServiceModule {
         // The only holders of the two keys: HELIX_SETTINGS_KEY for the bus, HELIX_ENCRYPTION_KEY for Postgres.
         { provide: SettingsBusCipher, useFactory: () => SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY) },
         { provide: TokenAtRestCipher, useFactory: () => TokenAtRestCipher.fromBase64(config.HELIX_ENCRYPTION_KEY) },
+        { provide: RequestAuthenticator, useFactory: () => RequestAuthenticator.fromBase64(config.HELIX_SETTINGS_KEY) },
+        RequestNonceRepository,
         // HELIX_EVENT_SIGNING_KEY: only this service can issue settings.updated events runners accept.
         { provide: EventSigner, useFactory: () => EventSigner.fromBase64(config.HELIX_EVENT_SIGNING_KEY) },
         { provide: EventVerifier, inject: [EventSigner], useFactory: (signer: EventSigner) => EventVerifier.fromBase64(signer.verifyKeyBase64()) },

@@ -93,8 +93,23 @@ export interface ScopeRef {
   scope_id?: string | null;
 }
 
+/**
+ * Proof that a change request comes from the gateway, once, before it expires (SPEC §15): an HMAC
+ * under a key derived from HELIX_SETTINGS_KEY over the whole request, a nonce and an expiry.
+ */
+export interface RequestProof {
+  nonce: string;
+  expires_at: string;
+  mac: string;
+}
+
+/** What the proofs of the two change requests cover (their purpose label). */
+export const REQUEST_PURPOSES = { update: 'settings.update', clearScope: 'settings.clear-scope' } as const;
+
 /** Gateway → settings-service: the token travels encrypted with HELIX_SETTINGS_KEY, never in clear. */
 export interface UpdateSettingsRequest extends ScopeRef {
+  /** Over every other field of the request. */
+  auth?: RequestProof;
   /** Absent: no change. null: clear. Sealed for this scope (the envelope opens for no other). */
   huggingface_token?: EncryptedEnvelope | null;
   updated_by: string;
@@ -110,6 +125,8 @@ export interface ClearScopeRequest {
   scope: Exclude<Scope, 'global'>;
   scope_id: string;
   updated_by: string;
+  /** Over every other field of the request. */
+  auth?: RequestProof;
 }
 
 /** Gateway → settings-service: the views of several scopes at once (the resolution chain of §11.4). */

@@ -8,3 +8,5 @@ export { SettingsBusCipher } from './settings-bus-cipher';
 export { TokenAtRestCipher } from './token-at-rest-cipher';
 export * from './aad';
 export { EventSigner, EventVerifier, generateEventKeyPair } from './event-signature';
+export { RequestAuthenticator } from './request-auth';
+export type { RequestAuth, RequestAuthVerdict } from './request-auth';

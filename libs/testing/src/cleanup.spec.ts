@@ -71,7 +71,7 @@ describe('child processes never outlive the process that started them (compiled 
     outDir = mkdtempSync(join(tmpdir(), 'helix-testing-build-'));
     execFileSync(
       join(root, 'node_modules/.bin/swc'),
-      ['libs/local-infra/src', 'libs/testing/src', '-d', outDir, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'],
+      ['libs/local-infra/src', 'libs/testing/src', 'libs/secrets/src', '-d', outDir, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'],
       { cwd: root, stdio: 'pipe' },
     );
     runner = join(outDir, 'runner.cjs');

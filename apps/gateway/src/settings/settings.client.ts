@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Patterns, type ClearScopeRequest, type GetManySettingsRequest, type Scope, type SettingsView, type UpdateSettingsRequest } from '@helix/contracts';
-import { Secret, SettingsBusCipher } from '@helix/secrets';
+import {
+  Patterns,
+  REQUEST_PURPOSES,
+  type ClearScopeRequest,
+  type GetManySettingsRequest,
+  type Scope,
+  type SettingsView,
+  type UpdateSettingsRequest,
+} from '@helix/contracts';
+import { RequestAuthenticator, Secret, SettingsBusCipher } from '@helix/secrets';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { ServiceClient } from '../services/service-client';
 
@@ -20,12 +28,14 @@ export const GLOBAL: ScopeTarget = Object.freeze({ scope: 'global', scopeId: nul
 @Injectable()
 export class SettingsClient {
   private readonly cipher: SettingsBusCipher;
+  private readonly requests: RequestAuthenticator;
 
   constructor(
     private readonly services: ServiceClient,
     @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'HELIX_SETTINGS_KEY'>,
   ) {
     this.cipher = SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY);
+    this.requests = RequestAuthenticator.fromBase64(config.HELIX_SETTINGS_KEY);
   }
 
   get({ scope, scopeId }: ScopeTarget): Promise<SettingsView> {
@@ -41,12 +51,15 @@ export class SettingsClient {
   update({ scope, scopeId }: ScopeTarget, token: string | null | undefined, updatedBy: string): Promise<SettingsView> {
     const request: UpdateSettingsRequest = { scope, scope_id: scopeId, updated_by: updatedBy };
     if (token !== undefined) request.huggingface_token = token ? this.cipher.sealUpdateRequest(Secret.of(token), scope, scopeId) : null;
+    // Proof over the whole request with a nonce and an expiry: captured on the bus, it cannot be replayed (SPEC §15).
+    request.auth = this.requests.authenticate(REQUEST_PURPOSES.update, { ...request });
     return this.services.request(Patterns.settingsUpdate, request, SERVICE);
   }
 
   /** The org, user or model is being deleted: its token (if any) goes with a normal clear event. */
   clearScope(scope: ClearScopeRequest['scope'], scopeId: string, updatedBy: string): Promise<SettingsView> {
     const request: ClearScopeRequest = { scope, scope_id: scopeId, updated_by: updatedBy };
+    request.auth = this.requests.authenticate(REQUEST_PURPOSES.clearScope, { ...request });
     return this.services.request(Patterns.settingsClearScope, request, SERVICE);
   }
 }

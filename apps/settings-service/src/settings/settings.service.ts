@@ -8,18 +8,21 @@ import {
   auditEvent,
   auditTargets,
   HF_TOKEN_PATTERN,
+  REQUEST_PURPOSES,
   scopeRefProblem,
   settingsSubject,
   settingsViewId,
   type ClearScopeRequest,
   type GetManySettingsRequest,
+  type RequestProof,
   type Scope,
   type ScopeRef,
   type SettingsView,
   type TokenAuditDetails,
   type UpdateSettingsRequest,
 } from '@helix/contracts';
-import { EnvelopeError, Secret, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
+import { EnvelopeError, RequestAuthenticator, Secret, SettingsBusCipher, TokenAtRestCipher } from '@helix/secrets';
+import { RequestNonceRepository } from '../requests/request-nonce.repository';
 import type { HfTokenEntity } from '../entities';
 import { HfTokenRepository, scopeIdOf } from '../tokens/hf-token.repository';
 import { OutboxRepository } from '../outbox/outbox.repository';
@@ -41,6 +44,8 @@ export class SettingsService {
     private readonly bus: SettingsBusCipher,
     private readonly atRest: TokenAtRestCipher,
     private readonly publisher: OutboxPublisher,
+    private readonly requests: RequestAuthenticator,
+    private readonly nonces: RequestNonceRepository,
     @InjectPinoLogger('SettingsService') private readonly logger: PinoLogger,
   ) {}
 
@@ -60,6 +65,7 @@ export class SettingsService {
 
   async update(request: UpdateSettingsRequest): Promise<SettingsView> {
     if (!request || typeof request.updated_by !== 'string') throw badRequest('The update request is malformed.');
+    const proof = this.authenticated(REQUEST_PURPOSES.update, request);
     const { scope, scopeId } = checkedScope(request);
     if (!('huggingface_token' in request) || request.huggingface_token === undefined) {
       const current = await this.get(request);
@@ -67,7 +73,7 @@ export class SettingsService {
       return current;
     }
     const token = request.huggingface_token === null ? null : this.openRequestToken(request.huggingface_token, scope, scopeId);
-    const row = await this.setToken(scope, scopeId, token, request.updated_by);
+    const row = await this.setToken(scope, scopeId, token, request.updated_by, proof);
     this.logChange(scope, scopeId, request.updated_by, true, row.version);
     this.publisher.kick();
     return toView(scope, scopeId, row);
@@ -79,13 +85,26 @@ export class SettingsService {
    */
   async clearScope(request: ClearScopeRequest): Promise<SettingsView> {
     if (!request || typeof request.updated_by !== 'string' || (request.scope as Scope) === 'global') throw badRequest('The clear request is malformed.');
+    const proof = this.authenticated(REQUEST_PURPOSES.clearScope, request);
     const { scope, scopeId } = checkedScope(request);
     const current = await this.tokens.find(scope, scopeId);
     if (!current?.envelope) return toView(scope, scopeId, current);
-    const row = await this.setToken(scope, scopeId, null, request.updated_by);
+    const row = await this.setToken(scope, scopeId, null, request.updated_by, proof);
     this.logChange(scope, scopeId, request.updated_by, true, row.version);
     this.publisher.kick();
     return toView(scope, scopeId, row);
+  }
+
+  /**
+   * SPEC §15: a change request must carry the gateway's proof over all its fields (so the author,
+   * scope and token cannot be altered), unexpired; its nonce is claimed with the change (setToken).
+   */
+  private authenticated(purpose: string, request: { auth?: RequestProof }): RequestProof {
+    const { auth, ...body } = request;
+    const verdict = this.requests.verify(purpose, body, auth);
+    if (verdict === 'ok') return auth!;
+    this.logger.warn({ purpose, verdict }, 'refused a settings change request that is not authenticated by the gateway');
+    throw rpcError('forbidden', 'The change request is not authenticated (forged, altered, expired or replayed); nothing was changed.');
   }
 
   /** The global scope keeps the seed's log line (SPEC §6); every other scope logs §11.5's. */
@@ -99,8 +118,13 @@ export class SettingsService {
    * its audit entry (`token.set` / `token.clear`, fingerprints only) in the same transaction, so a
    * change and its audit entry are never one without the other.
    */
-  setToken(scope: Scope, scopeId: string | null, token: Secret | null, updatedBy: string): Promise<HfTokenEntity> {
+  setToken(scope: Scope, scopeId: string | null, token: Secret | null, updatedBy: string, proof?: RequestProof): Promise<HfTokenEntity> {
     return this.db.transaction(async (tx) => {
+      // A replayed request: its nonce was claimed by the change it authorized the first time.
+      if (proof && !(await this.nonces.claim(tx, proof.nonce, new Date(proof.expires_at)))) {
+        this.logger.warn({ scope, scope_id: scopeId }, 'refused a replayed settings change request');
+        throw rpcError('forbidden', 'The change request is not authenticated (forged, altered, expired or replayed); nothing was changed.');
+      }
       const row = await this.tokens.lockForUpdate(tx, scope, scopeId);
       const oldFingerprint = row.envelope ? row.fingerprint : null;
       row.version += 1;

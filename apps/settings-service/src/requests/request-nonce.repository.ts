@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/** All SQL of `settings.request_nonces`: each change request's nonce is used once. */
+@Injectable()
+export class RequestNonceRepository {
+  /**
+   * Records the nonce in the transaction of the change it authorizes; false when it was already used
+   * (a replay). Expired nonces are dropped on the way: an expired request is refused anyway.
+   */
+  async claim(tx: EntityManager, nonce: string, expiresAt: Date): Promise<boolean> {
+    await tx.query('DELETE FROM settings.request_nonces WHERE expires_at < now()');
+    const rows: unknown = await tx.query(
+      'INSERT INTO settings.request_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING nonce',
+      [nonce, expiresAt],
+    );
+    return Array.isArray(rows) && rows.length === 1;
+  }
+}
