@@ -420,7 +420,8 @@ describe('helix CLI end to end', () => {
             .join('\n'),
         }).toEqual({ line, code: 0, stderr: '' });
       }
-    });
+      // Seven `npx helix` starts in a row: on a loaded CI machine each can take several seconds.
+    }, 150_000);
   });
 
   it('no CLI output, log line or HTTP body of the suite contains a token; neither do process command lines now', async () => {

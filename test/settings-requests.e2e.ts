@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { Patterns } from '@helix/contracts';
@@ -44,6 +44,8 @@ describe('settings change requests cannot be replayed, altered or forged on the 
     expect((await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: OLD })).status).toBe(200);
     expect((await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: NEW })).status).toBe(200);
     await stack.runners.get('gpu-r1')!.waitFor((l) => l.msg === 'updated hugging face token from control plane' && l.scope === 'global' && l.version === 2);
+    // The state the attacks must leave alone: every runner in sync with version 2.
+    await vi.waitFor(async () => expect((await state()).runners).toEqual([['gpu-r1', 2, true]]), { timeout: 15_000 });
   });
 
   afterAll(async () => {

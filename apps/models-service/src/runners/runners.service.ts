@@ -13,10 +13,19 @@ export class RunnersService {
     private readonly slots: SlotRepository,
   ) {}
 
-  /** Records a heartbeat; returns whether the runner just joined (new, or back from offline). */
+  /** When this replica started listening to heartbeats. */
+  private readonly upSince = Date.now();
+
+  /**
+   * Records a heartbeat; returns whether the runner just joined: never seen, or back after being
+   * offline. A gap in the heartbeats counts as "was offline" only when this replica was up to see
+   * them: right after a models-service restart (every replica down for a while) the gap is ours, not
+   * the runner's, and treating every runner as new would copy prewarm models onto all of them.
+   */
   async recordHeartbeat(hb: RunnerHeartbeat, now = new Date()): Promise<{ joined: boolean }> {
     const previous = await this.runners.recordHeartbeat(hb, now);
-    return { joined: !previous || now.getTime() - previous.getTime() > OFFLINE_AFTER_MS };
+    const watching = now.getTime() - this.upSince > OFFLINE_AFTER_MS;
+    return { joined: !previous || (watching && now.getTime() - previous.getTime() > OFFLINE_AFTER_MS) };
   }
 
   /** Slots and allocated memory come from the slot table (the scheduler's view), not the last heartbeat. */
