@@ -408,20 +408,24 @@ describe('helix CLI end to end', () => {
     };
     const lines = quickstart();
 
-    it.skipIf(lines.length === 0)('every helix command of the README quickstart succeeds against the stack, without printing the token', async () => {
-      for (const line of lines) {
-        const r = record(`README: ${line}`, await exec('bash', ['-c', line], { ...env(), HF_TOKEN: TOKEN_README }));
-        expect({
-          line,
-          code: r.code,
-          stderr: r.stderr
-            .split('\n')
-            .filter((l) => !/npm warn/i.test(l))
-            .join('\n'),
-        }).toEqual({ line, code: 0, stderr: '' });
-      }
-      // Seven `npx helix` starts in a row: on a loaded CI machine each can take several seconds.
-    }, 150_000);
+    it.skipIf(lines.length === 0)(
+      'every helix command of the README quickstart succeeds against the stack, without printing the token',
+      async () => {
+        for (const line of lines) {
+          const r = record(`README: ${line}`, await exec('bash', ['-c', line], { ...env(), HF_TOKEN: TOKEN_README }));
+          expect({
+            line,
+            code: r.code,
+            stderr: r.stderr
+              .split('\n')
+              .filter((l) => !/npm warn/i.test(l))
+              .join('\n'),
+          }).toEqual({ line, code: 0, stderr: '' });
+        }
+        // Seven `npx helix` starts in a row: on a loaded CI machine each can take several seconds.
+      },
+      150_000,
+    );
   });
 
   it('no CLI output, log line or HTTP body of the suite contains a token; neither do process command lines now', async () => {
