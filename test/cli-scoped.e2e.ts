@@ -238,7 +238,7 @@ describe('helix CLI: scoped tokens end to end', () => {
   it('user delete: prints what was deleted (text and --json); the token is cleared and the key stops working', async () => {
     await ok(['user', 'settings', 'set', '--user', carol.id, '--huggingface-token-stdin'], { input: CAROL_TOKEN });
     const out = await ok(['user', 'delete', carol.id]);
-    expect(out).toMatch(new RegExp(`^Deleted user carol \\(id ${carol.id}\\): its API key no longer works, its Hugging Face token was cleared`));
+    expect(out).toMatch(new RegExp(`^Deleted user carol \\(id ${carol.id}\\): its API keys no longer work, its Hugging Face token was cleared`));
     expectOneLineError(await helix(['user', 'settings', 'get', '--user', carol.id]), 1, /\(HTTP 404 not found\)/);
     expectOneLineError(await helix(['user', 'settings', 'get'], { key: carol.api_key }), 1, /set HELIX_API_KEY/);
     expect(await json(['user', 'delete', dave.id])).toMatchObject({ id: dave.id, name: 'dave', admin: false });

@@ -58,6 +58,13 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/models/:id/token': 'authenticated',
   'GET /api/v1/models/:p1/:p2/token': 'authenticated',
   'GET /api/v1/models/:p1/:p2/:p3/token': 'authenticated',
+  // API keys: an admin manages anyone's, every user their own (ApiKeysService).
+  'GET /api/v1/users/me/keys': 'authenticated',
+  'POST /api/v1/users/me/keys': 'authenticated',
+  'DELETE /api/v1/users/me/keys/:key_id': 'authenticated',
+  'GET /api/v1/users/:user_id/keys': 'authenticated',
+  'POST /api/v1/users/:user_id/keys': 'authenticated',
+  'DELETE /api/v1/users/:user_id/keys/:key_id': 'authenticated',
 };
 
 /**
@@ -185,11 +192,15 @@ describe('gateway access: every route, every spelling of its path', () => {
     userKey = alice.api_key;
     expect((await stack.api('POST', '/api/v1/orgs', { id: ORG_ID })).status).toBe(201);
     expect((await stack.api('PUT', `/api/v1/orgs/${ORG_ID}/members/${alice.id}`, { role: 'member' })).status).toBe(200);
+    // A second key of alice's for the key routes: she may revoke it (not her last), again and again (idempotent).
+    const spareKey = (await stack.api('POST', `/api/v1/users/${alice.id}/keys`)).body;
+    expect(spareKey.api_key).toMatch(/^hl-/);
     concrete = (pattern) =>
       pattern
         .replace('*', MODEL_ID)
         .replace(':org', ORG_ID)
         .replace(':user_id', alice.id)
+        .replace(':key_id', spareKey.id)
         .replace(':id', encodeURIComponent(MODEL_ID))
         .replace(':p1/:p2/:p3', DEEP_MODEL_ID)
         .replace(':p1/:p2', MODEL_ID);

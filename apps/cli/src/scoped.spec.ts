@@ -211,7 +211,7 @@ describe('helix org|user|model settings, model token, user delete (stub gateway)
     const r = await helix(['user', 'delete', 'u-9']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/users/u-9' });
-    expect(r.stdout).toMatch(/^Deleted user bob \(id u-9\): its API key no longer works, its Hugging Face token was cleared/);
+    expect(r.stdout).toMatch(/^Deleted user bob \(id u-9\): its API keys no longer work, its Hugging Face token was cleared/);
     expect(JSON.parse((await helix(['user', 'rm', 'u-9', '--json'])).stdout)).toMatchObject({ id: 'u-9', name: 'bob' });
   });
 

@@ -1,4 +1,4 @@
-import type { RunnerView, SettingsView, SlotView, SystemSettingsView, TokenChainView } from '@helix/contracts';
+import type { ApiKeyView, RunnerView, SettingsView, SlotView, SystemSettingsView, TokenChainView } from '@helix/contracts';
 import { fingerprint } from '@helix/secrets';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,10 @@ import { SEED_MODEL_VIEW } from '@helix/testing';
 import { formatBytes } from './format';
 import { renderTable } from './table';
 import {
+  renderApiKeys,
+  renderCreatedApiKey,
   renderCreatedUser,
+  renderRevokedApiKey,
   renderDeletedUser,
   renderModel,
   renderModels,
@@ -22,6 +25,8 @@ const FP = fingerprint(TOKEN);
 
 /** What a buggy or future server might add: views must print chosen fields only. */
 const leaky = { huggingface_token: TOKEN, hf_token: TOKEN, token: TOKEN, env: { HF_TOKEN: TOKEN } };
+
+const apiKey: ApiKeyView = { id: 'k1', prefix: 'hl-abcdef', created: '2026-11-27T10:00:00.000Z', revoked: null, bootstrap: false };
 
 const settings: SystemSettingsView = {
   id: 'system',
@@ -211,6 +216,19 @@ describe('views', () => {
     expect(renderModels([])).toBe('No models.');
   });
 
+  it('API keys: a list shows prefixes and states, never more; a created key is shown once with a warning to save it', () => {
+    const text = renderApiKeys([apiKey, { ...apiKey, id: 'k2', prefix: null, revoked: '2026-11-27T11:00:00.000Z', bootstrap: true }], 'u1');
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(/^ID\s+PREFIX\s+CREATED\s+STATE\s+BOOTSTRAP$/),
+      expect.stringMatching(/^k1\s+hl-abcdef\s+2026-11-27T10:00:00.000Z\s+active\s+-$/),
+      expect.stringMatching(/^k2\s+\(unknown until next use\)\s+2026-11-27T10:00:00.000Z\s+revoked 2026-11-27T11:00:00.000Z\s+HELIX_ADMIN_API_KEY$/),
+    ]);
+    expect(renderApiKeys([], 'u1')).toBe('User u1 has no API keys.');
+    const created = renderCreatedApiKey({ id: 'k3', prefix: 'hl-abcdef', created: 'now', api_key: 'hl-abcdefSECRET' });
+    expect(created).toContain('API key: hl-abcdefSECRET');
+    expect(created).toMatch(/shown only once/);
+  });
+
   it('a created user shows its API key once, with a warning to save it', () => {
     const text = renderCreatedUser({ id: 'u1', name: 'alice', admin: false, created: 'now', api_key: 'hl-abc' });
     expect(text).toContain('API key: hl-abc');
@@ -232,6 +250,9 @@ describe('views', () => {
       ...Object.keys(model),
       'created',
       'updated',
+      'prefix',
+      'revoked',
+      'bootstrap',
     ]);
     const tokenKey = fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('huggingface_token', 'hf_token', 'token', 'HF_TOKEN', 'secret', 'value'));
     fc.assert(
@@ -249,6 +270,8 @@ describe('views', () => {
             renderModels([{ ...model, ...extra } as ModelView]),
             renderSettings({ ...settings, ...extra, scope: 'org', scope_id: 'acme' } as SettingsView),
             renderTokenChain({ ...chain(null), ...extra, chain: chain(null).chain.map((l) => ({ ...l, ...extra })) } as TokenChainView),
+            renderApiKeys([{ ...apiKey, ...extra } as ApiKeyView]),
+            renderRevokedApiKey({ ...apiKey, ...extra } as ApiKeyView, apiKey.id),
           ].join('\n');
           expect(out).not.toContain(TOKEN);
         },

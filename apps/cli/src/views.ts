@@ -1,6 +1,8 @@
 import type {
+  ApiKeyView,
   AuditEntryView,
   AuditPageView,
+  CreatedApiKeyView,
   CreatedUserView,
   MembershipView,
   OrgView,
@@ -243,7 +245,37 @@ export function renderCreatedUser(user: CreatedUserView): string {
 /** `helix user delete`: what went with the user (SPEC §11.3: its token is cleared). */
 export function renderDeletedUser(user: UserView | undefined, id: string): string {
   const who = user?.name ? `${user.name} (id ${user.id ?? id})` : id;
-  return `Deleted user ${who}: its API key no longer works, its Hugging Face token was cleared, its memberships were removed and its models no longer have an owner.`;
+  return `Deleted user ${who}: its API keys no longer work, its Hugging Face token was cleared, its memberships were removed and its models no longer have an owner.`;
+}
+
+/** `helix user key list`: prefixes and times, never a key (the API has none to send). */
+export function renderApiKeys(keys: ApiKeyView[], userId?: string): string {
+  if (!keys.length) return userId === undefined ? 'You have no API keys.' : `User ${userId} has no API keys.`;
+  return renderTable<ApiKeyView>(
+    [
+      { header: 'id', value: (k) => text(k.id) },
+      { header: 'prefix', value: (k) => (k.prefix === null ? '(unknown until next use)' : text(k.prefix)) },
+      { header: 'created', value: (k) => text(k.created) },
+      { header: 'state', value: (k) => (k.revoked ? `revoked ${k.revoked}` : 'active') },
+      { header: 'bootstrap', value: (k) => (k.bootstrap === true ? 'HELIX_ADMIN_API_KEY' : '-') },
+    ],
+    keys,
+  );
+}
+
+/** `helix user key create`: the only time the new key is ever shown. */
+export function renderCreatedApiKey(key: CreatedApiKeyView, userId?: string): string {
+  return [
+    `Created a new API key for ${userId === undefined ? 'you' : `user ${userId}`} (id ${text(key.id)}, prefix ${text(key.prefix)}).`,
+    `API key: ${key.api_key}`,
+    'This key is shown only once and stored only as a hash: save it now.',
+  ].join('\n');
+}
+
+/** `helix user key revoke`. */
+export function renderRevokedApiKey(key: ApiKeyView | undefined, keyId: string): string {
+  const what = key?.prefix ? `${key.id ?? keyId} (prefix ${key.prefix})` : (key?.id ?? keyId);
+  return `Revoked API key ${what}${key?.revoked ? ` at ${key.revoked}` : ''}: requests with it are refused from now on.`;
 }
 
 /** One short line of what an entry's details say (fingerprints, names, fields; the API never sends a token). */
@@ -253,6 +285,8 @@ export function auditSummary(entry: AuditEntryView): string {
   if (entry.action === 'token.set' || entry.action === 'token.clear') return `v${str(d.version)} ${str(d.old_fingerprint)} -> ${str(d.new_fingerprint)}`;
   if (entry.action.startsWith('model.')) return Array.isArray(d.fields) && d.fields.length ? `fields: ${d.fields.join(', ')}` : '-';
   if (entry.action === 'user.create') return `${str(d.name)}${d.admin === true ? ' (admin)' : ''}`;
+  if (entry.action === 'key.create' || entry.action === 'key.revoke')
+    return `key ${str(d.key_id)} (${str(d.prefix)})${d.bootstrap === true ? ' HELIX_ADMIN_API_KEY' : ''}`;
   if (entry.action === 'access.denied') return `${str(d.method)} ${str(d.route)}`;
   return JSON.stringify(d);
 }

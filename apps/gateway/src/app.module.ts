@@ -10,6 +10,7 @@ import { NatsModule, natsConnectionOptions, natsSettingsFromEnv, natsReadiness }
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { UserEntity } from './users/user.entity';
+import { ApiKeyEntity } from './users/api-key.entity';
 import { Users1764230500000 } from './migrations/1764230500000-users';
 import { Orgs1764230900000 } from './migrations/1764230900000-orgs';
 import { MembershipEntity, OrgEntity } from './orgs/org.entity';
@@ -20,6 +21,10 @@ import { OrgsController } from './orgs/orgs.controller';
 import { UserRepository } from './users/user.repository';
 import { UsersService } from './users/users.service';
 import { UsersController } from './users/users.controller';
+import { ApiKeyRepository } from './users/api-key.repository';
+import { ApiKeysService } from './users/api-keys.service';
+import { ApiKeysController } from './users/api-keys.controller';
+import { BootstrapAdminKey } from './users/bootstrap-admin-key';
 import { ApiKeyGuard } from './auth/auth';
 import { RouteAccessCheck } from './auth/route-access.check';
 import { ErrorFilter } from './http/error.filter';
@@ -31,6 +36,7 @@ import { ScopeAccess } from './settings/scope-access';
 import { RunnersController } from './runners/runners.controller';
 import { ModelsController } from './models/models.controller';
 import { AuditLog1764231000000 } from './migrations/1764231000000-audit-log';
+import { ApiKeys1764231200000 } from './migrations/1764231200000-api-keys';
 import { AuditLogRepository } from './audit/audit-log.repository';
 import { AuditService } from './audit/audit.service';
 import { AuditConsumer } from './audit/audit.consumer';
@@ -46,8 +52,8 @@ export class GatewayModule {
         serviceTypeOrmModule({
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
-          entities: [UserEntity, OrgEntity, MembershipEntity],
-          migrations: [Users1764230500000, Orgs1764230900000, AuditLog1764231000000],
+          entities: [UserEntity, ApiKeyEntity, OrgEntity, MembershipEntity],
+          migrations: [Users1764230500000, Orgs1764230900000, AuditLog1764231000000, ApiKeys1764231200000],
           applicationName: 'helix-gateway',
         }),
         ClientsModule.register([{ name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') }]),
@@ -57,11 +63,23 @@ export class GatewayModule {
         DiscoveryModule,
       ],
       // ScopedSettingsController before ModelsController: its `models/<id>/settings` routes are more specific than `models/*`.
-      controllers: [SystemSettingsController, ScopedSettingsController, UsersController, OrgsController, RunnersController, ModelsController, AuditController],
+      controllers: [
+        SystemSettingsController,
+        ScopedSettingsController,
+        UsersController,
+        ApiKeysController,
+        OrgsController,
+        RunnersController,
+        ModelsController,
+        AuditController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UserRepository,
+        ApiKeyRepository,
         UsersService,
+        ApiKeysService,
+        BootstrapAdminKey,
         AuditLogRepository,
         AuditService,
         AuditConsumer,

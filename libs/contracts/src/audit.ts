@@ -12,6 +12,8 @@ export const AUDIT_ACTIONS = [
   'token.clear',
   'user.create',
   'user.delete',
+  'key.create',
+  'key.revoke',
   'org.create',
   'org.delete',
   'org.member.set',

@@ -5,6 +5,7 @@ export * from './memory';
 export * from './runners';
 export * from './models';
 export * from './orgs';
+export * from './api-keys';
 export * from './dto/index';
 export * from './parse-result';
 export * from './model-spec';

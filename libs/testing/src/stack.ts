@@ -35,7 +35,8 @@ export interface ApiResponse<T = any> {
  * the benchmarks. Requires `npm run build` first (the test script does it).
  */
 export class Stack {
-  readonly adminKey = `hl-test-admin-${randomBytes(12).toString('hex')}`;
+  /** HELIX_ADMIN_API_KEY of the gateway; `restartGateway({ adminKey })` changes it. */
+  adminKey = `hl-test-admin-${randomBytes(12).toString('hex')}`;
   readonly encryptionKey = randomBytes(32).toString('base64');
   readonly settingsKey = randomBytes(32).toString('base64');
   /** The Ed25519 pair of SPEC §15: `signingKey` for the settings-service, `verifyKey` for runners. */
@@ -48,6 +49,8 @@ export class Stack {
   modelsHealth!: string;
   readonly extraModels: AppProcess[] = [];
   gateway!: AppProcess;
+  /** Gateways beyond the first started by `restartGateway({ replicas })`. */
+  readonly extraGateways: AppProcess[] = [];
   url!: string;
 
   private constructor(
@@ -108,11 +111,31 @@ export class Stack {
   }
 
   async startGateway(): Promise<AppProcess> {
+    const { app, url } = await this.spawnGateway();
+    this.url = url;
+    this.gateway = app;
+    return app;
+  }
+
+  private async spawnGateway(): Promise<{ app: AppProcess; url: string }> {
     const port = await freePort();
-    this.url = `http://127.0.0.1:${port}`;
-    this.gateway = spawnApp('gateway', { ...appEnv.gateway(this.env, port), ...this.extraEnv });
-    await waitForHttp(`${this.url}/readyz`, 60_000);
-    return this.gateway;
+    const app = spawnApp('gateway', { ...appEnv.gateway(this.env, port), ...this.extraEnv });
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
+    return { app, url: `http://127.0.0.1:${port}` };
+  }
+
+  /**
+   * Stops every gateway and starts `replicas` (default 1) at once, e.g. with a new
+   * HELIX_ADMIN_API_KEY (`adminKey`, then also the key `api()` sends). `url` is the first one's.
+   */
+  async restartGateway(options: { adminKey?: string; replicas?: number } = {}): Promise<AppProcess[]> {
+    await Promise.all([this.gateway, ...this.extraGateways].filter(Boolean).map((g) => g.stop()));
+    this.extraGateways.length = 0;
+    if (options.adminKey !== undefined) this.adminKey = options.adminKey;
+    const started = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => this.spawnGateway()));
+    [{ app: this.gateway, url: this.url }] = started;
+    this.extraGateways.push(...started.slice(1).map((s) => s.app));
+    return started.map((s) => s.app);
   }
 
   async startRunner(options: RunnerOptions): Promise<AppProcess> {
@@ -174,7 +197,7 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
-    const apps = [...this.runners.values(), this.gateway, this.models, ...this.extraModels, ...this.settings].filter(Boolean);
+    const apps = [...this.runners.values(), this.gateway, ...this.extraGateways, this.models, ...this.extraModels, ...this.settings].filter(Boolean);
     await Promise.all(apps.map((a) => a.stop().catch(() => undefined)));
     await Promise.all([this.nats.dispose(), this.pg.dispose()]);
   }

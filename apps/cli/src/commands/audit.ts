@@ -9,7 +9,8 @@ Examples:
   helix audit list --target global --action token.set --limit 10
   helix audit list --target model:Qwen/Qwen2.5-VL-7B-Instruct --json
 
-Actions: token.set, token.clear, user.create, model.create, model.update, model.delete,
+Actions: token.set, token.clear, user.create, user.delete, key.create, key.revoke, org.create,
+org.delete, org.member.set, org.member.remove, model.create, model.update, model.delete,
 access.denied (a refused call to an admin route). Targets: global, user:<id>, model:<id>,
 route:<METHOD> <pattern>. Entries show fingerprints, never a token.`;
 

@@ -1,21 +1,26 @@
 import type { Command } from 'commander';
-import type { CreatedUserView, UserView } from '@helix/contracts';
+import type { ApiKeyView, CreatedApiKeyView, CreatedUserView, UserView } from '@helix/contracts';
 import { contextFor, type CliIo } from '../context';
-import { renderCreatedUser, renderDeletedUser } from '../views';
+import { renderApiKeys, renderCreatedApiKey, renderCreatedUser, renderDeletedUser, renderRevokedApiKey } from '../views';
 import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
 const USER_HELP = `
 Examples:
   helix user create --name alice
   helix user delete 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+  helix user key list                                                              # your API keys
+  helix user key create --user 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b                # admin: a key for another user
   printf %s "$HF_TOKEN" | helix user settings set --huggingface-token-stdin     # your own token
   helix user settings get --user 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b            # admin: another user's
 
-Admins create and delete users. Everyone manages their own Hugging Face token ("user settings"
+Admins create and delete users. Everyone manages their own API keys and Hugging Face token ("user settings"
 without --user); admins also any user's (--user <id>). A user's token is used by the models they
 own that have no model token of their own.`;
 
-/** `helix user create|delete` (SPEC §4.2, §9) and `helix user settings get|set` (SPEC §11.3, §11.6). */
+const keyPath = (userId: string | undefined, keyId?: string) =>
+  `/api/v1/users/${userId === undefined ? 'me' : encodeURIComponent(userId)}/keys${keyId === undefined ? '' : `/${encodeURIComponent(keyId)}`}`;
+
+/** `helix user create|delete` (SPEC §4.2, §9), `helix user key list|create|revoke` and `helix user settings get|set` (SPEC §11.3, §11.6). */
 export function registerUser(program: Command, io: CliIo): void {
   const user = program.command('user').description('users and their API keys (admin), and user tokens').addHelpText('after', USER_HELP);
   user
@@ -33,7 +38,7 @@ export function registerUser(program: Command, io: CliIo): void {
   user
     .command('delete')
     .alias('rm')
-    .description('delete a user (admin): its API key stops working, its token is cleared, its memberships go, its models lose their owner')
+    .description('delete a user (admin): its API keys stop working, its token is cleared, its memberships go, its models lose their owner')
     .argument('<id>', 'user id (as helix user create printed it)')
     .addHelpText(
       'after',
@@ -52,6 +57,8 @@ export function registerUser(program: Command, io: CliIo): void {
       if (json) return out.json(body ?? { id, deleted: true });
       out.print(renderDeletedUser(body, id));
     });
+
+  registerKeys(user, io);
 
   const settings = user.command('settings').description("a user's Hugging Face token (yours by default): used by the models they own without a model token");
   const target = (command: Command) => command.option('--user <id>', "another user's id (admin); default: yourself");
@@ -73,4 +80,71 @@ export function registerUser(program: Command, io: CliIo): void {
       "helix user settings set --clear-hf-token               # your models fall back to their org's or the global token",
     ],
   });
+}
+
+const KEY_HELP = `
+Examples:
+  helix user key list                                  # your keys: prefix, created, revoked, bootstrap
+  helix user key create                                # a second key for you (printed once)
+  helix user key revoke 6f2b0c1e-8d4a-4f5e-9a7b-1c2d3e4f5a6b
+  helix user key list --user 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b --json     # admin: another user's
+
+Rotate your key: "key create", switch HELIX_API_KEY to the new key, then "key revoke" the old one.
+A revoked key is refused at once. Nobody can revoke their own last active key; an admin can revoke
+another user's. The key of HELIX_ADMIN_API_KEY is marked "bootstrap": change that variable and
+restart the gateway to rotate it.`;
+
+/** `helix user key list|create|revoke [--user <id>]`: the caller's API keys, or (admin) another user's. */
+function registerKeys(user: Command, io: CliIo): void {
+  const key = user.command('key').description("API keys: yours by default; an admin also any user's (--user <id>)").addHelpText('after', KEY_HELP);
+  const forUser = (command: Command) => command.option('--user <id>', "another user's id (admin); default: yourself");
+
+  forUser(key.command('list').alias('ls').description('list API keys (prefix and times; a key itself is shown only when created)'))
+    .addHelpText('after', ['', 'Examples:', '  helix user key list', '  helix user key list --user 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b --json'].join('\n'))
+    .action(async (options: { user?: string }, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const keys = await client.get<ApiKeyView[]>(keyPath(options.user));
+      if (json) return out.json(keys);
+      out.print(renderApiKeys(keys, options.user));
+    });
+
+  forUser(key.command('create').description('create an API key and print it (shown once)'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  helix user key create',
+        '  helix user key create --user 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b --json   # admin; {"id","prefix","created","api_key"}',
+        '',
+        'The key is printed this once and stored only as a hash: save it now.',
+      ].join('\n'),
+    )
+    .action(async (options: { user?: string }, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const created = await client.post<CreatedApiKeyView>(keyPath(options.user), {});
+      if (json) return out.json(created);
+      out.print(renderCreatedApiKey(created, options.user));
+    });
+
+  forUser(
+    key.command('revoke').description('revoke an API key at once (not your last active one)').argument('<key_id>', 'key id (as helix user key list shows it)'),
+  )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  helix user key revoke 6f2b0c1e-8d4a-4f5e-9a7b-1c2d3e4f5a6b',
+        '  helix user key revoke 6f2b0c1e-8d4a-4f5e-9a7b-1c2d3e4f5a6b --user 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b --json',
+        '',
+        'Revoking a revoked key says so again. Your own last active key cannot be revoked: create another first.',
+      ].join('\n'),
+    )
+    .action(async (keyId: string, options: { user?: string }, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const { body } = await client.delete<ApiKeyView>(keyPath(options.user, keyId));
+      if (json) return out.json(body ?? { id: keyId, revoked: true });
+      out.print(renderRevokedApiKey(body, keyId));
+    });
 }

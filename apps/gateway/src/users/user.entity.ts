@@ -11,10 +11,6 @@ export class UserEntity {
   @Column({ type: 'boolean' })
   admin!: boolean;
 
-  /** SHA-256 of the API key; the key itself is shown once and never stored. */
-  @Column({ type: 'text', name: 'api_key_hash', unique: true })
-  apiKeyHash!: string;
-
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 }

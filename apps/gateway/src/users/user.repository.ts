@@ -6,25 +6,20 @@ import { UserEntity } from './user.entity';
 export interface NewUser {
   name: string;
   admin: boolean;
-  apiKeyHash: string;
 }
 
-/** The only code that reads or writes gateway.users. */
+/** The only code that reads or writes gateway.users. Its API keys are in gateway.api_keys (`ApiKeyRepository`). */
 @Injectable()
 export class UserRepository {
   private readonly users: Repository<UserEntity>;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(@InjectDataSource() db: DataSource) {
     this.users = db.getRepository(UserEntity);
   }
 
-  findByKeyHash(apiKeyHash: string): Promise<UserEntity | null> {
-    return this.users.findOneBy({ apiKeyHash });
-  }
-
   /** The user of this name; it must exist (e.g. just inserted). */
-  getByName(name: string): Promise<UserEntity> {
-    return this.users.findOneByOrFail({ name });
+  getByName(name: string, tx?: EntityManager): Promise<UserEntity> {
+    return (tx ? tx.getRepository(UserEntity) : this.users).findOneByOrFail({ name });
   }
 
   /** `id` must be a UUID (the column's type); callers validate it first. */
@@ -32,29 +27,22 @@ export class UserRepository {
     return this.users.existsBy({ id });
   }
 
-  nameTaken(name: string): Promise<boolean> {
-    return this.users.existsBy({ name });
+  nameTaken(name: string, tx?: EntityManager): Promise<boolean> {
+    return (tx ? tx.getRepository(UserEntity) : this.users).existsBy({ name });
   }
 
-  async makeAdmin(id: string): Promise<void> {
-    await this.users.update({ id }, { admin: true });
+  async makeAdmin(id: string, tx: EntityManager): Promise<void> {
+    await tx.getRepository(UserEntity).update({ id }, { admin: true });
   }
 
-  /**
-   * Inserts unless the name or key hash is taken (replicas may race); true when this call inserted
-   * it. `also` runs in the same transaction after an insert (e.g. its audit entry).
-   */
-  insertIfAbsent(user: NewUser, also?: (tx: EntityManager, id: string) => Promise<void>): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const result = await tx.getRepository(UserEntity).createQueryBuilder().insert().values(user).orIgnore().returning('id').execute();
-      const [row] = result.raw as Array<{ id: string }>;
-      if (!row) return false;
-      await also?.(tx, row.id);
-      return true;
-    });
+  /** Inserts unless the name is taken (replicas may race); the new user's id, or null when taken. */
+  async insertIfAbsent(user: NewUser, tx: EntityManager): Promise<string | null> {
+    const result = await tx.getRepository(UserEntity).createQueryBuilder().insert().values(user).orIgnore().returning('id').execute();
+    const [row] = result.raw as Array<{ id: string }>;
+    return row?.id ?? null;
   }
 
-  /** Deletes the user (its memberships go with it: ON DELETE CASCADE); false when it did not exist. */
+  /** Deletes the user (its memberships and API keys go with it: ON DELETE CASCADE); false when it did not exist. */
   async delete(id: string, tx: EntityManager): Promise<boolean> {
     return ((await tx.getRepository(UserEntity).delete({ id })).affected ?? 0) > 0;
   }

@@ -30,7 +30,7 @@ export class UsersController {
   @AdminOnly()
   @ApiParam({ name: 'user_id', description: 'The user id (GET /api/v1/users)' })
   @ApiOperation({
-    summary: 'Delete a user (admin): its API key stops working, its token is cleared, its memberships go, its models keep existing with owner_id null.',
+    summary: 'Delete a user (admin): its API keys stop working, its token is cleared, its memberships go, its models keep existing with owner_id null.',
   })
   @ApiResponse({ status: 400, description: 'A malformed id, or the caller deleting themself.' })
   @ApiResponse({ status: 404, description: 'The user does not exist.' })

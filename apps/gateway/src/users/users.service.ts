@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
@@ -14,72 +14,69 @@ import {
   type UserView,
 } from '@helix/contracts';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '@helix/secrets';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import type { UserEntity } from './user.entity';
 import { UserRepository } from './user.repository';
+import { ApiKeyRepository } from './api-key.repository';
+import { apiKeyPrefix } from './api-key-prefix';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../http/errors';
 import { ServiceClient } from '../services/service-client';
 import { SettingsClient } from '../settings/settings.client';
 
-/** Who may call the API: the admin of HELIX_ADMIN_API_KEY, key authentication, and new users. */
+/** Who may call the API: key authentication and new users. The admin of HELIX_ADMIN_API_KEY is `BootstrapAdminKey`'s. */
 @Injectable()
-export class UsersService implements OnApplicationBootstrap {
+export class UsersService {
   constructor(
     private readonly users: UserRepository,
-    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'HELIX_ADMIN_API_KEY'>,
+    private readonly keys: ApiKeyRepository,
     @InjectPinoLogger('UsersService') private readonly logger: PinoLogger,
     @Inject(AuditService) private readonly audit: Pick<AuditService, 'recordIn'>,
-    @InjectDataSource() private readonly db: DataSource,
+    @InjectDataSource() private readonly db: Pick<DataSource, 'transaction'>,
     private readonly services: ServiceClient,
     private readonly settings: SettingsClient,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const key = this.config.HELIX_ADMIN_API_KEY;
-    if (!key) return;
-    if (key.length < 16) this.logger.warn('HELIX_ADMIN_API_KEY is shorter than 16 characters; use a long random key (e.g. hl- plus 32 random bytes)');
-    await this.ensureAdmin(key);
-  }
-
-  /** Idempotent: the owner of this key exists and is an admin (replicas may race; the unique hash settles it). */
-  async ensureAdmin(apiKey: string): Promise<void> {
-    const hash = hashApiKey(apiKey);
-    const existing = await this.users.findByKeyHash(hash);
-    if (existing) {
-      if (!existing.admin) await this.users.makeAdmin(existing.id);
-      return;
-    }
-    const name = (await this.users.nameTaken('admin')) ? `admin-${hash.slice(0, 8)}` : 'admin';
-    // Recorded with no actor: the deployment's configuration created it, not a caller.
-    await this.users.insertIfAbsent({ name, admin: true, apiKeyHash: hash }, (tx, id) =>
-      this.audit.recordIn(tx, { actor_id: null, action: 'user.create', target: auditTargets.user(id), details: { user_id: id, name, admin: true } }),
-    );
-    this.logger.info({ name }, 'ensured the admin user of HELIX_ADMIN_API_KEY');
-  }
-
-  /** Finds the user owning a key. The lookup is by hash; the final comparison is constant-time. */
+  /**
+   * The user owning a key that is not revoked. The lookup is by hash; the final comparison is
+   * constant-time. A revoked key fails from the moment its revocation commits (nothing is cached).
+   */
   async authenticate(apiKey: string): Promise<UserEntity | null> {
-    const user = await this.users.findByKeyHash(hashApiKey(apiKey));
-    return user && apiKeyMatches(apiKey, user.apiKeyHash) ? user : null;
+    const key = await this.keys.findActiveWithUser(hashApiKey(apiKey));
+    if (!key?.user || !apiKeyMatches(apiKey, key.keyHash)) return null;
+    if (key.prefix === null) {
+      // A key migrated from before keys were listed: its owner just showed it, so its prefix can be recorded.
+      void this.keys
+        .fillPrefix(key.id, apiKeyPrefix(apiKey))
+        .catch((err: unknown) => this.logger.warn({ err, key_id: key.id }, 'could not record the prefix of an API key'));
+    }
+    return key.user;
   }
 
-  /** The user and its `user.create` audit entry commit together. */
+  /** The user, its first API key and its `user.create` audit entry commit together. */
   async create(dto: CreateUserDto, actorId: string | null): Promise<CreatedUserView> {
     const apiKey = generateApiKey();
     const admin = dto.admin ?? false;
-    const inserted = await this.users.insertIfAbsent({ name: dto.name, admin, apiKeyHash: hashApiKey(apiKey) }, (tx, id) =>
-      this.audit.recordIn(tx, { actor_id: actorId, action: 'user.create', target: auditTargets.user(id), details: { user_id: id, name: dto.name, admin } }),
-    );
+    const user = await this.db.transaction(async (tx) => {
+      const id = await this.users.insertIfAbsent({ name: dto.name, admin }, tx);
+      if (id === null) return null;
+      const key = await this.keys.insert({ userId: id, keyHash: hashApiKey(apiKey), prefix: apiKeyPrefix(apiKey), bootstrap: false }, tx);
+      await this.audit.recordIn(tx, {
+        actor_id: actorId,
+        action: 'user.create',
+        target: auditTargets.user(id),
+        details: { user_id: id, name: dto.name, admin, key_id: key.id, prefix: key.prefix },
+      });
+      return this.users.getByName(dto.name, tx);
+    });
     // The message names the field, not the value: error messages never repeat the request.
-    if (!inserted) throw new ConflictException('A user with this name already exists.');
-    return { ...toUserView(await this.users.getByName(dto.name)), api_key: apiKey };
+    if (!user) throw new ConflictException('A user with this name already exists.');
+    return { ...toUserView(user), api_key: apiKey };
   }
 
   /**
    * Admin only (route marking). The user's models keep existing with `owner_id: null`, the user's
-   * token is cleared with a normal clear event, then the user, its memberships (cascade) and its key
-   * go in one transaction with the audit entry. A failure before that transaction leaves the user.
+   * token is cleared with a normal clear event, then the user, its memberships and its API keys
+   * (cascade) go in one transaction with the audit entry. A failure before that transaction leaves the user.
    */
   async delete(userId: string, actor: UserEntity): Promise<UserView> {
     if (!isUserId(userId)) {
@@ -97,12 +94,13 @@ export class UsersService implements OnApplicationBootstrap {
     const user = await this.db.transaction(async (tx) => {
       const user = await this.users.lock(userId, tx);
       if (!user) throw userNotFound(userId);
+      const keysRevoked = await this.keys.countActive(userId, tx);
       await this.users.delete(userId, tx);
       await this.audit.recordIn(tx, {
         actor_id: actor.id,
         action: 'user.delete',
         target: auditTargets.user(userId),
-        details: { user_id: userId, name: user.name, models_detached: models.length },
+        details: { user_id: userId, name: user.name, models_detached: models.length, keys_revoked: keysRevoked },
       });
       return user;
     });
@@ -115,7 +113,7 @@ export class UsersService implements OnApplicationBootstrap {
   }
 }
 
-function userNotFound(userId: string): ApiError {
+export function userNotFound(userId: string): ApiError {
   return new ApiError({ error: 'not_found', message: `The user ${userId} does not exist.` });
 }
 
