@@ -1,4 +1,7 @@
 import { IsInt, IsOptional, IsString } from 'class-validator';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -162,6 +165,35 @@ describe('loadConfig', () => {
         expect(e.message).not.toMatch(/[\r\n]/);
       }),
     );
+  });
+});
+
+describe('<NAME>_FILE: a variable read from a file (Kubernetes secret volumes)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'helix-config-'));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+
+  it('reads the value from the file, without its trailing newline', () => {
+    const config = loadConfig(SampleConfig, { DATABASE_URL_FILE: file('db', `${VALID.DATABASE_URL}\n`), HELIX_ENCRYPTION_KEY_FILE: file('key', `${KEY}\r\n`) });
+    expect(config).toMatchObject(VALID);
+  });
+
+  it('refuses both forms at once, an unreadable file and an empty one, naming the variable and never the content', () => {
+    const both = configError({ ...VALID, HELIX_ENCRYPTION_KEY_FILE: file('key2', KEY) });
+    expect(both.message).toBe('invalid configuration: HELIX_ENCRYPTION_KEY and HELIX_ENCRYPTION_KEY_FILE are both set; set only one');
+    const missing = configError({ DATABASE_URL: VALID.DATABASE_URL, HELIX_ENCRYPTION_KEY_FILE: join(dir, 'nope') });
+    expect(missing.variables).toEqual(['HELIX_ENCRYPTION_KEY']);
+    expect(missing.message).toMatch(/HELIX_ENCRYPTION_KEY_FILE names a file that cannot be read/);
+    expect(configError({ DATABASE_URL: VALID.DATABASE_URL, HELIX_ENCRYPTION_KEY_FILE: file('empty', '\n') }).message).toMatch(/names an empty file/);
+    const bad = configError({ DATABASE_URL: VALID.DATABASE_URL, HELIX_ENCRYPTION_KEY_FILE: file('bad', 'not-a-key-but-secret-looking') });
+    expect(bad.message).not.toContain('not-a-key-but-secret-looking');
+  });
+
+  it('reads only the variables that may hold credentials (HELIX_*, DATABASE_URL, HF_TOKEN)', () => {
+    expect(() => loadConfig(SampleConfig, { ...VALID, SOMETHING_FILE: join(dir, 'nope') })).not.toThrow();
   });
 });
 

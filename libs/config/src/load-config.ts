@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
@@ -26,6 +27,12 @@ export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.Proce
     // that fails validation or silently overrides a default.
     if (value !== undefined && value !== '') plain[name] = value;
   }
+  const fileErrors = readFileVariables(env, plain);
+  if (fileErrors.length > 0)
+    throw new ConfigError(
+      fileErrors.map((e) => e.name),
+      fileErrors.map((e) => e.problem),
+    );
   // Implicit conversion is off so that "1e3" or "0x50" never sneak through as numbers: every
   // conversion is an explicit @Transform (EnvInt).
   const config = plainToInstance(cls, plain, { enableImplicitConversion: false });
@@ -43,6 +50,34 @@ export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.Proce
     );
   }
   return config;
+}
+
+/** Variables that may come from a file (`<NAME>_FILE`): ours, and the two whose values are credentials. */
+const FILE_VARIABLE = /^(HELIX_[A-Z0-9_]+|DATABASE_URL|HF_TOKEN)_FILE$/;
+
+/**
+ * `<NAME>_FILE=/path` sets `<NAME>` to the file's content, trailing white space removed (Kubernetes
+ * secret volumes, Docker secrets). Setting both forms is an error, as is a file that cannot be read;
+ * messages name the variable, never the content.
+ */
+function readFileVariables(env: NodeJS.ProcessEnv, plain: Record<string, string>): Array<{ name: string; problem: string }> {
+  const errors: Array<{ name: string; problem: string }> = [];
+  for (const [fileVar, path] of Object.entries(env)) {
+    if (!FILE_VARIABLE.test(fileVar) || path === undefined || path === '') continue;
+    const name = fileVar.slice(0, -'_FILE'.length);
+    if (plain[name] !== undefined) {
+      errors.push({ name, problem: `${name} and ${fileVar} are both set; set only one` });
+      continue;
+    }
+    try {
+      const content = readFileSync(path, 'utf8').replace(/\s+$/, '');
+      if (content !== '') plain[name] = content;
+      else errors.push({ name, problem: `${fileVar} names an empty file` });
+    } catch {
+      errors.push({ name, problem: `${fileVar} names a file that cannot be read` });
+    }
+  }
+  return errors;
 }
 
 /** loadConfig for a process entry point: a bad configuration prints one line and exits with 1. */
