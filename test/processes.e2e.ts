@@ -24,6 +24,11 @@ describe('configuration errors stop a process with one clear line', () => {
       ['HELIX_ENCRYPTION_KEY'],
     ],
     ['gateway', { DATABASE_URL: 'mysql://nope', HELIX_SETTINGS_KEY: key() }, ['DATABASE_URL']],
+    [
+      'runner',
+      { HELIX_SETTINGS_KEY_FILE: '/nonexistent/helix-settings-key', HELIX_EVENT_VERIFY_KEY: key(), HELIX_RUNNER_MEMORY: '80GB' },
+      ['HELIX_SETTINGS_KEY_FILE'],
+    ],
   ];
 
   it.each(cases)('%s, case %#: one line that names the variable', async (app, env, variables) => {
