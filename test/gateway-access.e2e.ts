@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@helix/testing';
 
@@ -133,40 +132,6 @@ function spellings(path: string): Array<[string, string]> {
   return variants;
 }
 
-interface RawResponse {
-  status: number;
-  text: string;
-  body: any;
-}
-
-/** A request with the target sent byte for byte (fetch would normalise it). */
-function raw(stack: Stack, method: string, target: string, key: string | null, body?: unknown): Promise<RawResponse> {
-  const url = new URL(stack.url);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  if (payload !== undefined) headers['content-type'] = 'application/json';
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        stack.responses.push({ label: `${method} ${target} → ${res.statusCode}`, text });
-        resolve({ status: res.statusCode ?? 0, text, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 /** Our path rule answers most spellings; Node's HTTP parser refuses a few (a backslash) before it. */
 const REFUSED_PATH = /^The request (path is not in canonical form: .*|is not valid HTTP: .*)\.$/;
 
@@ -232,7 +197,7 @@ describe('gateway access: every route, every spelling of its path', () => {
 
   it('the attack from the report is refused: POST /api/%761/users without a key', async () => {
     const before = await snapshot();
-    const res = await raw(stack, 'POST', '/api/%761/users', null, { name: 'mallory', admin: true });
+    const res = await stack.raw('POST', '/api/%761/users', { name: 'mallory', admin: true }, null);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'bad_request', message: expect.stringMatching(/^The request path is not in canonical form: .*\.$/) });
     expect(await snapshot()).toEqual(before);
@@ -253,7 +218,7 @@ describe('gateway access: every route, every spelling of its path', () => {
       ['non-admin key', userKey],
     ];
     for (const [who, key] of keys) {
-      const plain = await raw(stack, method, path, key, body);
+      const plain = await stack.raw(method, path, body, key);
       const expected =
         access === 'public'
           ? 'ok'
@@ -271,7 +236,7 @@ describe('gateway access: every route, every spelling of its path', () => {
         // Node's parser refuses a backslash before any method is known, so its answer has a body
         // that an HTTP client reading a HEAD response cannot parse; GET covers that spelling.
         if (method === 'HEAD' && spelling === 'a backslash') continue;
-        const res = await raw(stack, method, target, key, body);
+        const res = await stack.raw(method, target, body, key);
         expect(res.status, `${who} ${method} ${target} (${spelling})`).toBe(400);
         if (method === 'HEAD') continue;
         expect(res.body, `${who} ${method} ${target}`).toEqual({ error: 'bad_request', message: expect.stringMatching(REFUSED_PATH) });
@@ -284,14 +249,14 @@ describe('gateway access: every route, every spelling of its path', () => {
   });
 
   it('an admin still reaches every API route under its plain path, and a model id encoded with %2F', async () => {
-    expect((await raw(stack, 'GET', '/api/v1/users', stack.adminKey)).status).toBe(200);
-    expect((await raw(stack, 'GET', `/api/v1/models/${MODEL_ID}`, stack.adminKey)).body.id).toBe(MODEL_ID);
-    expect((await raw(stack, 'GET', `/api/v1/models/${encodeURIComponent(MODEL_ID)}`, stack.adminKey)).body.id).toBe(MODEL_ID);
-    expect((await raw(stack, 'GET', `/api/v1/models/${encodeURIComponent(MODEL_ID)}`, null)).status).toBe(401);
+    expect((await stack.raw('GET', '/api/v1/users', undefined, stack.adminKey)).status).toBe(200);
+    expect((await stack.raw('GET', `/api/v1/models/${MODEL_ID}`, undefined, stack.adminKey)).body.id).toBe(MODEL_ID);
+    expect((await stack.raw('GET', `/api/v1/models/${encodeURIComponent(MODEL_ID)}`, undefined, stack.adminKey)).body.id).toBe(MODEL_ID);
+    expect((await stack.raw('GET', `/api/v1/models/${encodeURIComponent(MODEL_ID)}`, undefined, null)).status).toBe(401);
   });
 
   it('an unknown route is a 404 in the error shape that does not repeat the path', async () => {
-    const res = await raw(stack, 'GET', '/api/v1/nothing-here-xyz', stack.adminKey);
+    const res = await stack.raw('GET', '/api/v1/nothing-here-xyz', undefined, stack.adminKey);
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ error: 'not_found', message: 'No route matches this method and path.' });
   });

@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpPostgres, scanForSecrets, startStack, type Stack } from '@helix/testing';
@@ -23,27 +22,6 @@ describe('orgs and membership (SPEC §11.1) and model ownership (§11.2)', () =>
     members: await Promise.all(orgs.map(async (o) => (await stack.api('GET', `/api/v1/orgs/${o}/members`)).body)),
     models: (await stack.api('GET', '/api/v1/models')).body,
   });
-
-  /** A request whose target is sent byte for byte (fetch would resolve "..") */
-  function raw(method: string, target: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
-    const url = new URL(stack.url);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { authorization: `Bearer ${stack.adminKey}` };
-    if (payload) headers['content-type'] = 'application/json';
-    return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          stack.responses.push({ label: `${method} ${target} → ${res.statusCode}`, text });
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, text });
-        });
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
 
   beforeAll(async () => {
     stack = await startStack();
@@ -197,7 +175,7 @@ describe('orgs and membership (SPEC §11.1) and model ownership (§11.2)', () =>
       ['GET', '/api/v1/orgs/acme/members/extra', 404],
     ])('%s %s → %d', async (method, target, status) => {
       const before = await snapshot('acme');
-      const res = await raw(method, target, method === 'PUT' ? { role: 'owner' } : undefined);
+      const res = await stack.raw(method, target, method === 'PUT' ? { role: 'owner' } : undefined);
       expect(res.status).toBe(status);
       expect(res.body.error).toBe(status === 400 ? 'bad_request' : 'not_found');
       expect(res.body.message).toMatch(/^[A-Z].*\.$/);

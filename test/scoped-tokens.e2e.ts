@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dumpPostgres, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
@@ -255,26 +254,6 @@ describe('scoped tokens: org, user and model (SPEC §11)', () => {
 
   describe('bad input: 400 or 404 with one clear sentence, and nothing changes', () => {
     const snapshot = async () => (await stack.api('GET', '/api/v1/audit?limit=200')).body.items.length;
-    /** Sent byte for byte: fetch would resolve "..". */
-    function raw(method: string, target: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
-      const url = new URL(stack.url);
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const headers: Record<string, string> = { authorization: `Bearer ${stack.adminKey}` };
-      if (payload) headers['content-type'] = 'application/json';
-      return new Promise((resolve, reject) => {
-        const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            stack.responses.push({ label: `${method} ${target} → ${res.statusCode}`, text });
-            resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, text });
-          });
-        });
-        req.on('error', reject);
-        req.end(payload);
-      });
-    }
     const body = { huggingface_token: T.matrix };
     const cases: Array<[string, string, unknown, number, RegExp]> = [
       ['PUT', '/api/v1/orgs/nope/settings', body, 404, /org nope does not exist/],
@@ -299,7 +278,7 @@ describe('scoped tokens: org, user and model (SPEC §11)', () => {
     for (const [method, target, payload, status, message] of cases) {
       it(`${method} ${target.slice(0, 70)} ${payload ? JSON.stringify(payload).slice(0, 40) : ''} → ${status}`, async () => {
         const before = await snapshot();
-        const res = await raw(method, target, payload);
+        const res = await stack.raw(method, target, payload);
         expect(res.status, res.text).toBe(status);
         expect(res.body.error).toBe(status === 404 ? 'not_found' : 'bad_request');
         expect(res.body.message).toMatch(message);

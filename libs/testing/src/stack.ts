@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { generateEventKeyPair } from '@helix/secrets';
 import { appEnv, freePort, repoRoot, startNats, startPostgres, type NatsProcess, type PostgresProcess, type StackEnv } from '@helix/local-infra';
@@ -186,6 +187,37 @@ export class Stack {
     }
     this.responses.push({ label: `${method} ${path} → ${res.status}`, text });
     return { status: res.status, body: parsed, text };
+  }
+
+  /**
+   * Like api(), with the request target sent byte for byte: fetch would resolve "..", "%2e" and other
+   * spellings an attacker uses. The body is parsed when it is JSON (undefined otherwise).
+   */
+  raw<T = any>(method: string, target: string, body?: unknown, key: string | null = this.adminKey): Promise<ApiResponse<T>> {
+    const url = new URL(this.url);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {};
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: any = undefined;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = undefined;
+          }
+          this.responses.push({ label: `${method} ${target} → ${res.statusCode}`, text });
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        });
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   /** Every HTTP body this stack returned (for secret scans). */
