@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { fingerprint } from '@helix/secrets';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SEED_MODEL, SEED_MODEL_FILE } from '@helix/testing';
 import { run, secretsOnCommandLine } from './cli';
 import { Output } from './output';
+import { startStubGateway, type SeenRequest, type StubGateway, type StubReply } from './testing/stub-gateway';
 
 /**
  * The whole CLI in-process against a stub gateway: exit codes, stdout/stderr contract and what goes
@@ -14,18 +15,12 @@ import { Output } from './output';
 const TOKEN = 'hf_cliSpecCanary0123456789';
 const KEY = 'hl-spec-admin-key';
 
-interface Seen {
-  method: string;
-  url: string;
-  auth?: string;
-  body?: unknown;
-}
+type Seen = SeenRequest;
 
-type Handler = (req: Seen) => { status: number; body?: unknown; raw?: string };
+type Handler = (req: Seen) => StubReply;
 
-let server: Server;
 let url: string;
-let seen: Seen[] = [];
+let seen: Seen[];
 let handler: Handler;
 
 function settingsView(token: string | null, version = 1) {
@@ -67,29 +62,17 @@ const defaultHandler: Handler = (req) => {
   return { status: 404, body: { error: 'not_found', message: `No route ${req.url}.` } };
 };
 
+let stub: StubGateway;
 beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const entry: Seen = { method: req.method!, url: req.url!, auth: req.headers.authorization, body: data ? JSON.parse(data) : undefined };
-      seen.push(entry);
-      const reply = handler(entry);
-      res.statusCode = reply.status;
-      if (reply.raw !== undefined) return res.end(reply.raw);
-      if (reply.body === undefined) return res.end();
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stub = await startStubGateway((req) => handler(req));
+  url = stub.url;
+  seen = stub.seen;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => stub.close());
 
 beforeEach(() => {
-  seen = [];
+  seen.length = 0;
   handler = defaultHandler;
 });
 

@@ -1,10 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyView, CreatedApiKeyView } from '@helix/contracts';
 import { run } from './cli';
 import { Output } from './output';
+import { startStubGateway, type SeenRequest, type StubGateway } from './testing/stub-gateway';
 
 /** `helix user key list|create|revoke` in-process against a stub gateway (like scoped.spec.ts). */
 const KEY = 'hl-spec-caller-key';
@@ -25,15 +24,10 @@ const KEYS: ApiKeyView[] = [
 ];
 const CREATED: CreatedApiKeyView = { id: KEY_ID, prefix: 'hl-Xq3f9A', created: '2026-11-27T10:05:00.000Z', api_key: NEW_KEY };
 
-interface Seen {
-  method: string;
-  url: string;
-  body?: unknown;
-}
+type Seen = SeenRequest;
 
-let server: Server;
 let url: string;
-let seen: Seen[] = [];
+let seen: Seen[];
 let reply: (req: Seen) => { status: number; body?: unknown };
 
 function gateway(req: Seen): { status: number; body?: unknown } {
@@ -44,26 +38,15 @@ function gateway(req: Seen): { status: number; body?: unknown } {
   return { status: 404, body: { error: 'not_found', message: 'No route matches this method and path.' } };
 }
 
+let stub: StubGateway;
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const entry: Seen = { method: req.method!, url: req.url!, body: data ? JSON.parse(data) : undefined };
-      seen.push(entry);
-      const r =
-        req.headers.authorization !== `Bearer ${KEY}` ? { status: 401, body: { error: 'unauthorized', message: 'The API key is not valid.' } } : reply(entry);
-      res.statusCode = r.status;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(r.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stub = await startStubGateway((req) => reply(req), KEY);
+  url = stub.url;
+  seen = stub.seen;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => stub.close());
 beforeEach(() => {
-  seen = [];
+  seen.length = 0;
   reply = gateway;
 });
 

@@ -1,11 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Scope, SettingsView, TokenChainView } from '@helix/contracts';
 import { fingerprint } from '@helix/secrets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from './cli';
 import { Output } from './output';
+import { startStubGateway, type SeenRequest, type StubGateway } from './testing/stub-gateway';
 
 /**
  * `helix org|user|model settings`, `helix model token` and `helix user delete` in-process against a
@@ -16,15 +15,10 @@ const TOKEN = 'hf_scopedSpecCanary0123456789';
 const MODEL = 'Qwen/Qwen2.5-VL-7B-Instruct';
 const ME = 'u-me';
 
-interface Seen {
-  method: string;
-  url: string;
-  body?: unknown;
-}
+type Seen = SeenRequest;
 
-let server: Server;
 let url: string;
-let seen: Seen[] = [];
+let seen: Seen[];
 let override: ((req: Seen) => { status: number; body?: unknown } | undefined) | undefined;
 
 function view(scope: Exclude<Scope, 'global'>, scopeId: string, token: string | null, version = 1): SettingsView {
@@ -68,28 +62,15 @@ function gateway(req: Seen): { status: number; body?: unknown } {
   return { status: 404, body: { error: 'not_found', message: `No route ${req.url}.` } };
 }
 
+let stub: StubGateway;
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const entry: Seen = { method: req.method!, url: req.url!, body: data ? JSON.parse(data) : undefined };
-      seen.push(entry);
-      const reply =
-        req.headers.authorization !== `Bearer ${KEY}`
-          ? { status: 401, body: { error: 'unauthorized', message: 'The API key is not valid.' } }
-          : (override?.(entry) ?? gateway(entry));
-      res.statusCode = reply.status;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stub = await startStubGateway((req) => override?.(req) ?? gateway(req), KEY);
+  url = stub.url;
+  seen = stub.seen;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => stub.close());
 beforeEach(() => {
-  seen = [];
+  seen.length = 0;
   override = undefined;
 });
 
