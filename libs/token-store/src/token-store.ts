@@ -84,7 +84,7 @@ export class TokenStore {
     return this.#entries.get(scopeKey(scope, scopeId))?.version ?? 0;
   }
 
-  /** Versions keyed by `scopeKey`, cleared scopes included (for heartbeats and in-sync checks). */
+  /** Versions keyed by `scopeKey`, cleared scopes included: the whole state, for inspection (heartbeats send only counts). */
   versions(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [key, entry] of this.#entries) out[key] = entry.version;
