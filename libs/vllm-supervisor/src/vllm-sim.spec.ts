@@ -139,6 +139,14 @@ describe('bin/vllm-sim', () => {
     expect(s.err()).toContain('torch.OutOfMemoryError: CUDA out of memory');
   });
 
+  it('keeps serving when its log pipes close (its runner was killed while it started), as vLLM does', async () => {
+    const s = sim(['serve', 'acme/pipes', '--port', '{port}'], { VLLM_SIM_STARTUP_MS: '300' });
+    s.child.stdout!.destroy();
+    s.child.stderr!.destroy();
+    await ready(s);
+    expect(isAlive(s.child.pid!)).toBe(true);
+  });
+
   it('exits 1 when its port is taken', async () => {
     const a = sim(serve('m'));
     await ready(a);
