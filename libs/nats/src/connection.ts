@@ -8,6 +8,8 @@ export interface NatsSettings {
   user?: string;
   password?: string;
   credsFile?: string;
+  /** Prefix of reply inboxes (a runner's own, so its credentials need no access to anyone else's). */
+  inboxPrefix?: string;
 }
 
 /** The NATS variables of a validated service configuration (ServiceConfig in @helix/config). */
@@ -43,6 +45,7 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nod
     reconnectJitter: 100,
     pingInterval: 10_000,
   };
+  if (settings.inboxPrefix) options.inboxPrefix = settings.inboxPrefix;
   if (settings.credsFile) {
     options.authenticator = credsAuthenticator(readFileSync(settings.credsFile));
   } else if (settings.user) {
@@ -50,6 +53,11 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nod
     options.pass = settings.password;
   }
   return options;
+}
+
+/** True when the process connects without credentials (SPEC §15: development only, warned at start). */
+export function isAnonymous(settings: NatsSettings): boolean {
+  return !settings.credsFile && !settings.user;
 }
 
 export function connectNats(settings: NatsSettings, name: string): Promise<NatsConnection> {
