@@ -1,3 +1,4 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { parseMemory } from '@helix/contracts';
 import { isBase64Key32 } from '@helix/secrets';
 import { Transform } from 'class-transformer';
@@ -86,4 +87,22 @@ function hasProtocol(text: string, protocols: string[], needsHost: boolean): boo
   if (!URL.canParse(text)) return false;
   const url = new URL(text);
   return protocols.includes(url.protocol) && (!needsHost || url.hostname !== '');
+}
+
+/** A path this process can read (credentials, CA bundles): a missing file is a start-up error, not a failed connection later. */
+export function IsReadableFile(options?: ValidationOptions): PropertyDecorator {
+  return rule(
+    'isReadableFile',
+    (value) => {
+      if (typeof value !== 'string' || value === '') return false;
+      try {
+        accessSync(value, constants.R_OK);
+        return statSync(value).isFile();
+      } catch {
+        return false;
+      }
+    },
+    'the path of a readable file',
+    options,
+  );
 }

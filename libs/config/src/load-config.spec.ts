@@ -232,10 +232,21 @@ describe('the shared service configuration', () => {
   });
 
   it('reads the NATS credentials, and wants a password with a user', () => {
-    const config = loadConfig(ServiceConfig, { HELIX_NATS_USER: 'helix', HELIX_NATS_PASSWORD: 'pw-not-printed', HELIX_NATS_CREDS: '/etc/nats/helix.creds' });
-    expect(config).toMatchObject({ HELIX_NATS_USER: 'helix', HELIX_NATS_PASSWORD: 'pw-not-printed', HELIX_NATS_CREDS: '/etc/nats/helix.creds' });
+    const creds = join(mkdtempSync(join(tmpdir(), 'helix-config-')), 'helix.creds');
+    writeFileSync(creds, 'not parsed here', { mode: 0o600 });
+    const config = loadConfig(ServiceConfig, { HELIX_NATS_USER: 'helix', HELIX_NATS_PASSWORD: 'pw-not-printed', HELIX_NATS_CREDS: creds });
+    expect(config).toMatchObject({ HELIX_NATS_USER: 'helix', HELIX_NATS_PASSWORD: 'pw-not-printed', HELIX_NATS_CREDS: creds });
     expect(configError({ HELIX_NATS_USER: 'helix' }, ServiceConfig).message).toBe('invalid configuration: HELIX_NATS_PASSWORD is required');
-    expect(() => loadConfig(ServiceConfig, { HELIX_NATS_CREDS: '/etc/nats/helix.creds' })).not.toThrow();
+    expect(() => loadConfig(ServiceConfig, { HELIX_NATS_CREDS: creds, HELIX_NATS_TLS_CA: creds })).not.toThrow();
+  });
+
+  it('a credentials or CA file that cannot be read is a start-up error naming the variable', () => {
+    expect(configError({ HELIX_NATS_CREDS: '/nonexistent/helix.creds' }, ServiceConfig).message).toBe(
+      'invalid configuration: HELIX_NATS_CREDS must be the path of a readable file',
+    );
+    expect(configError({ HELIX_NATS_TLS_CA: tmpdir() }, ServiceConfig).message).toBe(
+      'invalid configuration: HELIX_NATS_TLS_CA must be the path of a readable file',
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { IsOptional, IsString, ValidateIf } from 'class-validator';
-import { EnvInt, IsLogLevel, IsNatsUrlList, IsPort, IsPostgresUrl, type LogLevel } from './decorators';
+import { EnvInt, IsLogLevel, IsNatsUrlList, IsPort, IsPostgresUrl, IsReadableFile, type LogLevel } from './decorators';
 
 /**
  * What every Helix process reads: how to reach NATS and how much to log. Apps extend these classes
@@ -21,12 +21,12 @@ export class ServiceConfig {
 
   /** Path of a NATS .creds file (JWT and NKey seed). */
   @IsOptional()
-  @IsString()
+  @IsReadableFile()
   HELIX_NATS_CREDS?: string;
 
   /** Path of the PEM CA bundle that signed the NATS servers' TLS certificates (a private CA); TLS is then required. */
   @IsOptional()
-  @IsString()
+  @IsReadableFile()
   HELIX_NATS_TLS_CA?: string;
 
   @IsLogLevel()
