@@ -1,5 +1,5 @@
 import { IsOptional, IsString, Matches } from 'class-validator';
-import { DatabaseServiceConfig, EnvInt, IsBase64Key32, IsPort } from '@helix/config';
+import { DatabaseServiceConfig, EnvInt, IsBase64Key32, IsPort, IsStreamReplicas } from '@helix/config';
 
 export class GatewayConfig extends DatabaseServiceConfig {
   /** The REST API, /healthz, /readyz and /metrics. */
@@ -16,6 +16,11 @@ export class GatewayConfig extends DatabaseServiceConfig {
   /** The gateway encrypts tokens before they travel to the settings-service over NATS. */
   @IsBase64Key32()
   HELIX_SETTINGS_KEY!: string;
+
+  /** Replicas of the AUDIT stream the gateway owns: the same variable as the settings-service's. */
+  @EnvInt()
+  @IsStreamReplicas()
+  HELIX_NATS_STREAM_REPLICAS = 1;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

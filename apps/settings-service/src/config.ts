@@ -1,4 +1,4 @@
-import { IsBase64Key32, MicroserviceConfig } from '@helix/config';
+import { EnvInt, IsBase64Key32, IsStreamReplicas, MicroserviceConfig } from '@helix/config';
 
 /** HELIX_HEALTH_PORT defaults to 8081 (MicroserviceConfig). */
 export class SettingsServiceConfig extends MicroserviceConfig {
@@ -13,6 +13,11 @@ export class SettingsServiceConfig extends MicroserviceConfig {
   /** Signs every settings.updated event (Ed25519 seed, SPEC §15): runners accept only what it signed. */
   @IsBase64Key32()
   HELIX_EVENT_SIGNING_KEY!: string;
+
+  /** Replicas of the SETTINGS and SETTINGS_ACKS streams (SPEC §15): 3 on a three-node NATS cluster. */
+  @EnvInt()
+  @IsStreamReplicas()
+  HELIX_NATS_STREAM_REPLICAS = 1;
 }
 
 export const SETTINGS_CONFIG = Symbol('SETTINGS_CONFIG');

@@ -61,6 +61,28 @@ export function IsPort(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** A whole number from min to max, as decimal text or (after @EnvInt) a number. */
+export function IsIntBetween(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+  return rule(
+    'isIntBetween',
+    (value) => {
+      const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value;
+      return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+    },
+    `an integer from ${min} to ${max}`,
+    options,
+  );
+}
+
+/**
+ * HELIX_NATS_STREAM_REPLICAS (SPEC §15): how many JetStream servers keep a copy of each stream the
+ * service owns. 1 (the default) suits a single nats-server; 3 survives the loss of one server of a
+ * cluster. JetStream allows at most 5.
+ */
+export function IsStreamReplicas(options?: ValidationOptions): PropertyDecorator {
+  return IsIntBetween(1, 5, options);
+}
+
 /** A memory size such as 80GB or 24GiB, or a positive number of bytes (see parseMemory). */
 export function IsMemorySize(options?: ValidationOptions): PropertyDecorator {
   return rule('isMemorySize', (value) => parseMemory(value) !== null, 'a memory size such as 80GB, 24GiB or a number of bytes', options);

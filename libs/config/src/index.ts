@@ -1,4 +1,15 @@
 export { ConfigError, loadConfig, loadConfigOrExit } from './load-config';
-export { EnvInt, IsBase64Key32, IsLogLevel, IsMemorySize, IsNatsUrlList, IsPort, IsPostgresUrl, LOG_LEVELS } from './decorators';
+export {
+  EnvInt,
+  IsBase64Key32,
+  IsIntBetween,
+  IsLogLevel,
+  IsMemorySize,
+  IsNatsUrlList,
+  IsPort,
+  IsPostgresUrl,
+  IsStreamReplicas,
+  LOG_LEVELS,
+} from './decorators';
 export type { LogLevel } from './decorators';
 export { DatabaseServiceConfig, MicroserviceConfig, ServiceConfig } from './service-config';

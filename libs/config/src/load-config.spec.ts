@@ -14,6 +14,7 @@ import {
   IsNatsUrlList,
   IsPort,
   IsPostgresUrl,
+  IsStreamReplicas,
   loadConfig,
   loadConfigOrExit,
   MicroserviceConfig,
@@ -279,5 +280,23 @@ describe('loadConfigOrExit', () => {
     }
     expect(() => loadConfigOrExit(Broken, {})).toThrow(RangeError);
     expect(exit).not.toHaveBeenCalled();
+  });
+});
+
+describe('HELIX_NATS_STREAM_REPLICAS (IsStreamReplicas)', () => {
+  class WithReplicas {
+    @EnvInt()
+    @IsStreamReplicas()
+    HELIX_NATS_STREAM_REPLICAS = 1;
+  }
+
+  it('defaults to 1 and accepts 1 to 5', () => {
+    expect(loadConfig(WithReplicas, {}).HELIX_NATS_STREAM_REPLICAS).toBe(1);
+    for (const n of [1, 2, 3, 4, 5]) expect(loadConfig(WithReplicas, { HELIX_NATS_STREAM_REPLICAS: String(n) }).HELIX_NATS_STREAM_REPLICAS).toBe(n);
+  });
+
+  it.each(['0', '6', '-1', '3.0', 'three', '1e1', ' ', '99999999999'])('rejects %j with one line naming the variable', (value) => {
+    const e = configError({ HELIX_NATS_STREAM_REPLICAS: value }, WithReplicas);
+    expect(e.message).toBe('invalid configuration: HELIX_NATS_STREAM_REPLICAS must be an integer from 1 to 5');
   });
 });

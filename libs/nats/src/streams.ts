@@ -58,15 +58,29 @@ export async function ensureStream(nc: NatsConnection, config: Partial<StreamCon
   }
 }
 
+/** How an owner provisions its streams. */
+export interface StreamPlacement {
+  /**
+   * `num_replicas` (HELIX_NATS_STREAM_REPLICAS, 1–5; default 1): how many servers of a JetStream
+   * cluster keep a copy. Since ensureStream updates an existing stream, a restart with another
+   * value scales the stream up or down; more than 1 needs a clustered nats-server.
+   */
+  replicas?: number;
+}
+
+function placed(config: Partial<StreamConfig> & { name: string }, placement: StreamPlacement): Partial<StreamConfig> & { name: string } {
+  return { ...config, num_replicas: placement.replicas ?? 1 };
+}
+
 /** The settings-service owns both settings streams; nobody else creates or changes them. */
-export async function ensureSettingsStreams(nc: NatsConnection): Promise<void> {
-  await ensureStream(nc, settingsStreamConfig);
-  await ensureStream(nc, settingsAcksStreamConfig);
+export async function ensureSettingsStreams(nc: NatsConnection, placement: StreamPlacement = {}): Promise<void> {
+  await ensureStream(nc, placed(settingsStreamConfig, placement));
+  await ensureStream(nc, placed(settingsAcksStreamConfig, placement));
 }
 
 /** The gateway owns the AUDIT stream (it owns the audit log); services only publish to it. */
-export async function ensureAuditStream(nc: NatsConnection): Promise<void> {
-  await ensureStream(nc, auditStreamConfig);
+export async function ensureAuditStream(nc: NatsConnection, placement: StreamPlacement = {}): Promise<void> {
+  await ensureStream(nc, placed(auditStreamConfig, placement));
 }
 
 export interface WaitForStreamOptions {

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
@@ -6,6 +6,7 @@ import { AUDIT_CONSUMER, AUDIT_RECORDED, AUDIT_STREAM, describeFieldErrors, pars
 import { ensureAuditStream, InjectNats, NatsLink, runConsumer, type ConsumerLoop } from '@helix/nats';
 import { Counter } from 'prom-client';
 import { AuditLogRepository } from './audit-log.repository';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 
 const recorded = new Counter({ name: 'helix_gateway_audit_recorded_total', help: 'audit.recorded events stored in the audit log' });
 const ignored = new Counter({ name: 'helix_gateway_audit_ignored_total', help: 'audit.recorded messages that did not parse' });
@@ -24,12 +25,18 @@ export class AuditConsumer implements OnModuleInit, OnApplicationBootstrap, OnAp
     private readonly link: NatsLink,
     private readonly log: AuditLogRepository,
     @InjectPinoLogger('AuditConsumer') private readonly logger: PinoLogger,
+    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'HELIX_NATS_STREAM_REPLICAS'>,
   ) {}
 
+  /** Creates the AUDIT stream or applies its config (HELIX_NATS_STREAM_REPLICAS included). */
+  private ensureStream(): Promise<void> {
+    return ensureAuditStream(this.nc, { replicas: this.config.HELIX_NATS_STREAM_REPLICAS });
+  }
+
   async onModuleInit(): Promise<void> {
-    await ensureAuditStream(this.nc);
+    await this.ensureStream();
     // NATS may come back without its store: the stream is created again.
-    this.link.onReconnect(() => void ensureAuditStream(this.nc).catch((err) => this.logger.warn({ err }, 'could not ensure the AUDIT stream yet')));
+    this.link.onReconnect(() => void this.ensureStream().catch((err) => this.logger.warn({ err }, 'could not ensure the AUDIT stream yet')));
   }
 
   onApplicationBootstrap(): void {
@@ -47,7 +54,7 @@ export class AuditConsumer implements OnModuleInit, OnApplicationBootstrap, OnAp
   }
 
   private async open(): Promise<ConsumerMessages> {
-    await ensureAuditStream(this.nc);
+    await this.ensureStream();
     const jsm = await jetstreamManager(this.nc);
     await jsm.consumers.add(AUDIT_STREAM, {
       durable_name: AUDIT_CONSUMER,

@@ -1,9 +1,10 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { parseSettingsUpdatedEvent, SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM } from '@helix/contracts';
 import { EventVerifier } from '@helix/secrets';
 import { ensureSettingsStreams, InjectNats, isStreamNotFound } from '@helix/nats';
+import { SETTINGS_CONFIG, type SettingsServiceConfig } from '../config';
 
 /** What the SETTINGS stream holds as the last message of one subject. */
 export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number };
@@ -17,6 +18,7 @@ export class SettingsStreams implements OnModuleInit {
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly verifier: EventVerifier,
+    @Optional() @Inject(SETTINGS_CONFIG) private readonly config?: Pick<SettingsServiceConfig, 'HELIX_NATS_STREAM_REPLICAS'>,
   ) {}
 
   /** Before any consumer or publisher starts. */
@@ -24,9 +26,9 @@ export class SettingsStreams implements OnModuleInit {
     await this.ensure();
   }
 
-  /** Creates missing streams (NATS may have come back without its store) and applies our config. */
+  /** Creates missing streams (NATS may have come back without its store) and applies our config, replicas included. */
   ensure(): Promise<void> {
-    return ensureSettingsStreams(this.nc);
+    return ensureSettingsStreams(this.nc, { replicas: this.config?.HELIX_NATS_STREAM_REPLICAS ?? 1 });
   }
 
   /**
