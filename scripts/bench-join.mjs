@@ -17,7 +17,6 @@ const require = createRequire(import.meta.url);
 const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
 const { settingsSubject, SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } = require(join(root, 'dist/libs/contracts/src/index.js'));
 const { EventSigner, Secret, SettingsBusCipher } = require(join(root, 'dist/libs/secrets/src/index.js'));
-const { connect } = require('@nats-io/transport-node');
 const { headers } = require('@nats-io/nats-core');
 const { jetstream, jetstreamManager, DeliverPolicy } = require('@nats-io/jetstream');
 
@@ -31,7 +30,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const encoder = new TextEncoder();
 
 const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
-const nc = await connect({ servers: stack.nats.url });
+const nc = await stack.connectNats();
 const cipher = SettingsBusCipher.fromBase64(stack.settingsKey);
 const signer = EventSigner.fromBase64(stack.eventKeys.signingKey);
 const js = jetstream(nc);

@@ -12,7 +12,6 @@ import { performance } from 'node:perf_hooks';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
-const { connect } = require('@nats-io/transport-node');
 const { jetstream, jetstreamManager, DeliverPolicy } = require('@nats-io/jetstream');
 
 const arg = (name, dflt) => {
@@ -28,7 +27,7 @@ const summary = (xs) => {
 };
 
 const stack = await startStack({ env: { LOG_LEVEL: 'warn' }, runners: Array.from({ length: RUNNERS }, (_, r) => ({ id: `bench-${r}` })) });
-const nc = await connect({ servers: stack.nats.url });
+const nc = await stack.connectNats();
 try {
   // Raw JetStream: publish → ordered consumer receive, one message in flight at a time.
   const jsm = await jetstreamManager(nc);
@@ -46,9 +45,9 @@ try {
   }
   void messages.close(); // an ordered consumer's close waits on a pull that will not complete
 
-  // Every runner's ack for a version, seen on the wire (core subscription on settings.applied).
+  // Every runner's ack for a version, seen on the wire (core subscription on settings.applied.<runner id>).
   const waiting = new Map();
-  const sub = nc.subscribe('settings.applied');
+  const sub = nc.subscribe('settings.applied.*');
   void (async () => {
     for await (const m of sub) {
       const ack = JSON.parse(new TextDecoder().decode(m.data));

@@ -27,7 +27,7 @@ say('building…');
 sh(process.execPath, [join(root, 'scripts/build.mjs')]);
 
 const require = createRequire(import.meta.url);
-const { appEnv, startNats, startPostgres, postgresCanReach, vllmSimulator } = require(join(root, 'dist/libs/local-infra/src/index.js'));
+const { appEnv, setupNatsAuth, startNats, startPostgres, postgresCanReach, vllmSimulator } = require(join(root, 'dist/libs/local-infra/src/index.js'));
 
 // 3. Keys and the admin API key, generated once, readable only by this user.
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -128,11 +128,15 @@ async function waitReady(url, what, timeoutMs = 90_000) {
 
 try {
   // 4. NATS and Postgres.
+  const runnerId = process.env.HELIX_RUNNER_ID ?? `local-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
   let natsUrl = process.env.HELIX_NATS_URL;
+  let natsAuth;
   if (!natsUrl) {
-    nats = await startNats({ port: await pickPort(4222, 'NATS'), storeDir: join(dataDir, 'nats') });
+    // SPEC §15: our own NATS runs with per-process credentials (bin/helix-nats-setup, kept in the data dir).
+    natsAuth = await setupNatsAuth({ dir: join(dataDir, 'nats-auth'), runners: [runnerId] });
+    nats = await startNats({ port: await pickPort(4222, 'NATS'), storeDir: join(dataDir, 'nats'), configFile: natsAuth.config });
     natsUrl = nats.url;
-    say(`NATS with JetStream at ${natsUrl} (store: ${join(dataDir, 'nats')})`);
+    say(`NATS with JetStream at ${natsUrl} (store: ${join(dataDir, 'nats')}; credentials: ${join(dataDir, 'nats-auth')})`);
   }
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
@@ -151,6 +155,7 @@ try {
   // 5. Services.
   const env = {
     natsUrl,
+    natsAuth,
     databaseUrl,
     encryptionKey: encryptionKey.value,
     settingsKey: settingsKey.value,
@@ -183,7 +188,6 @@ try {
     memory = '80GB';
     say('no nvidia-smi: the runner offers HELIX_RUNNER_MEMORY=80GB (set it to change)');
   }
-  const runnerId = process.env.HELIX_RUNNER_ID ?? `local-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64);
   startApp('runner', appEnv.runner(env, { id: runnerId, httpPort: runnerPort, vllmBin, memory }));
 
   const url = `http://localhost:${httpPort}`;

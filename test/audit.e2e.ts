@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
 import { Patterns, REQUEST_PURPOSES } from '@helix/contracts';
 import { RequestAuthenticator, Secret, SettingsBusCipher } from '@helix/secrets';
 import { dumpPostgres, eventually, scanForSecrets, startStack, type Stack } from '@helix/testing';
@@ -167,7 +166,7 @@ describe('audit log', () => {
 
   it('a token change made while no gateway runs is recorded once the gateway is back', async () => {
     await stack.gateway.stop();
-    const nc = await connect({ servers: stack.nats.url });
+    const nc = await stack.connectNats();
     try {
       const sealed = SettingsBusCipher.fromBase64(stack.settingsKey).sealUpdateRequest(Secret.of(TOKEN_C));
       // What the gateway sends (Nest's NATS transport framing, its proof over the request), straight to the settings-service.

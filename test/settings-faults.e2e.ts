@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
 import type { Msg } from '@nats-io/nats-core';
 import { settingsSubject } from '@helix/contracts';
 import { scanForSecrets, eventually, startStack, type Stack } from '@helix/testing';
@@ -86,9 +85,9 @@ describe('faults lose no update', () => {
   it('with two replicas, rapid updates are each published once and in order', async () => {
     const start = (await stack.api('GET', '/api/v1/system/settings')).body.version;
     // What every runner sees: the global subject, in the order NATS delivers it.
-    const nc = await connect({ servers: stack.nats.url });
+    const nc = await stack.connectNats();
     const arrived: number[] = [];
-    nc.subscribe(settingsSubject('global', null), { callback: (_err: Error | null, msg: Msg) => arrived.push(JSON.parse(msg.string()).version) });
+    nc.subscribe(settingsSubject('global', null), { callback: (_err: Error | null, msg: Msg) => void arrived.push(JSON.parse(msg.string()).version) });
     await nc.flush();
     try {
       const results = await Promise.all(TOKENS.slice(4, 24).map((t) => stack.api('PUT', '/api/v1/system/settings', { huggingface_token: t })));

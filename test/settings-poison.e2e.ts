@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
@@ -87,7 +86,7 @@ describe('events that fail to parse, to validate or to decrypt are skipped, neve
 
   beforeAll(async () => {
     stack = await startStack({ runners: [{ id: 'gpu-p1' }, { id: 'gpu-p2' }] });
-    nc = await connect({ servers: stack.nats.url });
+    nc = await stack.connectNats();
     const put = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKEN_1 });
     version = put.body.version;
     for (const id of ['gpu-p1', 'gpu-p2']) await stack.runners.get(id)!.waitFor(applied(version));

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { Patterns } from '@helix/contracts';
 import { deadlineHeaders } from '@helix/rpc';
@@ -37,7 +36,7 @@ describe('settings change requests cannot be replayed, altered or forged on the 
 
   beforeAll(async () => {
     stack = await startStack({ runners: [{ id: 'gpu-r1' }] });
-    nc = await connect({ servers: stack.nats.url });
+    nc = await stack.connectNats();
     // An eavesdropper on the bus: a plain subscription gets a copy of every request.
     nc.subscribe(Patterns.settingsUpdate, { callback: (_err, msg) => void captured.push(msg) });
     await nc.flush();

@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { createLogger } from '@helix/logging';
 import { loadConfigOrExit } from '@helix/config';
-import { installShutdown, runOrDie } from '@helix/bootstrap';
+import { installShutdown, runOrDie, warnIfAnonymousNats } from '@helix/bootstrap';
 import { GatewayConfig } from './src/config';
 import { GatewayModule } from './src/app.module';
 import { validationPipe } from './src/http/validation';
@@ -16,6 +16,7 @@ import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathR
 
 const config = loadConfigOrExit(GatewayConfig);
 const log = createLogger('gateway', config.LOG_LEVEL);
+warnIfAnonymousNats(log, config);
 
 void runOrDie(log, 'gateway', async () => {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler });

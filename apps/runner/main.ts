@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfigOrExit } from '@helix/config';
-import { installShutdown, runOrDie } from '@helix/bootstrap';
+import { installShutdown, runOrDie, warnIfAnonymousNats } from '@helix/bootstrap';
 import { createLogger } from '@helix/logging';
 import { RunnerConfig, resolveRunnerSettings, type RunnerSettings } from './src/config';
 import { RunnerModule } from './src/app.module';
@@ -19,6 +19,7 @@ try {
 }
 
 const log = createLogger('runner', settings.logLevel);
+warnIfAnonymousNats(log, config);
 
 void runOrDie(log, 'runner', async () => {
   const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings), new FastifyAdapter(), {

@@ -3,7 +3,8 @@ import type { PinoLogger } from 'nestjs-pino';
 import type { FieldError } from '@helix/contracts';
 
 export type RunnerMessage = 'heartbeat' | 'heartbeat_slot' | 'slot_status';
-export type IgnoredReason = 'not_json' | 'invalid' | 'bad_subject';
+/** `wrong_subject`: the message names another runner than its subject (forged; NATS permissions tie subjects to senders). */
+export type IgnoredReason = 'not_json' | 'invalid' | 'bad_subject' | 'wrong_subject';
 
 const ignored = new Counter({
   name: 'helix_models_messages_ignored_total',
@@ -19,11 +20,11 @@ export function ignoreMessage(
   logger: PinoLogger,
   message: RunnerMessage,
   reason: IgnoredReason,
-  context: { runner_id?: string; errors?: FieldError[] } = {},
+  context: { runner_id?: string; subject?: string; errors?: FieldError[] } = {},
 ): void {
   ignored.inc({ message, reason });
   logger.warn(
-    { message, reason, runner_id: context.runner_id, fields: context.errors?.map((e) => e.field) },
+    { message, reason, runner_id: context.runner_id, subject: context.subject, fields: context.errors?.map((e) => e.field) },
     `ignored a runner message that does not parse (${message})`,
   );
 }

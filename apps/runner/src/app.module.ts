@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
 import { NatsModule, natsSettingsFromEnv } from '@helix/nats';
+import { runnerInboxPrefix } from '@helix/contracts';
 import { Secret } from '@helix/secrets';
 import { TokenStore } from '@helix/token-store';
 import { RUNNER_CONFIG, RUNNER_SETTINGS, TOKEN_STORE, type RunnerConfig, type RunnerSettings } from './config';
@@ -17,7 +18,10 @@ export class RunnerModule {
       imports: [
         loggingModule('runner', config.LOG_LEVEL),
         HealthModule.forRoot(),
-        NatsModule.forRoot({ name: `runner-${settings.runnerId}`, settings: natsSettingsFromEnv(config) }),
+        NatsModule.forRoot({
+          name: `runner-${settings.runnerId}`,
+          settings: { ...natsSettingsFromEnv(config), inboxPrefix: runnerInboxPrefix(settings.runnerId) },
+        }),
       ],
       providers: [
         { provide: RUNNER_CONFIG, useValue: config },

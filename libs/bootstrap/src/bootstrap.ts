@@ -6,7 +6,7 @@ import { Logger } from 'nestjs-pino';
 import type pino from 'pino';
 import type { MicroserviceConfig } from '@helix/config';
 import { createLogger } from '@helix/logging';
-import { natsConnectionOptions, natsSettingsFromEnv } from '@helix/nats';
+import { isAnonymous, natsConnectionOptions, natsSettingsFromEnv, type NatsEnv } from '@helix/nats';
 import { DeadlineInterceptor, RpcErrorFilter } from '@helix/rpc';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -24,6 +24,7 @@ export async function bootstrapService(options: {
 }): Promise<INestApplication> {
   const { name, config } = options;
   const log = createLogger(name, config.LOG_LEVEL);
+  warnIfAnonymousNats(log, config);
   return runOrDie(log, name, async () => {
     const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
@@ -40,6 +41,12 @@ export async function bootstrapService(options: {
     log.info({ health_url: await app.getUrl() }, `${name} started`);
     return app;
   });
+}
+
+/** SPEC §15: connecting without HELIX_NATS_CREDS is for development only, and says so at start. */
+export function warnIfAnonymousNats(log: pino.Logger, config: NatsEnv): void {
+  if (isAnonymous(natsSettingsFromEnv(config)))
+    log.warn('connecting to NATS without credentials (HELIX_NATS_CREDS is not set): for development only, any client on the bus can impersonate this process');
 }
 
 /** SIGTERM/SIGINT close the app (drain NATS, close DB, stop children); a hung close is cut at 10 s. */

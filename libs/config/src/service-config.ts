@@ -24,6 +24,11 @@ export class ServiceConfig {
   @IsString()
   HELIX_NATS_CREDS?: string;
 
+  /** Path of the PEM CA bundle that signed the NATS servers' TLS certificates (a private CA); TLS is then required. */
+  @IsOptional()
+  @IsString()
+  HELIX_NATS_TLS_CA?: string;
+
   @IsLogLevel()
   LOG_LEVEL: LogLevel = 'info';
 }

@@ -6,13 +6,21 @@ export const SETTINGS_UPDATED_ALL = 'settings.updated.>';
 /** NATS header of a settings.updated message: the settings-service's Ed25519 signature (base64) over subject and body. */
 export const SETTINGS_SIGNATURE_HEADER = 'Helix-Signature';
 
-/** Runner → settings-service acknowledgements. Captured by a stream so no ack is lost while the
- * settings-service is down. */
+/**
+ * Runner → settings-service acknowledgements, on `settings.applied.<runner id>`: the subject names
+ * the sender, so NATS permissions let a runner publish only its own acks (the body's runner_id must
+ * match). Captured by a stream so no ack is lost while the settings-service is down.
+ */
 export const SETTINGS_APPLIED = 'settings.applied';
+export const SETTINGS_APPLIED_ALL = 'settings.applied.*';
+export const settingsAppliedSubject = (runnerId: string): string => `${SETTINGS_APPLIED}.${runnerId}`;
 export const SETTINGS_ACKS_STREAM = 'SETTINGS_ACKS';
 export const SETTINGS_ACKS_CONSUMER = 'settings-service-acks';
 
+/** Heartbeats on `runners.heartbeat.<runner id>` (the subject names the sender, as for acks). */
 export const RUNNERS_HEARTBEAT = 'runners.heartbeat';
+export const RUNNERS_HEARTBEAT_ALL = 'runners.heartbeat.*';
+export const runnerHeartbeatSubject = (runnerId: string): string => `${RUNNERS_HEARTBEAT}.${runnerId}`;
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 /** A runner that missed this many heartbeats is offline. */
 export const HEARTBEAT_MISSED_OFFLINE = 3;
@@ -21,6 +29,29 @@ export const runnerSlotsCreate = (runnerId: string): string => `runner.${runnerI
 export const runnerSlotsStop = (runnerId: string): string => `runner.${runnerId}.slots.stop`;
 export const runnerSlotsStatus = (runnerId: string): string => `runner.${runnerId}.slots.status`;
 export const RUNNER_SLOTS_STATUS_ALL = 'runner.*.slots.status';
+/** Commands for one runner (what its NATS credentials may receive). */
+export const runnerSlotsCommands = (runnerId: string): string => `runner.${runnerId}.slots.*`;
+
+/**
+ * The runner id a per-runner subject names (`settings.applied.<id>`, `runners.heartbeat.<id>`,
+ * `runner.<id>.slots.status`), or undefined when the subject is not one or the id is malformed.
+ */
+export function runnerIdOfSubject(subject: string): string | undefined {
+  const parts = subject.split('.');
+  const id =
+    parts.length === 3 && (parts[0] + '.' + parts[1] === SETTINGS_APPLIED || parts[0] + '.' + parts[1] === RUNNERS_HEARTBEAT)
+      ? parts[2]
+      : parts.length === 4 && parts[0] === 'runner' && parts[2] === 'slots'
+        ? parts[1]
+        : undefined;
+  return id !== undefined && RUNNER_ID_PATTERN.test(id) ? id : undefined;
+}
+
+/**
+ * Reply inboxes of a runner's connection: under its own prefix, so its credentials can subscribe
+ * to its replies and nobody else's.
+ */
+export const runnerInboxPrefix = (runnerId: string): string => `_INBOX.runner-${runnerId}`;
 
 /** Request/reply patterns between the gateway and the services (NestJS NATS transport, queue groups). */
 export const Patterns = {

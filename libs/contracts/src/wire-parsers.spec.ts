@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSlotCreate, parseSlotStop } from './models';
 import { parseHeartbeat, parseSlotReport, type SlotView } from './runners';
+import { runnerIdOfSubject } from './subjects';
 
 const SLOT_ID = '3f2b8c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';
 const report: SlotView = {
@@ -118,5 +119,23 @@ describe('parseSlotCreate / parseSlotStop (runner.<id>.slots.create|stop)', () =
   it('refuses a stop without a slot id', () => {
     expect(fields(parseSlotStop({ slot_id: 'x' }))).toEqual(['slot_id']);
     expect(fields(parseSlotStop('stop'))).toEqual(['command']);
+  });
+});
+
+describe('runnerIdOfSubject', () => {
+  it('names the runner of its own per-runner subjects, and nothing else', () => {
+    expect(runnerIdOfSubject('settings.applied.gpu-1')).toBe('gpu-1');
+    expect(runnerIdOfSubject('runners.heartbeat.gpu_2')).toBe('gpu_2');
+    expect(runnerIdOfSubject('runner.gpu-3.slots.status')).toBe('gpu-3');
+    for (const subject of [
+      'settings.applied',
+      'runners.heartbeat',
+      'settings.applied.a.b',
+      'runners.heartbeat.*',
+      'runner.gpu.slots',
+      'settings.updated.gpu-1',
+      'runners.heartbeat.a%b',
+    ])
+      expect(runnerIdOfSubject(subject)).toBeUndefined();
   });
 });

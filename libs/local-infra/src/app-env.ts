@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { repoRoot } from './repo';
+import type { NatsAuth, NatsRole } from './nats-auth';
 
 /** What every process of one stack shares: the backbone and the generated keys. */
 export interface StackEnv {
   natsUrl: string;
+  /** Credentials of each role (SPEC §15); absent: anonymous (development only). */
+  natsAuth?: NatsAuth;
   databaseUrl: string;
   encryptionKey: string;
   settingsKey: string;
@@ -20,7 +23,7 @@ export interface StackEnv {
  */
 export const appEnv = {
   settingsService: (s: StackEnv, healthPort: number): Record<string, string> => ({
-    ...common(s),
+    ...common(s, 'settings-service'),
     DATABASE_URL: s.databaseUrl,
     HELIX_ENCRYPTION_KEY: s.encryptionKey,
     HELIX_SETTINGS_KEY: s.settingsKey,
@@ -28,19 +31,19 @@ export const appEnv = {
     HELIX_HEALTH_PORT: String(healthPort),
   }),
   modelsService: (s: StackEnv, healthPort: number): Record<string, string> => ({
-    ...common(s),
+    ...common(s, 'models-service'),
     DATABASE_URL: s.databaseUrl,
     HELIX_HEALTH_PORT: String(healthPort),
   }),
   gateway: (s: StackEnv, httpPort: number): Record<string, string> => ({
-    ...common(s),
+    ...common(s, 'gateway'),
     DATABASE_URL: s.databaseUrl,
     HELIX_HTTP_PORT: String(httpPort),
     HELIX_ADMIN_API_KEY: s.adminKey,
     HELIX_SETTINGS_KEY: s.settingsKey,
   }),
   runner: (s: StackEnv, runner: { id: string; httpPort: number; vllmBin?: string; memory?: string }): Record<string, string> => ({
-    ...common(s),
+    ...common(s, `runner-${runner.id}`),
     HELIX_SETTINGS_KEY: s.settingsKey,
     HELIX_EVENT_VERIFY_KEY: s.eventVerifyKey,
     HELIX_RUNNER_ID: runner.id,
@@ -55,6 +58,6 @@ export function vllmSimulator(): string {
   return join(repoRoot(), 'bin/vllm-sim');
 }
 
-function common(s: StackEnv): Record<string, string> {
-  return { HELIX_NATS_URL: s.natsUrl, LOG_LEVEL: s.logLevel };
+function common(s: StackEnv, role: NatsRole): Record<string, string> {
+  return { HELIX_NATS_URL: s.natsUrl, LOG_LEVEL: s.logLevel, ...(s.natsAuth ? { HELIX_NATS_CREDS: s.natsAuth.creds(role) } : {}) };
 }

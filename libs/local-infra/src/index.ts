@@ -4,6 +4,7 @@
 export { repoRoot } from './repo';
 export { freePort, tcpAccepts } from './ports';
 export { startNats, natsServerBin, type NatsProcess, type StartNatsOptions } from './nats';
+export { setupNatsAuth, type NatsAuth, type NatsRole } from './nats-auth';
 export { startPostgres, postgresBinDir, postgresCanReach, type PostgresProcess, type StartPostgresOptions } from './postgres';
 export { trackChild, waitChildExit } from './cleanup';
 export { onLines, sleep } from './util';

@@ -17,6 +17,8 @@ export interface StartNatsOptions {
   bin?: string;
   /** How long start()/restart wait for readiness (default 30 s). */
   readyTimeoutMs?: number;
+  /** A configuration file (`-c`), e.g. the operator-mode nats.conf of `bin/helix-nats-setup`. */
+  configFile?: string;
 }
 
 export interface NatsProcess {
@@ -76,6 +78,7 @@ class NatsServer implements NatsProcess {
     private readonly bin: string,
     private readonly logFile: string | undefined,
     private readonly readyTimeoutMs: number,
+    private readonly configFile: string | undefined,
   ) {
     if (ownedDir) this.untrackDir = trackTempDir(ownedDir);
   }
@@ -109,7 +112,18 @@ class NatsServer implements NatsProcess {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', this.storeDir];
+    const args = [
+      ...(this.configFile ? ['-c', this.configFile] : []),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-m',
+      String(this.monitorPort),
+      '-js',
+      '-sd',
+      this.storeDir,
+    ];
     const child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '' } });
     this.child = child;
     let ready = false;
@@ -196,7 +210,16 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsProces
     ownedDir = mkdtempSync(join(tmpdir(), 'helix-nats-'));
     storeDir = ownedDir;
   }
-  const server = new NatsServer(opts.port ?? (await freePort()), await freePort(), storeDir, ownedDir, bin, opts.logFile, opts.readyTimeoutMs ?? 30_000);
+  const server = new NatsServer(
+    opts.port ?? (await freePort()),
+    await freePort(),
+    storeDir,
+    ownedDir,
+    bin,
+    opts.logFile,
+    opts.readyTimeoutMs ?? 30_000,
+    opts.configFile,
+  );
   const attempts = opts.port ? 1 : 3;
   for (let i = 1; ; i++) {
     try {

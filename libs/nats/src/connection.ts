@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 
-/** How every Helix process reaches NATS (HELIX_NATS_URL, HELIX_NATS_USER/PASSWORD or HELIX_NATS_CREDS). */
+/** How every Helix process reaches NATS (HELIX_NATS_URL, HELIX_NATS_USER/PASSWORD or HELIX_NATS_CREDS, HELIX_NATS_TLS_CA). */
 export interface NatsSettings {
   servers: string[];
   user?: string;
   password?: string;
   credsFile?: string;
+  /** PEM CA bundle for the servers' TLS certificates: TLS is required when set. */
+  tlsCaFile?: string;
+  /** Prefix of reply inboxes (a runner's own, so its credentials need no access to anyone else's). */
+  inboxPrefix?: string;
 }
 
 /** The NATS variables of a validated service configuration (ServiceConfig in @helix/config). */
@@ -16,6 +20,7 @@ export interface NatsEnv {
   HELIX_NATS_USER?: string;
   HELIX_NATS_PASSWORD?: string;
   HELIX_NATS_CREDS?: string;
+  HELIX_NATS_TLS_CA?: string;
 }
 
 export function natsSettingsFromEnv(env: NatsEnv): NatsSettings {
@@ -26,6 +31,7 @@ export function natsSettingsFromEnv(env: NatsEnv): NatsSettings {
     user: env.HELIX_NATS_USER,
     password: env.HELIX_NATS_PASSWORD,
     credsFile: env.HELIX_NATS_CREDS,
+    tlsCaFile: env.HELIX_NATS_TLS_CA,
   };
 }
 
@@ -43,6 +49,9 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nod
     reconnectJitter: 100,
     pingInterval: 10_000,
   };
+  if (settings.inboxPrefix) options.inboxPrefix = settings.inboxPrefix;
+  // A server that requires TLS is always met with TLS (system CAs); a private CA is given here.
+  if (settings.tlsCaFile) options.tls = { caFile: settings.tlsCaFile };
   if (settings.credsFile) {
     options.authenticator = credsAuthenticator(readFileSync(settings.credsFile));
   } else if (settings.user) {
@@ -50,6 +59,11 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nod
     options.pass = settings.password;
   }
   return options;
+}
+
+/** True when the process connects without credentials (SPEC §15: development only, warned at start). */
+export function isAnonymous(settings: NatsSettings): boolean {
+  return !settings.credsFile && !settings.user;
 }
 
 export function connectNats(settings: NatsSettings, name: string): Promise<NatsConnection> {

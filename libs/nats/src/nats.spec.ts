@@ -1,4 +1,8 @@
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -7,7 +11,19 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { HealthModule, ReadinessRegistry } from '@helix/health';
 import { startNats, type NatsProcess } from '@helix/testing';
-import { isNoResponders, isStreamNotFound, isTimeout, NATS_CONNECTION, NatsLink, NatsModule, runConsumer, waitForStream } from './index';
+import {
+  connectNats,
+  isNoResponders,
+  isStreamNotFound,
+  isTimeout,
+  NATS_CONNECTION,
+  natsConnectionOptions,
+  natsSettingsFromEnv,
+  NatsLink,
+  NatsModule,
+  runConsumer,
+  waitForStream,
+} from './index';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const until = async (probe: () => boolean | Promise<boolean>, ms = 10_000) => {
@@ -137,5 +153,53 @@ describe('libs/nats', () => {
 
     await app.close();
     expect(connection.isClosed()).toBe(true);
+  });
+});
+
+describe('TLS to NATS (HELIX_NATS_TLS_CA)', () => {
+  let nats: NatsProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    // A private CA and a server certificate for 127.0.0.1, as an operator would make them.
+    dir = mkdtempSync(join(tmpdir(), 'helix-nats-tls-'));
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=helix-test-ca',
+    );
+    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+    writeFileSync(join(dir, 'tls.conf'), `tls {\n  cert_file: "${join(dir, 'server.pem')}"\n  key_file: "${join(dir, 'server.key')}"\n}\n`);
+    nats = await startNats({ configFile: join(dir, 'tls.conf') });
+  });
+
+  afterAll(async () => {
+    await nats?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connects over TLS with the private CA, and not without it', async () => {
+    const settings = natsSettingsFromEnv({ HELIX_NATS_URL: nats.url, HELIX_NATS_TLS_CA: join(dir, 'ca.pem') });
+    const secure = await connectNats(settings, 'tls-test');
+    await secure.flush();
+    await secure.close();
+    await expect(connect({ ...natsConnectionOptions({ servers: [nats.url] }, 'no-ca'), waitOnFirstConnect: false, maxReconnectAttempts: 0 })).rejects.toThrow(
+      /certificate/i,
+    );
   });
 });

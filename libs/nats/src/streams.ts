@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
-import { AUDIT_RECORDED, AUDIT_STREAM, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } from '@helix/contracts';
+import { AUDIT_RECORDED, AUDIT_STREAM, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED_ALL, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } from '@helix/contracts';
 import { isStreamNameInUse, isStreamNotFound } from './errors';
 
 const MINUTE_NS = 60 * 1_000_000_000;
@@ -19,7 +19,7 @@ export const settingsStreamConfig: Partial<StreamConfig> & { name: string } = {
 /** Runner acks wait here while no settings-service is running; removed once recorded. */
 export const settingsAcksStreamConfig: Partial<StreamConfig> & { name: string } = {
   name: SETTINGS_ACKS_STREAM,
-  subjects: [SETTINGS_APPLIED],
+  subjects: [SETTINGS_APPLIED_ALL],
   storage: StorageType.File,
   retention: RetentionPolicy.Workqueue,
   max_age: 24 * 60 * MINUTE_NS,

@@ -1,8 +1,23 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { generateEventKeyPair } from '@helix/secrets';
-import { appEnv, freePort, repoRoot, startNats, startPostgres, type NatsProcess, type PostgresProcess, type StackEnv } from '@helix/local-infra';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import {
+  appEnv,
+  freePort,
+  repoRoot,
+  setupNatsAuth,
+  startNats,
+  startPostgres,
+  type NatsAuth,
+  type NatsProcess,
+  type NatsRole,
+  type PostgresProcess,
+  type StackEnv,
+} from '@helix/local-infra';
 import { capturedLogs, spawnApp, waitForHttp, type AppProcess } from './app';
 
 export interface RunnerOptions {
@@ -22,6 +37,8 @@ export interface StackOptions {
   modelsReplicas?: number;
   /** Extra environment for every process. */
   env?: Record<string, string>;
+  /** Run NATS without authentication, processes without HELIX_NATS_CREDS (default: operator mode with per-role credentials, SPEC §15). */
+  anonymousNats?: boolean;
 }
 
 export interface ApiResponse<T = any> {
@@ -58,11 +75,14 @@ export class Stack {
     readonly nats: NatsProcess,
     readonly pg: PostgresProcess,
     private readonly extraEnv: Record<string, string>,
+    /** The credentials of every role, `admin` included (undefined with `anonymousNats`). */
+    readonly natsAuth: NatsAuth | undefined,
   ) {}
 
   static async start(options: StackOptions = {}): Promise<Stack> {
-    const [nats, pg] = await Promise.all([startNats(), startPostgres()]);
-    const stack = new Stack(nats, pg, options.env ?? {});
+    const natsAuth = options.anonymousNats ? undefined : await setupNatsAuth({ runners: options.runners?.map((r) => r.id), admin: true });
+    const [nats, pg] = await Promise.all([startNats({ configFile: natsAuth?.config }), startPostgres()]);
+    const stack = new Stack(nats, pg, options.env ?? {}, natsAuth);
     try {
       for (let i = 0; i < (options.settingsReplicas ?? 1); i++) await stack.startSettingsService();
       await Promise.all([stack.startModelsService(), stack.startGateway()]);
@@ -78,6 +98,7 @@ export class Stack {
   private get env(): StackEnv {
     return {
       natsUrl: this.nats.url,
+      natsAuth: this.natsAuth,
       databaseUrl: this.pg.url,
       encryptionKey: this.encryptionKey,
       settingsKey: this.settingsKey,
@@ -140,6 +161,7 @@ export class Stack {
   }
 
   async startRunner(options: RunnerOptions): Promise<AppProcess> {
+    await this.natsAuth?.addRunners([options.id]);
     const port = await freePort();
     const vllmBase = 20_000 + Math.floor(Math.random() * 200) * 100;
     const app = spawnApp(
@@ -166,6 +188,15 @@ export class Stack {
     const code = await app.stop(signal);
     this.runners.delete(id);
     return code;
+  }
+
+  /**
+   * A NATS connection of the stack's bus as `role` (default `admin`, allowed every subject: for
+   * inspecting and tampering in tests); anonymous when the stack runs without NATS auth.
+   */
+  connectNats(role: NatsRole = 'admin', options: { name?: string } = {}): Promise<NatsConnection> {
+    const authenticator = this.natsAuth ? credsAuthenticator(readFileSync(this.natsAuth.creds(role))) : undefined;
+    return connect({ servers: this.nats.url, name: options.name ?? `test-${role}`, authenticator });
   }
 
   /** A JSON request to the gateway; `key` defaults to the admin key, `null` sends none. */
@@ -232,6 +263,7 @@ export class Stack {
     const apps = [...this.runners.values(), this.gateway, ...this.extraGateways, this.models, ...this.extraModels, ...this.settings].filter(Boolean);
     await Promise.all(apps.map((a) => a.stop().catch(() => undefined)));
     await Promise.all([this.nats.dispose(), this.pg.dispose()]);
+    this.natsAuth?.dispose();
   }
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { register } from 'prom-client';
+import { NatsContext } from '@nestjs/microservices';
+import { runnerHeartbeatSubject } from '@helix/contracts';
 import type { PinoLogger } from 'nestjs-pino';
 import type { Reconciler } from '../scheduling/reconciler.service';
 import type { SlotTracker } from '../slots/slot-tracker.service';
@@ -25,10 +27,10 @@ function newController() {
   return { sut, mocks };
 }
 
-const ignored = async (message: string) =>
-  (await register.getSingleMetric('helix_models_messages_ignored_total')!.get()).values.find(
-    (v) => v.labels.message === message && v.labels.reason === 'invalid',
-  )?.value ?? 0;
+const ignoredFor = async (message: string, reason: string) =>
+  (await register.getSingleMetric('helix_models_messages_ignored_total')!.get()).values.find((v) => v.labels.message === message && v.labels.reason === reason)
+    ?.value ?? 0;
+const ignored = (message: string) => ignoredFor(message, 'invalid');
 
 const heartbeat = {
   runner_id: 'gpu-1',
@@ -46,7 +48,7 @@ describe('RunnersController.heartbeat', () => {
   it('skips a heartbeat that does not parse: counted, logged once with the bad fields, never the payload', async () => {
     const { sut, mocks } = newController();
     const before = await ignored('heartbeat');
-    await sut.heartbeat({ ...heartbeat, runner_id: `${SECRET}!`, hf_token_provided: SECRET });
+    await sut.heartbeat({ ...heartbeat, runner_id: `${SECRET}!`, hf_token_provided: SECRET }, from('gpu-1'));
     expect(await ignored('heartbeat')).toBe(before + 1);
     expect(mocks.logger.warn).toHaveBeenCalledTimes(1);
     expect(mocks.logger.warn.mock.calls[0][0]).toMatchObject({ message: 'heartbeat', reason: 'invalid', fields: ['runner_id', 'hf_token_provided'] });
@@ -58,7 +60,7 @@ describe('RunnersController.heartbeat', () => {
   it('records a valid heartbeat, leaving out (and counting) a slot entry that does not parse', async () => {
     const { sut, mocks } = newController();
     const before = await ignored('heartbeat_slot');
-    await sut.heartbeat({ ...heartbeat, slots: [{ id: SECRET }] });
+    await sut.heartbeat({ ...heartbeat, slots: [{ id: SECRET }] }, from('gpu-1'));
     expect(mocks.runners.recordHeartbeat).toHaveBeenCalledWith(expect.objectContaining({ runner_id: 'gpu-1', slots: [] }));
     expect(mocks.tracker.applyHeartbeat).toHaveBeenCalledWith(expect.objectContaining({ slots: [] }));
     expect(await ignored('heartbeat_slot')).toBe(before + 1);
@@ -67,12 +69,28 @@ describe('RunnersController.heartbeat', () => {
 
   it('records the settings progress of the heartbeat, and derives it from the per-scope map of an older runner', async () => {
     const { sut, mocks } = newController();
-    await sut.heartbeat(heartbeat);
+    await sut.heartbeat(heartbeat, from('gpu-1'));
     expect(mocks.runners.recordHeartbeat).toHaveBeenLastCalledWith(expect.objectContaining({ settings_version: 1, settings_seq: 7, settings_applied: 3 }));
     const { settings_version: _v, settings_seq: _s, settings_applied: _a, ...legacy } = heartbeat;
-    await sut.heartbeat({ ...legacy, settings_versions: { global: 4, 'model:m/a': 2 } });
+    await sut.heartbeat({ ...legacy, settings_versions: { global: 4, 'model:m/a': 2 } }, from('gpu-1'));
     const recorded = (mocks.runners.recordHeartbeat.mock.calls.at(-1) as unknown[])[0];
     expect(recorded).toMatchObject({ settings_version: 4, settings_seq: 0, settings_applied: 2 });
     expect(recorded).not.toHaveProperty('settings_versions');
   });
+
+  it('ignores a heartbeat whose subject names another runner (a forged one): counted and logged, nothing recorded', async () => {
+    const { sut, mocks } = newController();
+    const before = await ignoredFor('heartbeat', 'wrong_subject');
+    await sut.heartbeat(heartbeat, from('gpu-2'));
+    await sut.heartbeat(heartbeat, new NatsContext(['runners.heartbeat', undefined]));
+    expect(await ignoredFor('heartbeat', 'wrong_subject')).toBe(before + 2);
+    expect(mocks.logger.warn.mock.calls[0][0]).toMatchObject({ reason: 'wrong_subject', runner_id: 'gpu-1', subject: 'runners.heartbeat.gpu-2' });
+    expect(mocks.runners.recordHeartbeat).not.toHaveBeenCalled();
+    expect(mocks.tracker.applyHeartbeat).not.toHaveBeenCalled();
+  });
 });
+
+/** The NatsContext of a heartbeat published by `runnerId` (on its own subject). */
+function from(runnerId: string): NatsContext {
+  return new NatsContext([runnerHeartbeatSubject(runnerId), undefined]);
+}

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { parseHeartbeat, Patterns, RUNNERS_HEARTBEAT, type RunnerRecord } from '@helix/contracts';
+import { parseHeartbeat, Patterns, runnerIdOfSubject, RUNNERS_HEARTBEAT_ALL, type RunnerRecord } from '@helix/contracts';
 import { ignoreMessage } from '../ignored-messages';
 import { RunnersService } from './runners.service';
 import { SlotTracker } from '../slots/slot-tracker.service';
@@ -16,11 +16,15 @@ export class RunnersController {
     @InjectPinoLogger('RunnersController') private readonly logger: PinoLogger,
   ) {}
 
-  @EventPattern(RUNNERS_HEARTBEAT)
-  async heartbeat(@Payload() payload: unknown): Promise<void> {
+  @EventPattern(RUNNERS_HEARTBEAT_ALL)
+  // Nest types extra handler parameters as unknown; @Ctx() is the NatsContext of the message.
+  async heartbeat(@Payload() payload: unknown, @Ctx() ctx: unknown): Promise<void> {
+    const subject = (ctx as NatsContext).getSubject();
     const parsed = parseHeartbeat(payload);
     if (!parsed.ok) return ignoreMessage(this.logger, 'heartbeat', 'invalid', { errors: parsed.errors });
     const { heartbeat: hb, ignoredSlots } = parsed.value;
+    // The subject names the sender (NATS permissions): a heartbeat for another runner is forged.
+    if (runnerIdOfSubject(subject) !== hb.runner_id) return ignoreMessage(this.logger, 'heartbeat', 'wrong_subject', { runner_id: hb.runner_id, subject });
     if (ignoredSlots.length) ignoreMessage(this.logger, 'heartbeat_slot', 'invalid', { runner_id: hb.runner_id, errors: ignoredSlots });
     try {
       const { joined } = await this.runners.recordHeartbeat(hb);

@@ -2,7 +2,7 @@
 // after any progress through the settings stream (an ignored message counts).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { RUNNERS_HEARTBEAT, type RunnerHeartbeat } from '@helix/contracts';
+import { runnerHeartbeatSubject, type RunnerHeartbeat } from '@helix/contracts';
 import { decodeJson } from '@helix/nats';
 import { Secret } from '@helix/secrets';
 import { TokenStore } from '@helix/token-store';
@@ -13,7 +13,7 @@ import { HeartbeatService, type SlotsSource } from './heartbeat.service';
 function setup() {
   const sent: RunnerHeartbeat[] = [];
   const nc = {
-    publish: (subject: string, data: Uint8Array) => subject === RUNNERS_HEARTBEAT && sent.push(decodeJson<RunnerHeartbeat>(data)),
+    publish: (subject: string, data: Uint8Array) => subject === runnerHeartbeatSubject('gpu-1') && sent.push(decodeJson<RunnerHeartbeat>(data)),
     isClosed: () => false,
   } as unknown as NatsConnection;
   const store = new TokenStore();

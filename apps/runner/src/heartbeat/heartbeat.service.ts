@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { HEARTBEAT_INTERVAL_MS, RUNNERS_HEARTBEAT, type RunnerHeartbeat, type SlotView } from '@helix/contracts';
+import { HEARTBEAT_INTERVAL_MS, runnerHeartbeatSubject, type RunnerHeartbeat, type SlotView } from '@helix/contracts';
 import { encodeJson, InjectNats } from '@helix/nats';
 import { SettingsSyncService } from '../settings/settings-sync.service';
 import { RUNNER_SETTINGS, type RunnerSettings } from '../config';
@@ -60,7 +60,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   beat(): void {
     if (this.nc.isClosed()) return;
     try {
-      this.nc.publish(RUNNERS_HEARTBEAT, encodeJson(this.heartbeat()));
+      this.nc.publish(runnerHeartbeatSubject(this.settings.runnerId), encodeJson(this.heartbeat()));
     } catch {
       // Disconnected: the next tick after reconnecting reports the current state.
     }

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
-import { MAX_ACKS_PER_MESSAGE, scopeKey, SETTINGS_APPLIED, type SettingsAppliedBatch, type SettingsAppliedEvent } from '@helix/contracts';
+import { MAX_ACKS_PER_MESSAGE, scopeKey, settingsAppliedSubject, type SettingsAppliedBatch, type SettingsAppliedEvent } from '@helix/contracts';
 import { encodeJson } from '@helix/nats';
 
 /** The part of a pino logger the publisher uses. */
@@ -31,10 +31,11 @@ export class AckPublisher {
     private readonly logger: AckLogger,
   ) {}
 
-  /** Publishes to the SETTINGS_ACKS stream (JetStream confirms each one). */
-  static overJetStream(nc: NatsConnection, logger: AckLogger): AckPublisher {
+  /** Publishes to the SETTINGS_ACKS stream on the runner's own subject (JetStream confirms each one). */
+  static overJetStream(nc: NatsConnection, runnerId: string, logger: AckLogger): AckPublisher {
     const js = jetstream(nc, { timeout: 5_000 });
-    return new AckPublisher((acks) => js.publish(SETTINGS_APPLIED, encodeJson(acks.length === 1 ? acks[0] : toBatch(acks))), logger);
+    const subject = settingsAppliedSubject(runnerId);
+    return new AckPublisher((acks) => js.publish(subject, encodeJson(acks.length === 1 ? acks[0] : toBatch(acks))), logger);
   }
 
   enqueue(ack: SettingsAppliedEvent): void {

@@ -101,7 +101,7 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     @InjectPinoLogger('SettingsSync') private readonly logger: PinoLogger,
   ) {
     this.keys = { cipher: SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY), verifier: EventVerifier.fromBase64(config.HELIX_EVENT_VERIFY_KEY) };
-    this.acks = AckPublisher.overJetStream(nc, logger);
+    this.acks = AckPublisher.overJetStream(nc, settings.runnerId, logger);
     // The start-up replay competes with nothing: its acks go out, batched, once it is complete.
     this.acks.hold();
   }

@@ -2,7 +2,14 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { describeFieldErrors, parseSettingsAppliedMessage, SETTINGS_ACKS_CONSUMER, SETTINGS_ACKS_STREAM, SETTINGS_APPLIED } from '@helix/contracts';
+import {
+  describeFieldErrors,
+  parseSettingsAppliedMessage,
+  runnerIdOfSubject,
+  SETTINGS_ACKS_CONSUMER,
+  SETTINGS_ACKS_STREAM,
+  SETTINGS_APPLIED_ALL,
+} from '@helix/contracts';
 import { InjectNats, runConsumer, type ConsumerLoop } from '@helix/nats';
 import { Counter } from 'prom-client';
 import { RunnerAckRepository } from './runner-ack.repository';
@@ -45,7 +52,7 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
       durable_name: SETTINGS_ACKS_CONSUMER,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subject: SETTINGS_APPLIED,
+      filter_subject: SETTINGS_APPLIED_ALL,
       ack_wait: nanos(30_000),
     });
     const consumer = await jetstream(this.nc).consumers.get(SETTINGS_ACKS_STREAM, SETTINGS_ACKS_CONSUMER);
@@ -60,6 +67,14 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
       return;
     }
     const acks = parsed.value;
+    // NATS permissions let a runner publish only on its own subject; an ack naming another runner is forged.
+    const sender = runnerIdOfSubject(msg.subject);
+    const claimed = acks.find((ack) => ack.runner_id !== sender);
+    if (claimed) {
+      this.logger.warn({ subject: msg.subject, seq: msg.seq, runner_id: claimed.runner_id }, 'ignored a settings.applied message for another runner');
+      msg.term();
+      return;
+    }
     try {
       await this.acks.record(acks);
     } catch (err) {
