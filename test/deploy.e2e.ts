@@ -469,6 +469,20 @@ describe('helm chart deploy/helm/helix', () => {
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
+  it('a private NATS CA (nats.tlsCa) reaches every process as HELIX_NATS_TLS_CA, mounted from its Secret', () => {
+    const objects = render(['--set', 'nats.tlsCa.secretName=helix-nats-ca', '--set', 'nats.url=tls://nats:4222']);
+    expect(schemaErrors(objects)).toEqual([]);
+    const known = variablesTheAppsRead();
+    expect(known.has('HELIX_NATS_TLS_CA')).toBe(true);
+    for (const { where, spec } of pods(objects)) {
+      expect(restrictedViolations(where, spec)).toEqual([]);
+      const [c] = spec.containers;
+      expect(envOf(c).get('HELIX_NATS_TLS_CA')?.value, where).toBe('/var/run/helix/nats-ca/ca.crt');
+      expect(c.volumeMounts?.find((m) => m.name === 'nats-ca')?.mountPath, where).toBe('/var/run/helix/nats-ca');
+      expect(spec.volumes?.find((v) => v.name === 'nats-ca')?.secret, where).toMatchObject({ secretName: 'helix-nats-ca' });
+    }
+  });
+
   it('a hostPath model cache renders, and the restricted check reports exactly that volume', () => {
     const objects = render(['--set', 'runner.modelCache.type=hostPath']);
     expect(schemaErrors(objects)).toEqual([]);

@@ -73,6 +73,39 @@ An image reference with a pinned tag: the component's tag, else the chart's appV
   value: {{ .root.Values.logLevel | quote }}
 - name: NODE_ENV
   value: production
+{{- if include "helix.natsTlsCa" .root }}
+- name: HELIX_NATS_TLS_CA
+  value: /var/run/helix/nats-ca/{{ .root.Values.nats.tlsCa.key }}
+{{- end }}
+{{- end -}}
+
+{{/* Non-empty when a NATS CA bundle is configured. */}}
+{{- define "helix.natsTlsCa" -}}
+{{- if or .Values.nats.tlsCa.secretName .Values.nats.tlsCa.configMapName }}true{{ end -}}
+{{- end -}}
+
+{{- define "helix.natsTlsCaMount" -}}
+{{- if include "helix.natsTlsCa" . }}
+- name: nats-ca
+  mountPath: /var/run/helix/nats-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "helix.natsTlsCaVolume" -}}
+{{- with .Values.nats.tlsCa }}
+{{- if .secretName }}
+- name: nats-ca
+  secret:
+    secretName: {{ .secretName }}
+    defaultMode: 0444
+{{- else if .configMapName }}
+- name: nats-ca
+  configMap:
+    name: {{ .configMapName }}
+    defaultMode: 0444
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* One env entry per secret file: <NAME>_FILE=/var/run/helix/secrets/<NAME>. */}}
@@ -93,6 +126,7 @@ An image reference with a pinned tag: the component's tag, else the chart's appV
   readOnly: true
 - name: tmp
   mountPath: /tmp
+{{- include "helix.natsTlsCaMount" .root }}
 {{- end -}}
 
 {{- define "helix.secretVolumes" -}}
@@ -107,4 +141,5 @@ An image reference with a pinned tag: the component's tag, else the chart's appV
 - name: tmp
   emptyDir:
     sizeLimit: {{ .root.Values.tmpSizeLimit }}
+{{- include "helix.natsTlsCaVolume" .root }}
 {{- end -}}
