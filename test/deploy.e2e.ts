@@ -260,7 +260,7 @@ function variablesTheAppsRead(): Set<string> {
  * Variables the chart sets that SPEC fixes but no app reads yet (ignored until then: loadConfig
  * drops unknown variables). Remove a name once the code reads it.
  */
-const SPEC_ONLY_VARIABLES = new Set(['HELIX_NATS_STREAM_REPLICAS']);
+const SPEC_ONLY_VARIABLES = new Set<string>();
 /** Read by tools inside the runner's container (vLLM, Hugging Face, XDG), not by Helix. */
 const FOR_OTHER_PROGRAMS = new Set(['HF_HOME', 'XDG_CACHE_HOME', 'HOME', 'NODE_ENV']);
 
@@ -387,7 +387,7 @@ describe('helm chart deploy/helm/helix', () => {
           expect(secretVolumes.sort()).toEqual([`${RELEASE}-${component}`, `${RELEASE}-${component}-nats`].sort());
           expect(env.get('HELIX_NATS_CREDS')?.value).toBe(`/var/run/helix/nats/${component}.creds`);
         }
-        if (component === 'settings-service') expect(env.get('HELIX_NATS_STREAM_REPLICAS')?.value).toBe('3');
+        if (component === 'settings-service' || component === 'gateway') expect(env.get('HELIX_NATS_STREAM_REPLICAS')?.value).toBe('3');
 
         const port = c.ports?.find((p) => p.name === 'http');
         expect(port?.containerPort).toBe(want.port);
