@@ -32,6 +32,7 @@ import { SERVICES_CLIENT, ServiceClient } from './services/service-client';
 import { SystemSettingsController } from './settings/system-settings.controller';
 import { ScopedSettingsController } from './settings/scoped-settings.controller';
 import { SettingsClient } from './settings/settings.client';
+import { ReadCaches } from './cache/read-caches';
 import { ScopeAccess } from './settings/scope-access';
 import { RunnersController } from './runners/runners.controller';
 import { ModelsController } from './models/models.controller';
@@ -86,6 +87,7 @@ export class GatewayModule {
         OrgRepository,
         MembershipRepository,
         SettingsClient,
+        ReadCaches,
         ScopeAccess,
         {
           provide: ORG_DELETION_STEPS,

@@ -1,6 +1,7 @@
 import {
   AUDIT_RECORDED,
   AUDIT_STREAM,
+  GATEWAY_AUTH_CHANGED,
   RUNNER_SLOTS_STATUS_ALL,
   RUNNERS_HEARTBEAT_ALL,
   runnerHeartbeatSubject,
@@ -61,8 +62,9 @@ export function servicePermissions(role: ServiceRole): RolePermissions {
   switch (role) {
     case 'gateway':
       return {
-        publish: [`svc.>`, JS_INFO, ...ownStream(AUDIT_STREAM), AUDIT_RECORDED],
-        subscribe: ['_INBOX.>'],
+        publish: [`svc.>`, GATEWAY_AUTH_CHANGED, JS_INFO, ...ownStream(AUDIT_STREAM), AUDIT_RECORDED],
+        // Its read caches are emptied by key changes of the other replicas and by settings events.
+        subscribe: [GATEWAY_AUTH_CHANGED, SETTINGS_UPDATED_ALL, '_INBOX.>'],
       };
     case 'settings-service':
       return {

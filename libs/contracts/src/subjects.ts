@@ -84,6 +84,12 @@ export function encodeSubjectToken(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
 
+/**
+ * A gateway revoked an API key or deleted a user: every gateway forgets who keys belong to (its
+ * read cache). No body; the subject is the message.
+ */
+export const GATEWAY_AUTH_CHANGED = 'gateway.auth.changed';
+
 /** Audit events from every service → the gateway (the audit log's owner). Captured by a stream so
  * no entry is lost while the gateway is down. */
 export const AUDIT_RECORDED = 'audit.recorded';

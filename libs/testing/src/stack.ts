@@ -70,6 +70,8 @@ export class Stack {
   /** Gateways beyond the first started by `restartGateway({ replicas })`. */
   readonly extraGateways: AppProcess[] = [];
   url!: string;
+  /** The base URL of every running gateway, the first one's (`url`) first. */
+  gatewayUrls: string[] = [];
 
   private constructor(
     readonly nats: NatsProcess,
@@ -135,6 +137,7 @@ export class Stack {
   async startGateway(): Promise<AppProcess> {
     const { app, url } = await this.spawnGateway();
     this.url = url;
+    this.gatewayUrls = [url];
     this.gateway = app;
     return app;
   }
@@ -156,6 +159,7 @@ export class Stack {
     if (options.adminKey !== undefined) this.adminKey = options.adminKey;
     const started = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => this.spawnGateway()));
     [{ app: this.gateway, url: this.url }] = started;
+    this.gatewayUrls = started.map((s) => s.url);
     this.extraGateways.push(...started.slice(1).map((s) => s.app));
     return started.map((s) => s.app);
   }

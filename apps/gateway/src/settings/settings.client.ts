@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   Patterns,
   REQUEST_PURPOSES,
+  scopeKey,
   type ClearScopeRequest,
   type GetManySettingsRequest,
   type Scope,
@@ -10,6 +11,7 @@ import {
 } from '@helix/contracts';
 import { RequestAuthenticator, Secret, SettingsBusCipher } from '@helix/secrets';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { ReadCaches } from '../cache/read-caches';
 import { ServiceClient } from '../services/service-client';
 
 const SERVICE = 'settings service';
@@ -33,13 +35,20 @@ export class SettingsClient {
   constructor(
     private readonly services: ServiceClient,
     @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'HELIX_SETTINGS_KEY'>,
+    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'view' | 'rememberView' | 'settingsChanged'>,
   ) {
     this.cipher = SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY);
     this.requests = RequestAuthenticator.fromBase64(config.HELIX_SETTINGS_KEY);
   }
 
-  get({ scope, scopeId }: ScopeTarget): Promise<SettingsView> {
-    return this.services.request(Patterns.settingsGet, { scope, scope_id: scopeId }, SERVICE);
+  /** From the read cache when a view of the scope is younger than READ_CACHE_TTL_MS and no change was heard since. */
+  async get({ scope, scopeId }: ScopeTarget): Promise<SettingsView> {
+    const key = scopeKey(scope, scopeId);
+    const cached = this.caches.view(key);
+    if (cached) return cached;
+    const view = await this.services.request<SettingsView>(Patterns.settingsGet, { scope, scope_id: scopeId }, SERVICE);
+    this.caches.rememberView(key, view);
+    return view;
   }
 
   getMany(targets: ScopeTarget[]): Promise<SettingsView[]> {
@@ -53,13 +62,22 @@ export class SettingsClient {
     if (token !== undefined) request.huggingface_token = token ? this.cipher.sealUpdateRequest(Secret.of(token), scope, scopeId) : null;
     // Proof over the whole request with a nonce and an expiry: captured on the bus, it cannot be replayed (SPEC §15).
     request.auth = this.requests.authenticate(REQUEST_PURPOSES.update, { ...request });
-    return this.services.request(Patterns.settingsUpdate, request, SERVICE);
+    return this.changing(scope, scopeId, this.services.request(Patterns.settingsUpdate, request, SERVICE));
   }
 
   /** The org, user or model is being deleted: its token (if any) goes with a normal clear event. */
   clearScope(scope: ClearScopeRequest['scope'], scopeId: string, updatedBy: string): Promise<SettingsView> {
     const request: ClearScopeRequest = { scope, scope_id: scopeId, updated_by: updatedBy };
     request.auth = this.requests.authenticate(REQUEST_PURPOSES.clearScope, { ...request });
-    return this.services.request(Patterns.settingsClearScope, request, SERVICE);
+    return this.changing(scope, scopeId, this.services.request(Patterns.settingsClearScope, request, SERVICE));
+  }
+
+  /** This replica's next read of the scope asks the settings-service, whatever the change's outcome. */
+  private async changing(scope: Scope, scopeId: string | null, change: Promise<SettingsView>): Promise<SettingsView> {
+    try {
+      return await change;
+    } finally {
+      this.caches.settingsChanged(scopeKey(scope, scopeId));
+    }
   }
 }

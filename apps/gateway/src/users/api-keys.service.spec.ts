@@ -10,7 +10,7 @@ import { FakeIdentity } from './testing/fake-identity';
 
 function setup() {
   const store = new FakeIdentity();
-  const sut = new ApiKeysService(store.db, store.keyRepo as ApiKeyRepository, store.userRepo as UserRepository, store.recorder, store.logger);
+  const sut = new ApiKeysService(store.db, store.keyRepo as ApiKeyRepository, store.userRepo as UserRepository, store.recorder, store.logger, store.caches);
   const users = new UsersService(
     store.userRepo as UserRepository,
     store.keyRepo as ApiKeyRepository,
@@ -19,6 +19,7 @@ function setup() {
     store.db,
     undefined as never,
     undefined as never,
+    store.caches,
   );
   const admin = store.addUser('admin', true);
   store.addKey(admin.id, hashApiKey('hl-admin-000000000000000000'), { prefix: 'hl-admin-', bootstrap: true });

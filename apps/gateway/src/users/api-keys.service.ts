@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { ReadCaches } from '../cache/read-caches';
 import type { DataSource } from 'typeorm';
 import { API_KEY_ID_MESSAGE, auditTargets, isApiKeyId, isUserId, USER_ID_MESSAGE, type ApiKeyView, type CreatedApiKeyView } from '@helix/contracts';
 import { generateApiKey, hashApiKey } from '@helix/secrets';
@@ -28,6 +29,7 @@ export class ApiKeysService {
     private readonly users: UserRepository,
     @Inject(AuditService) private readonly audit: Pick<AuditService, 'recordIn'>,
     @InjectPinoLogger('ApiKeysService') private readonly logger: PinoLogger,
+    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'authChanged'>,
   ) {}
 
   /** Every key of the user, revoked ones too, oldest first. */
@@ -85,7 +87,10 @@ export class ApiKeysService {
       });
       return { key: revoked, changed: true };
     });
-    if (changed) this.logger.info({ key_id: key.id, owner_id: userId, user_id: actor.id }, 'API key revoked');
+    if (changed) {
+      this.caches.authChanged();
+      this.logger.info({ key_id: key.id, owner_id: userId, user_id: actor.id }, 'API key revoked');
+    }
     return toApiKeyView(key);
   }
 

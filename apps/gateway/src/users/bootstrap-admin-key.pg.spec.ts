@@ -42,8 +42,11 @@ describe('BootstrapAdminKey against Postgres', () => {
     );
     sources.push(db);
     const audit = new AuditService(new AuditLogRepository(db), quiet);
-    return new BootstrapAdminKey({ HELIX_ADMIN_API_KEY: adminKey }, db, new UserRepository(db), new ApiKeyRepository(db), audit, quiet);
+    return new BootstrapAdminKey({ HELIX_ADMIN_API_KEY: adminKey }, db, new UserRepository(db), new ApiKeyRepository(db), audit, quiet, announced);
   }
+
+  /** What the replicas tell the other gateways (to forget cached keys). */
+  const announced = { changes: 0, authChanged: () => void announced.changes++ };
 
   beforeAll(async () => {
     pg = await startPostgres();
@@ -58,6 +61,7 @@ describe('BootstrapAdminKey against Postgres', () => {
     const replicas = await Promise.all(Array.from({ length: REPLICAS }, () => replica(NEXT)));
     const outcomes = await Promise.all(replicas.map((r) => r.ensure(NEXT)));
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['rotated', ...Array<string>(REPLICAS - 1).fill('unchanged')]);
+    expect(announced.changes).toBe(1); // the replaced key is forgotten by every gateway that cached it
 
     const [db] = sources;
     expect(await db.query('SELECT name, admin FROM gateway.users')).toEqual([{ name: 'admin', admin: true }]);

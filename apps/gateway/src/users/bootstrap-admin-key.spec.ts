@@ -17,6 +17,7 @@ function setup(adminKey: string | undefined, store = new FakeIdentity()) {
     store.keyRepo as ApiKeyRepository,
     store.recorder,
     store.logger,
+    store.caches,
   );
   const users = new UsersService(
     store.userRepo as UserRepository,
@@ -26,6 +27,7 @@ function setup(adminKey: string | undefined, store = new FakeIdentity()) {
     store.db,
     undefined as never,
     undefined as never,
+    store.caches,
   );
   return { store, sut, users };
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { ReadCaches } from '../cache/read-caches';
 import type { DataSource, EntityManager } from 'typeorm';
 import { auditTargets } from '@helix/contracts';
 import { hashApiKey } from '@helix/secrets';
@@ -39,6 +40,7 @@ export class BootstrapAdminKey implements OnApplicationBootstrap {
     private readonly keys: ApiKeyRepository,
     @Inject(AuditService) private readonly audit: Pick<AuditService, 'recordIn'>,
     @InjectPinoLogger('BootstrapAdminKey') private readonly logger: PinoLogger,
+    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'authChanged'>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -54,6 +56,8 @@ export class BootstrapAdminKey implements OnApplicationBootstrap {
       return this.decide(apiKey, tx);
     });
     this.log(result);
+    // The replaced key may be remembered by replicas still running with it.
+    if (result.outcome === 'rotated') this.caches.authChanged();
     return result;
   }
 

@@ -1,26 +1,40 @@
 import { ConflictException } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { hashApiKey } from '@helix/secrets';
 import type { ApiKeyRepository } from './api-key.repository';
 import type { UserRepository } from './user.repository';
 import { UsersService } from './users.service';
 import { FakeIdentity } from './testing/fake-identity';
+import { READ_CACHE_TTL_MS } from '../cache/read-caches';
 
 function service() {
   const store = new FakeIdentity();
-  const sut = new UsersService(store.userRepo as UserRepository, store.keyRepo as ApiKeyRepository, store.logger, store.recorder, store.db, ...unusedHere());
+  const sut = new UsersService(
+    store.userRepo as UserRepository,
+    store.keyRepo as ApiKeyRepository,
+    store.logger,
+    store.recorder,
+    store.db,
+    ...unusedHere(),
+    store.caches,
+  );
   return { store, sut };
 }
 
 describe('UsersService', () => {
   it('authenticates an active key, and refuses an unknown or revoked one', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => void vi.useRealTimers());
     const { store, sut } = service();
     const bob = store.addUser('bob');
     store.addKey(bob.id, hashApiKey('hl-bob-first-key-000000000000'), { prefix: 'hl-bob-fi' });
     const revoked = store.addKey(bob.id, hashApiKey('hl-bob-old-key-0000000000000'), { prefix: 'hl-bob-ol' });
     expect(await sut.authenticate('hl-bob-first-key-000000000000')).toMatchObject({ id: bob.id, name: 'bob' });
     expect(await sut.authenticate('hl-bob-old-key-0000000000000')).toMatchObject({ id: bob.id });
+    // Revoked through another replica: this one remembers the key for up to READ_CACHE_TTL_MS, then asks again.
     revoked.revokedAt = store.now();
+    expect(await sut.authenticate('hl-bob-old-key-0000000000000')).toMatchObject({ id: bob.id });
+    vi.advanceTimersByTime(READ_CACHE_TTL_MS);
     expect(await sut.authenticate('hl-bob-old-key-0000000000000')).toBeNull();
     expect(await sut.authenticate('hl-bob-first-key-000000000000x')).toBeNull();
   });

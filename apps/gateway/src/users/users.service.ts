@@ -22,6 +22,7 @@ import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../http/errors';
 import { ServiceClient } from '../services/service-client';
 import { SettingsClient } from '../settings/settings.client';
+import { ReadCaches } from '../cache/read-caches';
 
 /** Who may call the API: key authentication and new users. The admin of HELIX_ADMIN_API_KEY is `BootstrapAdminKey`'s. */
 @Injectable()
@@ -34,15 +35,22 @@ export class UsersService {
     @InjectDataSource() private readonly db: Pick<DataSource, 'transaction'>,
     private readonly services: ServiceClient,
     private readonly settings: SettingsClient,
+    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'user' | 'rememberUser' | 'authChanged'>,
   ) {}
 
   /**
    * The user owning a key that is not revoked. The lookup is by hash; the final comparison is
-   * constant-time. A revoked key fails from the moment its revocation commits (nothing is cached).
+   * constant-time. A found key is remembered for up to READ_CACHE_TTL_MS (1 s): a revocation on this
+   * replica is seen by its next request, on another replica when its event arrives, at the latest
+   * after that second.
    */
   async authenticate(apiKey: string): Promise<UserEntity | null> {
-    const key = await this.keys.findActiveWithUser(hashApiKey(apiKey));
+    const hash = hashApiKey(apiKey);
+    const cached = this.caches.user(hash);
+    if (cached) return cached;
+    const key = await this.keys.findActiveWithUser(hash);
     if (!key?.user || !apiKeyMatches(apiKey, key.keyHash)) return null;
+    this.caches.rememberUser(hash, key.user);
     if (key.prefix === null) {
       // A key migrated from before keys were listed: its owner just showed it, so its prefix can be recorded.
       void this.keys
@@ -104,6 +112,7 @@ export class UsersService {
       });
       return user;
     });
+    this.caches.authChanged();
     this.logger.info({ deleted_user_id: userId, user_id: actor.id, models_detached: models.length }, 'user deleted');
     return toUserView(user);
   }

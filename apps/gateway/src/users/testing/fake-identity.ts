@@ -2,6 +2,7 @@
 // repositories' SQL (unique names and key hashes, cascade, revoke once), and transactions that roll
 // back on a throw. The SQL itself is covered by the migration spec and the e2e suites.
 import { randomUUID } from 'node:crypto';
+import { ReadCaches } from '../../cache/read-caches';
 import type { PinoLogger } from 'nestjs-pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditRecord } from '@helix/contracts';
@@ -46,6 +47,15 @@ export class FakeIdentity {
   } as unknown as Pick<DataSource, 'transaction'>;
 
   readonly recorder = { recordIn: async (_tx: EntityManager, record: AuditRecord) => void this.audit.push(structuredClone(record)) };
+
+  /** The gateway's real read caches; announcing a change to other replicas goes nowhere here. */
+  get caches(): ReadCaches {
+    return (this.cachesInstance ??= new ReadCaches(
+      { publish: () => undefined, subscribe: () => ({ unsubscribe: () => undefined }) } as never,
+      this.logger as never,
+    ));
+  }
+  private cachesInstance?: ReadCaches;
 
   readonly logger = {
     info: (fields: Record<string, unknown> | string, msg?: string) => this.logs.push(line('info', fields, msg)),

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GATEWAY_AUTH_CHANGED, SETTINGS_UPDATED_ALL, type SettingsView } from '@helix/contracts';
+import type { UserEntity } from '../users/user.entity';
+import { READ_CACHE_TTL_MS, ReadCaches } from './read-caches';
+import { TtlCache } from './ttl-cache';
+
+/** A NATS connection that records publishes and lets the test deliver messages to subscriptions. */
+function fakeBus() {
+  const callbacks = new Map<string, () => void>();
+  const published: string[] = [];
+  const nc = {
+    publish: (subject: string) => void published.push(subject),
+    subscribe: (subject: string, opts: { callback: () => void }) => {
+      callbacks.set(subject, opts.callback);
+      return { unsubscribe: () => callbacks.delete(subject) };
+    },
+  };
+  return { nc, published, deliver: (subject: string) => callbacks.get(subject)?.() };
+}
+const quiet = { warn: () => undefined };
+const alice = { id: 'u-alice', name: 'alice', admin: false } as UserEntity;
+const view = { version: 3 } as SettingsView;
+
+afterEach(() => void vi.useRealTimers());
+
+describe('ReadCaches', () => {
+  it("forgets every API key when another replica announces a key change, and announces this replica's own", () => {
+    const bus = fakeBus();
+    const caches = new ReadCaches(bus.nc as never, quiet as never);
+    caches.onApplicationBootstrap();
+    caches.rememberUser('hash-a', alice);
+    expect(caches.user('hash-a')).toBe(alice);
+    bus.deliver(GATEWAY_AUTH_CHANGED);
+    expect(caches.user('hash-a')).toBeUndefined();
+
+    caches.rememberUser('hash-a', alice);
+    caches.authChanged();
+    expect(caches.user('hash-a')).toBeUndefined();
+    expect(bus.published).toEqual([GATEWAY_AUTH_CHANGED]);
+  });
+
+  it('forgets settings views on any settings.updated event, and a scope this replica changed at once', () => {
+    const bus = fakeBus();
+    const caches = new ReadCaches(bus.nc as never, quiet as never);
+    caches.onApplicationBootstrap();
+    caches.rememberView('global', view);
+    caches.rememberView('org:acme', view);
+    caches.settingsChanged('org:acme');
+    expect(caches.view('org:acme')).toBeUndefined();
+    expect(caches.view('global')).toBe(view);
+    bus.deliver(SETTINGS_UPDATED_ALL);
+    expect(caches.view('global')).toBeUndefined();
+  });
+
+  it('answers from memory for at most READ_CACHE_TTL_MS when no event arrives', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const caches = new ReadCaches(fakeBus().nc as never, quiet as never);
+    caches.rememberUser('hash-a', alice);
+    caches.rememberView('global', view);
+    vi.advanceTimersByTime(READ_CACHE_TTL_MS - 1);
+    expect(caches.user('hash-a')).toBe(alice);
+    expect(caches.view('global')).toBe(view);
+    vi.advanceTimersByTime(1);
+    expect(caches.user('hash-a')).toBeUndefined();
+    expect(caches.view('global')).toBeUndefined();
+  });
+
+  it('stops listening on shutdown', () => {
+    const bus = fakeBus();
+    const caches = new ReadCaches(bus.nc as never, quiet as never);
+    caches.onApplicationBootstrap();
+    caches.onApplicationShutdown();
+    caches.rememberUser('hash-a', alice);
+    bus.deliver(GATEWAY_AUTH_CHANGED);
+    expect(caches.user('hash-a')).toBe(alice);
+  });
+});
+
+describe('TtlCache', () => {
+  it('holds at most maxEntries, evicting the oldest stored first (a refreshed key counts as new)', () => {
+    const cache = new TtlCache<number>(60_000, 2);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    cache.set('a', 3);
+    cache.set('c', 4);
+    expect([cache.get('a'), cache.get('b'), cache.get('c'), cache.size]).toEqual([3, undefined, 4, 2]);
+  });
+});
