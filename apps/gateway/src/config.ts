@@ -1,5 +1,5 @@
 import { IsOptional, IsString, Matches } from 'class-validator';
-import { DatabaseServiceConfig, EnvInt, IsBase64Key32, IsPort, IsStreamReplicas } from '@helix/config';
+import { DatabaseServiceConfig, EnvInt, IsKeyList, IsPort, IsStreamReplicas } from '@helix/config';
 
 export class GatewayConfig extends DatabaseServiceConfig {
   /** The REST API, /healthz, /readyz and /metrics. */
@@ -14,7 +14,7 @@ export class GatewayConfig extends DatabaseServiceConfig {
   HELIX_ADMIN_API_KEY?: string;
 
   /** The gateway encrypts tokens before they travel to the settings-service over NATS. */
-  @IsBase64Key32()
+  @IsKeyList()
   HELIX_SETTINGS_KEY!: string;
 
   /** Replicas of the AUDIT stream the gateway owns: the same variable as the settings-service's. */

@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { RUNNER_ID_PATTERN, parseMemory } from '@helix/contracts';
-import { ConfigError, EnvInt, IsBase64Key32, IsMemorySize, IsPort, ServiceConfig, type LogLevel } from '@helix/config';
+import { ConfigError, EnvInt, IsBase64Key32, IsKeyList, IsMemorySize, IsPort, ServiceConfig, type LogLevel } from '@helix/config';
 
 export class RunnerConfig extends ServiceConfig {
-  /** Decrypts the tokens inside settings.updated events. */
-  @IsBase64Key32()
+  /** Decrypts the tokens inside settings.updated events (a key list while rotating). */
+  @IsKeyList()
   HELIX_SETTINGS_KEY!: string;
 
   /** Verifies the settings-service's signature on settings.updated events (Ed25519 public key, SPEC §15). */

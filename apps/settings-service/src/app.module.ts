@@ -11,6 +11,7 @@ import { DB_SCHEMA, SETTINGS_CONFIG, type SettingsServiceConfig } from './config
 import { SETTINGS_ENTITIES } from './entities';
 import { SETTINGS_MIGRATIONS } from './migrations';
 import { HfTokenRepository } from './tokens/hf-token.repository';
+import { TokenReseal } from './tokens/token-reseal.service';
 import { SettingsStreams } from './streams/settings-streams';
 import { SettingsEventFactory } from './settings/settings-event.factory';
 import { SettingsService } from './settings/settings.service';
@@ -61,6 +62,7 @@ export class SettingsServiceModule {
         AcksConsumer,
         SettingsService,
         SyncStatusService,
+        TokenReseal,
       ],
     };
   }

@@ -1,13 +1,13 @@
-import { EnvInt, IsBase64Key32, IsStreamReplicas, MicroserviceConfig } from '@helix/config';
+import { EnvInt, IsBase64Key32, IsKeyList, IsStreamReplicas, MicroserviceConfig } from '@helix/config';
 
 /** HELIX_HEALTH_PORT defaults to 8081 (MicroserviceConfig). */
 export class SettingsServiceConfig extends MicroserviceConfig {
-  /** Encrypts tokens at rest in Postgres. */
-  @IsBase64Key32()
+  /** Encrypts tokens at rest in Postgres (one key, or a key list while rotating). */
+  @IsKeyList()
   HELIX_ENCRYPTION_KEY!: string;
 
-  /** Encrypts tokens inside NATS messages (shared with the gateway and the runners). */
-  @IsBase64Key32()
+  /** Encrypts tokens inside NATS messages (shared with the gateway and the runners; a key list while rotating). */
+  @IsKeyList()
   HELIX_SETTINGS_KEY!: string;
 
   /** Signs every settings.updated event (Ed25519 seed, SPEC §15): runners accept only what it signed. */

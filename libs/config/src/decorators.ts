@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { parseMemory } from '@helix/contracts';
-import { isBase64Key32 } from '@helix/secrets';
+import { isBase64Key32, isKeyList } from '@helix/secrets';
 import { Transform } from 'class-transformer';
 import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
 
@@ -23,6 +23,11 @@ function rule(name: string, validate: (value: unknown) => boolean, expectation: 
 /** 32 bytes in strict standard base64 (an AES-256 key). */
 export function IsBase64Key32(options?: ValidationOptions): PropertyDecorator {
   return rule('isBase64Key32', isBase64Key32, '32 bytes encoded as base64', options);
+}
+
+/** One base64 key of 32 bytes, or `kid:base64,…` with the sealing key first (key rotation of HELIX_ENCRYPTION_KEY / HELIX_SETTINGS_KEY). */
+export function IsKeyList(options?: ValidationOptions): PropertyDecorator {
+  return rule('isKeyList', isKeyList, '32 bytes encoded as base64, or a list "<key id>:<base64 key>,…" (the first key seals)', options);
 }
 
 /** One or more comma-separated nats:// or tls:// URLs, or bare host:port (as the NATS clients accept). */

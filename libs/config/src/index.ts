@@ -2,6 +2,7 @@ export { ConfigError, loadConfig, loadConfigOrExit } from './load-config';
 export {
   EnvInt,
   IsBase64Key32,
+  IsKeyList,
   IsIntBetween,
   IsLogLevel,
   IsMemorySize,

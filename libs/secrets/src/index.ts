@@ -9,4 +9,5 @@ export { TokenAtRestCipher } from './token-at-rest-cipher';
 export * from './aad';
 export { EventSigner, EventVerifier, generateEventKeyPair } from './event-signature';
 export { RequestAuthenticator } from './request-auth';
+export { parseKeyList, isKeyList, keyIds } from './key-list';
 export type { RequestAuth, RequestAuthVerdict } from './request-auth';

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeBase64Strict } from './base64';
-import { InvalidKeyError } from './envelope';
+import { parseKeyList } from './key-list';
 
 /** Proof that a change request comes from a holder of the key, once, and not after it expired (SPEC §15). */
 export interface RequestAuth {
@@ -24,34 +24,43 @@ const NONCE = /^[A-Za-z0-9_-]{22,64}$/;
  * captured on the bus cannot be altered, and the settings-service refuses it when expired or seen.
  */
 export class RequestAuthenticator {
-  private constructor(private readonly key: Buffer) {}
+  /** MAC keys derived from each listed HELIX_SETTINGS_KEY: the first signs, any verifies (key rotation). */
+  private constructor(private readonly keys: readonly Buffer[]) {}
 
+  /** `settingsKey` is HELIX_SETTINGS_KEY: one base64 key or a key list. */
   static fromBase64(settingsKey: string): RequestAuthenticator {
-    const raw = decodeBase64Strict(settingsKey);
-    if (!raw || raw.length !== 32) throw new InvalidKeyError('HELIX_SETTINGS_KEY must be 32 bytes encoded as base64');
-    return new RequestAuthenticator(Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), 'helix settings request mac v1', 32)));
+    const { raw } = parseKeyList(settingsKey);
+    const keys = raw.map((r) => {
+      const derived = Buffer.from(hkdfSync('sha256', r.bytes, Buffer.alloc(0), 'helix settings request mac v1', 32));
+      r.bytes.fill(0);
+      return derived;
+    });
+    return new RequestAuthenticator(keys);
   }
 
   authenticate(purpose: string, body: object, ttlMs = 30_000, now = Date.now()): RequestAuth {
     const nonce = randomBytes(18).toString('base64url');
     const expires_at = new Date(now + Math.min(ttlMs, MAX_TTL_MS)).toISOString();
-    return { nonce, expires_at, mac: this.mac(purpose, body, nonce, expires_at) };
+    return { nonce, expires_at, mac: this.mac(this.keys[0], purpose, body, nonce, expires_at) };
   }
 
   verify(purpose: string, body: object, auth: unknown, now = Date.now()): RequestAuthVerdict {
     if (typeof auth !== 'object' || auth === null) return 'missing';
     const { nonce, expires_at, mac } = auth as Partial<RequestAuth>;
     if (typeof nonce !== 'string' || !NONCE.test(nonce) || typeof expires_at !== 'string' || typeof mac !== 'string') return 'missing';
-    const expected = Buffer.from(this.mac(purpose, body, nonce, expires_at), 'base64');
     const given = decodeBase64Strict(mac);
-    if (!given || given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad_mac';
+    const matches = (key: Buffer) => {
+      const expected = Buffer.from(this.mac(key, purpose, body, nonce, expires_at), 'base64');
+      return !!given && given.length === expected.length && timingSafeEqual(given, expected);
+    };
+    if (!this.keys.some(matches)) return 'bad_mac';
     const expiry = Date.parse(expires_at);
     if (!Number.isFinite(expiry) || expiry < now || expiry > now + MAX_TTL_MS) return 'expired';
     return 'ok';
   }
 
-  private mac(purpose: string, body: object, nonce: string, expiresAt: string): string {
-    return createHmac('sha256', this.key)
+  private mac(key: Buffer, purpose: string, body: object, nonce: string, expiresAt: string): string {
+    return createHmac('sha256', key)
       .update(`${purpose}\n${nonce}\n${expiresAt}\n${JSON.stringify(body)}`)
       .digest('base64');
   }

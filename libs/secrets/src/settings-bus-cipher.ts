@@ -1,6 +1,7 @@
 import type { EncryptedEnvelope, Scope } from '@helix/contracts';
 import { Aad } from './aad';
-import { EnvelopeKey, open, seal } from './envelope';
+import { open, seal, type EnvelopeKey } from './envelope';
+import { parseKeyList } from './key-list';
 import type { Secret } from './secret';
 
 /**
@@ -9,11 +10,22 @@ import type { Secret } from './secret';
  * copied into another message, scope or version does not open.
  */
 export class SettingsBusCipher {
-  private constructor(private readonly key: EnvelopeKey) {}
+  private constructor(private readonly keys: readonly EnvelopeKey[]) {}
 
-  /** `settingsKey` is HELIX_SETTINGS_KEY (strict base64 of 32 bytes). */
+  /** `settingsKey` is HELIX_SETTINGS_KEY: one base64 key or a key list (the first seals, all open). */
   static fromBase64(settingsKey: string): SettingsBusCipher {
-    return new SettingsBusCipher(EnvelopeKey.fromBase64(settingsKey));
+    const { keys, raw } = parseKeyList(settingsKey);
+    for (const r of raw) r.bytes.fill(0);
+    return new SettingsBusCipher(keys);
+  }
+
+  /** The id of the key that seals (the first listed). */
+  get sealingKid(): string {
+    return this.keys[0].kid;
+  }
+
+  private get key(): EnvelopeKey {
+    return this.keys[0];
   }
 
   /** Gateway → settings-service: the token of a PUT. */
@@ -23,7 +35,7 @@ export class SettingsBusCipher {
 
   /** Throws EnvelopeError when the envelope is malformed or was sealed with another key or context. */
   openUpdateRequest(envelope: unknown, scope: Scope = 'global', scopeId: string | null = null): Secret {
-    return open(this.key, envelope, Aad.updateRequest(scope, scopeId));
+    return open(this.keys, envelope, Aad.updateRequest(scope, scopeId));
   }
 
   /** Settings-service → runners: the token inside `settings.updated` of this scope and version. */
@@ -33,7 +45,7 @@ export class SettingsBusCipher {
 
   /** Throws EnvelopeError when the envelope is malformed or was sealed with another key or context. */
   openEvent(envelope: unknown, scope: Scope, scopeId: string | null, version: number): Secret {
-    return open(this.key, envelope, Aad.event(scope, scopeId, version));
+    return open(this.keys, envelope, Aad.event(scope, scopeId, version));
   }
 
   toString(): string {

@@ -55,8 +55,9 @@ export interface ApiResponse<T = any> {
 export class Stack {
   /** HELIX_ADMIN_API_KEY of the gateway; `restartGateway({ adminKey })` changes it. */
   adminKey = `hl-test-admin-${randomBytes(12).toString('hex')}`;
-  readonly encryptionKey = randomBytes(32).toString('base64');
-  readonly settingsKey = randomBytes(32).toString('base64');
+  /** HELIX_ENCRYPTION_KEY / HELIX_SETTINGS_KEY of the next process started: a key list while rotating. */
+  encryptionKey = randomBytes(32).toString('base64');
+  settingsKey = randomBytes(32).toString('base64');
   /** The Ed25519 pair of SPEC §15: `signingKey` for the settings-service, `verifyKey` for runners. */
   readonly eventKeys = generateEventKeyPair();
   readonly runners = new Map<string, AppProcess>();
@@ -116,6 +117,17 @@ export class Stack {
     const app = spawnApp('settings-service', { ...appEnv.settingsService(this.env, port), ...this.extraEnv });
     this.settings.push(app);
     this.settingsHealth.push(`http://127.0.0.1:${port}`);
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
+    return app;
+  }
+
+  /** Stops settings-service replica `index` and starts a new one with the current keys and env. */
+  async restartSettingsService(index = 0): Promise<AppProcess> {
+    await this.settings[index].stop();
+    const port = await freePort();
+    const app = spawnApp('settings-service', { ...appEnv.settingsService(this.env, port), ...this.extraEnv });
+    this.settings[index] = app;
+    this.settingsHealth[index] = `http://127.0.0.1:${port}`;
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
     return app;
   }
@@ -184,6 +196,12 @@ export class Stack {
     this.runnerHttp.set(options.id, `http://127.0.0.1:${port}`);
     if (options.waitReady !== false) await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
     return app;
+  }
+
+  /** Stops the runner and starts it again with the same id and options, with the current keys. */
+  async restartRunner(options: RunnerOptions): Promise<AppProcess> {
+    await this.stopRunner(options.id);
+    return this.startRunner(options);
   }
 
   async stopRunner(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

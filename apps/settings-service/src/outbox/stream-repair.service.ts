@@ -15,6 +15,7 @@ const SETTLE_MS = 1_000;
 
 /** The part of a pino logger the repair uses. */
 interface RepairLogger {
+  info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
 
@@ -27,7 +28,7 @@ export class StreamRepair {
     private readonly tokens: Pick<HfTokenRepository, 'listChanged'>,
     private readonly outbox: Pick<OutboxRepository, 'withPublishLock' | 'hasPending' | 'add'>,
     private readonly streams: Pick<SettingsStreams, 'ensure' | 'head'>,
-    private readonly events: Pick<SettingsEventFactory, 'forStoredRow'>,
+    private readonly events: Pick<SettingsEventFactory, 'forStoredRow' | 'sealingKid'>,
     private readonly logger: RepairLogger,
   ) {}
 
@@ -49,12 +50,19 @@ export class StreamRepair {
         const subject = settingsSubject(row.scope, scopeId);
         if (await this.outbox.hasPending(tx, subject)) continue; // already on its way
         const head = await this.streams.head(subject);
-        if (head.kind === 'event' && head.version === row.version) continue;
+        const resealed = head.kind === 'event' && head.version === row.version && head.kid !== null && head.kid !== this.events.sealingKid;
+        if (head.kind === 'event' && head.version === row.version && !resealed) continue;
         // The stored token, not an old event, is the source of truth; a fresh Nats-Msg-Id gets past the duplicate window.
         await this.outbox.add(tx, subject, `${subject}@${row.version}~repair-${Date.now()}`, this.events.forStoredRow(row));
         requeued++;
         const where = { scope: row.scope, scope_id: scopeId, version: row.version };
-        if (head.kind === 'event' && head.version > row.version) {
+        if (resealed) {
+          // HELIX_SETTINGS_KEY rotation: the same version again, sealed with the new first key, so the old key can be removed.
+          this.logger.info(
+            { ...where, kid: head.kid, new_kid: this.events.sealingKid },
+            'settings stream holds a token sealed with an older settings key; publishing it again with the current key',
+          );
+        } else if (head.kind === 'event' && head.version > row.version) {
           this.logger.warn(
             { ...where, stream_version: head.version },
             'settings stream holds a version the database never had; publishing the current state again',

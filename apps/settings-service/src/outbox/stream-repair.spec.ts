@@ -29,6 +29,7 @@ function storedGlobal(version: number, token: string | null): HfTokenEntity {
 function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pending?: string[]; rowsOnceLocked?: HfTokenEntity[] }) {
   const added: Array<{ subject: string; msgId: string; event: SettingsUpdatedEvent }> = [];
   const warnings: Array<{ msg: string; obj: any }> = [];
+  const infos: Array<{ msg: string; obj: any }> = [];
   let locked = 0;
   let holdingLock = false;
   const repair = new StreamRepair(
@@ -55,9 +56,9 @@ function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pendi
       },
     },
     new SettingsEventFactory(bus, atRest),
-    { warn: (obj, msg) => void warnings.push({ obj, msg }) },
+    { info: (obj, msg) => void infos.push({ obj, msg }), warn: (obj, msg) => void warnings.push({ obj, msg }) },
   );
-  return { repair, added, warnings, locked: () => locked };
+  return { repair, added, warnings, infos, locked: () => locked };
 }
 
 describe('StreamRepair', () => {
@@ -66,7 +67,7 @@ describe('StreamRepair', () => {
     const { repair, added, warnings } = setup({
       rows: [storedGlobal(6, 'hf_repair_race6')],
       rowsOnceLocked: [storedGlobal(8, 'hf_repair_race8')],
-      head: { kind: 'event', version: 8 },
+      head: { kind: 'event', version: 8, kid: 'k1' },
     });
     expect(await repair.repair()).toBe(0);
     expect(added).toEqual([]);
@@ -74,7 +75,7 @@ describe('StreamRepair', () => {
   });
 
   it('leaves a stream whose last event is the stored version alone', async () => {
-    const { repair, added, warnings } = setup({ rows: [storedGlobal(3, 'hf_repair_1')], head: { kind: 'event', version: 3 } });
+    const { repair, added, warnings } = setup({ rows: [storedGlobal(3, 'hf_repair_1')], head: { kind: 'event', version: 3, kid: 'k1' } });
     expect(await repair.repair()).toBe(0);
     expect(added).toEqual([]);
     expect(warnings).toEqual([]);
@@ -96,7 +97,7 @@ describe('StreamRepair', () => {
   });
 
   it('a cleared scope is republished as a clear', async () => {
-    const { repair, added } = setup({ rows: [storedGlobal(4, null)], head: { kind: 'event', version: 2 } });
+    const { repair, added } = setup({ rows: [storedGlobal(4, null)], head: { kind: 'event', version: 2, kid: 'k1' } });
     expect(await repair.repair()).toBe(1);
     expect(added[0].event).toMatchObject({ version: 4, huggingface_token: null, fingerprint: null });
   });
@@ -105,7 +106,7 @@ describe('StreamRepair', () => {
     const invalid = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'invalid' } });
     expect(await invalid.repair.repair()).toBe(1);
     expect(invalid.warnings[0].msg).toBe('settings stream ends with an invalid event; publishing the current state again');
-    const ahead = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'event', version: 103 } });
+    const ahead = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'event', version: 103, kid: 'k1' } });
     expect(await ahead.repair.repair()).toBe(1);
     expect(ahead.warnings[0]).toMatchObject({
       msg: 'settings stream holds a version the database never had; publishing the current state again',
@@ -124,5 +125,18 @@ describe('StreamRepair', () => {
     await expect(repair.repair()).rejects.toBeInstanceOf(TimeoutError);
     expect(added).toEqual([]);
     expect(warnings).toEqual([]);
+  });
+
+  it('publishes the stored version again when the stream holds it sealed with an older HELIX_SETTINGS_KEY (rotation), and only then', async () => {
+    const rotated = setup({ rows: [storedGlobal(3, 'hf_repair_rotated')], head: { kind: 'event', version: 3, kid: 'k0' } });
+    expect(await rotated.repair.repair()).toBe(1);
+    expect(rotated.added[0].event).toMatchObject({ version: 3, huggingface_token: { kid: 'k1' } });
+    expect(rotated.added[0].msgId).toMatch(/~repair-/);
+    expect(rotated.infos.map((i) => i.msg)).toEqual([
+      'settings stream holds a token sealed with an older settings key; publishing it again with the current key',
+    ]);
+    expect(rotated.warnings).toEqual([]);
+    const cleared = setup({ rows: [storedGlobal(4, null)], head: { kind: 'event', version: 4, kid: null } });
+    expect(await cleared.repair.repair()).toBe(0);
   });
 });

@@ -12,6 +12,11 @@ export class SettingsEventFactory {
     private readonly atRest: TokenAtRestCipher,
   ) {}
 
+  /** The id of the HELIX_SETTINGS_KEY that seals events now (the first listed). */
+  get sealingKid(): string {
+    return this.bus.sealingKid;
+  }
+
   /** `token` is the row's token in clear (null when cleared), sealed here for the bus. */
   forChange(row: HfTokenEntity, token: Secret | null): SettingsUpdatedEvent {
     const scopeId = scopeIdOf(row);

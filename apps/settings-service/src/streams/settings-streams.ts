@@ -7,7 +7,8 @@ import { ensureSettingsStreams, InjectNats, isStreamNotFound } from '@helix/nats
 import { SETTINGS_CONFIG, type SettingsServiceConfig } from '../config';
 
 /** What the SETTINGS stream holds as the last message of one subject. */
-export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number };
+/** `kid`: the id of the HELIX_SETTINGS_KEY that sealed the event's token (null for a clear). */
+export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number; kid: string | null };
 
 /**
  * The settings-service owns the SETTINGS and SETTINGS_ACKS streams: it is the only process that
@@ -54,6 +55,7 @@ export class SettingsStreams implements OnModuleInit {
     // A message this service did not sign (someone else published there) is not the state: runners ignore it.
     if (!this.verifier.verify(subject, stored.data, stored.header?.get(SETTINGS_SIGNATURE_HEADER) || undefined)) return { kind: 'invalid' };
     const parsed = parseSettingsUpdatedEvent(stored.data);
-    return parsed.ok ? { kind: 'event', version: parsed.value.version } : { kind: 'invalid' };
+    if (!parsed.ok) return { kind: 'invalid' };
+    return { kind: 'event', version: parsed.value.version, kid: parsed.value.huggingface_token?.kid ?? null };
   }
 }

@@ -51,6 +51,36 @@ export class HfTokenRepository {
       .getOneOrFail();
   }
 
+  /**
+   * Up to `limit` rows whose stored token was sealed with another key than `kid`, locked until `tx`
+   * ends; rows another replica is re-sealing right now are skipped, not waited for.
+   */
+  lockSealedWithOtherKey(tx: EntityManager, kid: string, limit: number): Promise<HfTokenEntity[]> {
+    return tx
+      .getRepository(HfTokenEntity)
+      .createQueryBuilder('t')
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .where("t.envelope IS NOT NULL AND t.envelope->>'kid' <> :kid", { kid })
+      .orderBy('t.scope')
+      .addOrderBy('t.scope_id')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Rewrites only the stored envelope: version, fingerprint and events are unchanged. */
+  async replaceEnvelope(tx: EntityManager, row: HfTokenEntity, envelope: HfTokenEntity['envelope']): Promise<void> {
+    await tx.getRepository(HfTokenEntity).update({ scope: row.scope, scopeId: row.scopeId }, { envelope });
+  }
+
+  /** How many stored tokens each key sealed (for the rotation status). */
+  async countByKid(): Promise<Array<{ kid: string; tokens: number }>> {
+    const rows: Array<{ kid: string; tokens: string }> = await this.db.query(
+      "SELECT envelope->>'kid' AS kid, count(*) AS tokens FROM settings.hf_tokens WHERE envelope IS NOT NULL GROUP BY 1 ORDER BY 1",
+    );
+    return rows.map((r) => ({ kid: r.kid, tokens: Number(r.tokens) }));
+  }
+
   async save(tx: EntityManager, row: HfTokenEntity): Promise<void> {
     await tx.getRepository(HfTokenEntity).save(row);
   }
