@@ -29,6 +29,18 @@ describe('configuration errors stop a process with one clear line', () => {
       { HELIX_SETTINGS_KEY_FILE: '/nonexistent/helix-settings-key', HELIX_EVENT_VERIFY_KEY: key(), HELIX_RUNNER_MEMORY: '80GB' },
       ['HELIX_SETTINGS_KEY_FILE'],
     ],
+    ['runner', { HELIX_SETTINGS_KEY: key(), HELIX_EVENT_VERIFY_KEY: key(), HELIX_RUNNER_MEMORY: '80GB', HELIX_VLLM_UID: 'nobody' }, ['HELIX_VLLM_UID']],
+    ['runner', { HELIX_SETTINGS_KEY: key(), HELIX_EVENT_VERIFY_KEY: key(), HELIX_RUNNER_MEMORY: '80GB', HELIX_VLLM_GID: '65534' }, ['HELIX_VLLM_GID']],
+    [
+      'settings-service',
+      {
+        DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+        HELIX_ENCRYPTION_KEY: `k1:${key()},k1:${key()}`,
+        HELIX_SETTINGS_KEY: key(),
+        HELIX_EVENT_SIGNING_KEY: key(),
+      },
+      ['HELIX_ENCRYPTION_KEY'],
+    ],
   ];
 
   it.each(cases)('%s, case %#: one line that names the variable', async (app, env, variables) => {

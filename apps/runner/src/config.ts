@@ -53,6 +53,15 @@ export class RunnerConfig extends ServiceConfig {
   /** Host name or address put into slot endpoints (vLLM itself binds 127.0.0.1). */
   @Matches(/^[A-Za-z0-9.:[\]-]{1,253}$/, { message: 'HELIX_RUNNER_ADVERTISE_HOST must be a host name or address' })
   HELIX_RUNNER_ADVERTISE_HOST = '127.0.0.1';
+
+  /** Start vLLM as this user (and HELIX_VLLM_GID, default the same number): model code cannot read the runner's environment. */
+  @IsOptional()
+  @Matches(/^\d{1,10}$/, { message: 'HELIX_VLLM_UID must be a numeric user id' })
+  HELIX_VLLM_UID?: string;
+
+  @IsOptional()
+  @Matches(/^\d{1,10}$/, { message: 'HELIX_VLLM_GID must be a numeric group id' })
+  HELIX_VLLM_GID?: string;
 }
 
 /** The runner's settings after defaults and detection, built once at start-up. */
@@ -66,6 +75,8 @@ export interface RunnerSettings {
   maxRestarts: number;
   backoffInitialMs: number;
   advertiseHost: string;
+  /** The user vLLM runs as (HELIX_VLLM_UID/GID); null: the runner's own. */
+  vllmIdentity: { uid: number; gid: number } | null;
   logLevel: LogLevel;
 }
 
@@ -94,8 +105,23 @@ export function resolveRunnerSettings(config: RunnerConfig): RunnerSettings {
     maxRestarts: Number(config.HELIX_VLLM_MAX_RESTARTS ?? 10),
     backoffInitialMs: Number(config.HELIX_VLLM_BACKOFF_INITIAL_MS ?? 1_000),
     advertiseHost: config.HELIX_RUNNER_ADVERTISE_HOST,
+    vllmIdentity: vllmIdentity(config),
     logLevel: config.LOG_LEVEL,
   };
+}
+
+/** Changing user needs root: said at start-up rather than as a failed spawn per slot. */
+function vllmIdentity(config: RunnerConfig): RunnerSettings['vllmIdentity'] {
+  if (config.HELIX_VLLM_UID === undefined) {
+    if (config.HELIX_VLLM_GID !== undefined) throw new ConfigError(['HELIX_VLLM_GID'], ['HELIX_VLLM_GID needs HELIX_VLLM_UID']);
+    return null;
+  }
+  const current = process.getuid?.();
+  if (current !== 0) {
+    throw new ConfigError(['HELIX_VLLM_UID'], [`HELIX_VLLM_UID needs the runner to run as root to start vLLM as another user (it runs as uid ${current})`]);
+  }
+  const uid = Number(config.HELIX_VLLM_UID);
+  return { uid, gid: config.HELIX_VLLM_GID === undefined ? uid : Number(config.HELIX_VLLM_GID) };
 }
 
 /** Total GPU memory in bytes from nvidia-smi (MiB per GPU), or null without one. */

@@ -4,7 +4,7 @@ export { buildVllmEnv, isAllowedEnvName } from './env';
 export { PortAllocator, NoFreePortError, isPortFree } from './ports';
 export { classifyLine } from './output';
 export { VllmProcess } from './vllm-process';
-export type { ExitInfo, Launch, LaunchSpec, SupervisorLogger, VllmProcessHandle } from './vllm-process';
+export type { ExitInfo, Launch, LaunchSpec, SupervisorLogger, VllmProcessHandle, VllmUser } from './vllm-process';
 export { parentDeathWrapper, vllmLauncher } from './launcher';
 export { ChildRecords, runnerRuntimeDir } from './child-records';
 export type { ProcessIdentity } from './child-records';

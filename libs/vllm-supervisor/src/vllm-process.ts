@@ -53,6 +53,12 @@ export interface VllmProcessHandle {
 
 export type Launch = (spec: LaunchSpec) => VllmProcessHandle;
 
+/** Another user for vLLM than the runner's (the runner must be root to switch). */
+export interface VllmUser {
+  uid: number;
+  gid: number;
+}
+
 /** How long the output pipes may stay open after the leader exited (a stray holder of the pipe). */
 const STREAM_CLOSE_WAIT_MS = 2_000;
 
@@ -76,13 +82,14 @@ export class VllmProcess implements VllmProcessHandle {
    * Throws synchronously when the command line itself is unusable (e.g. a NUL byte in an argument):
    * retrying cannot help. A missing or non-executable binary is reported through `exited` instead.
    */
-  static start(spec: LaunchSpec, wrapper: readonly string[] = []): VllmProcess {
-    return new VllmProcess(spec, wrapper);
+  static start(spec: LaunchSpec, wrapper: readonly string[] = [], identity: VllmUser | null = null): VllmProcess {
+    return new VllmProcess(spec, wrapper, identity);
   }
 
   private constructor(
     private readonly spec: LaunchSpec,
     wrapper: readonly string[],
+    identity: VllmUser | null,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     let markReady!: () => void;
@@ -102,6 +109,8 @@ export class VllmProcess implements VllmProcessHandle {
       env: spec.env,
       detached: true, // own process group: vLLM and all its workers are signalled at once
       stdio: ['ignore', 'pipe', 'pipe'],
+      // libuv drops the supplementary groups when it changes the user.
+      ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
     });
     this.capture();
     if (this.child.pid !== undefined) this.pollHealth();

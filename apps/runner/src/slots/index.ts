@@ -30,7 +30,7 @@ export const slotProviders: Provider[] = [
         logger,
         // Every token the runner holds is scrubbed from vLLM's output, whichever one a slot uses.
         knownTokens: () => store.knownTokens(),
-        launch: children.track(vllmLauncher(logger)),
+        launch: children.track(vllmLauncher(logger, process.env.PATH, settings.vllmIdentity)),
       });
     },
   },
