@@ -88,7 +88,7 @@ describe(`settings streams with ${REPLICAS} replicas on a three-node NATS cluste
   beforeAll(async () => {
     // Every node runs the operator-mode configuration of bin/helix-nats-setup (SPEC §15), every process its own credentials.
     natsAuth = await setupNatsAuth({ runners: RUNNERS, admin: true });
-    [cluster, pg] = await Promise.all([startNatsCluster({ nodes: 3, include: natsAuth.config }), startPostgres()]);
+    [cluster, pg] = await Promise.all([startNatsCluster({ nodes: 3, include: natsAuth.config, readyTimeoutMs: 90_000 }), startPostgres()]);
     const keys = generateEventKeyPair();
     const env = (natsUrl: string): StackEnv => ({
       natsUrl,
@@ -309,7 +309,7 @@ describe(`settings streams with ${REPLICAS} replicas on a three-node NATS cluste
     expect(after.state.last_seq, 'SETTINGS kept the sequence of every event').toBeGreaterThanOrEqual(before.state.last_seq + ROTATIONS);
     expect(lost).toBe(0);
     expect(acked).toHaveLength(ROTATIONS);
-  }, 150_000);
+  }, 240_000);
 
   it('no token of the burst appears in any log line, response, or NATS store file', async () => {
     expect(tokens.length).toBe(ROTATIONS);

@@ -134,6 +134,9 @@ describe('VllmSupervisor: start', () => {
       model: 'Qwen/Qwen2.5-VL-7B-Instruct',
       args: expectedArgs,
       hf_token_fingerprint: fingerprint('hf_globalToken_abc123XYZ'),
+      uid: process.getuid!(),
+      gid: process.getgid!(),
+      parent_environ_readable: true,
     });
     const pid = pidOf();
     expect(cmdline(pid)).toContain('serve Qwen/Qwen2.5-VL-7B-Instruct --host 127.0.0.1');

@@ -61,6 +61,9 @@ describe('bin/vllm-sim', () => {
       model: 'org/model-a',
       args: ['serve', 'org/model-a', '--host', '127.0.0.1', '--port', String(s.port), '--trust-remote-code', '--max-model-len', '2048'],
       hf_token_fingerprint: fingerprint(token),
+      uid: process.getuid!(),
+      gid: process.getgid!(),
+      parent_environ_readable: true,
     });
 
     const models = await getJson(`http://127.0.0.1:${s.port}/v1/models`);

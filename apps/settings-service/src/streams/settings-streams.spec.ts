@@ -55,7 +55,7 @@ describe('SettingsStreams.head and lastSeq', () => {
     await jetstream(nc).publish(subject, data, signed(data, EventSigner.fromBase64(generateEventKeyPair().signingKey)));
     expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
     await jetstream(nc).publish(subject, data, signed(data));
-    expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7 });
+    expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7, kid: null }); // a clear names no key
   });
 
   it("lastSeq is the sequence of the stream's last message, and null once the stream is gone", async () => {
