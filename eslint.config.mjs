@@ -31,7 +31,7 @@ export default [
     rules: js.configs.recommended.rules,
   },
   {
-    files: ['bin/helix', 'bin/vllm-sim', 'bin/helix-nats-setup'],
+    files: ['bin/helix', 'bin/vllm-sim', 'bin/helix-nats-setup', 'bin/hf-hub-sim'],
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
     rules: js.configs.recommended.rules,
   },

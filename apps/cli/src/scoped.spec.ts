@@ -31,6 +31,9 @@ function view(scope: Exclude<Scope, 'global'>, scopeId: string, token: string | 
     huggingface_token_set: token !== null,
     huggingface_token_source: token ? 'database' : 'none',
     huggingface_token_fingerprint: token ? fingerprint(token) : null,
+    huggingface_token_status: token ? 'valid' : null,
+    huggingface_token_owner: token ? 'alice' : null,
+    huggingface_token_role: token ? 'read' : null,
     version,
   };
 }

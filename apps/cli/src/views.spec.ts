@@ -37,6 +37,9 @@ const settings: SystemSettingsView = {
   huggingface_token_set: true,
   huggingface_token_source: 'database',
   huggingface_token_fingerprint: FP,
+  huggingface_token_status: 'valid',
+  huggingface_token_owner: 'alice',
+  huggingface_token_role: 'read',
   version: 3,
 };
 

@@ -5,6 +5,7 @@ import type {
   CreatedApiKeyView,
   CreatedUserView,
   MembershipView,
+  ModelAccessView,
   OrgView,
   RunnerView,
   Scope,
@@ -86,11 +87,38 @@ export function renderSettings(settings: SettingsView | SystemSettingsView, sync
     ['Hugging Face token', set ? 'configured' : `not configured (${FALLBACK[scope] ?? FALLBACK.global})`],
     ['Source', text(settings.huggingface_token_source)],
     ['Fingerprint', text(settings.huggingface_token_fingerprint)],
+    ...(set ? [['Hugging Face check', renderHubCheck(settings)] as [string, string]] : []),
     ['Version', text(settings.version)],
     ['Updated', text(settings.updated)],
   );
   if (sync !== undefined) fields.push(['Runners in sync', renderSyncSummary(sync)]);
   return renderFields(fields);
+}
+
+/** SPEC §12: valid (owner, role), invalid, or unverified; absent from an older server's view: not shown as anything. */
+function renderHubCheck(settings: SettingsView): string {
+  const status = settings.huggingface_token_status;
+  if (status === 'valid') return `valid (account ${text(settings.huggingface_token_owner)}, role ${text(settings.huggingface_token_role)})`;
+  if (status === 'invalid') return 'invalid: Hugging Face rejected this token; set a new one';
+  if (status === 'unverified') return 'unverified (the Hub was not asked or did not answer)';
+  return '-';
+}
+
+const ACCESS_ADVICE: Record<ModelAccessView['access'], string> = {
+  granted: 'the model can be pulled with this token',
+  denied: 'Hugging Face refuses this token for the repository: request access on its page, or set a token that has it',
+  not_found: 'Hugging Face has no such repository (or hides it from this token): check the model id',
+  unknown: 'the Hub could not be asked; try again, or check HELIX_HF_ENDPOINT on the settings-service',
+};
+
+/** `helix model access <id>` (SPEC §12). */
+export function renderModelAccess(view: ModelAccessView): string {
+  return renderFields([
+    ['Model', text(view.model_id)],
+    ['Token used', view.scope ? `${view.scope} (${text(view.fingerprint)})` : 'none (asked without a token)'],
+    ['Access', `${text(view.access)}: ${ACCESS_ADVICE[view.access] ?? ''}`],
+    ['Hub status', text(view.hub_status)],
+  ]);
 }
 
 const isEffective = (level: TokenChainLevel, effective: TokenChainView['effective']): boolean =>

@@ -12,6 +12,7 @@ import { SETTINGS_ENTITIES } from './entities';
 import { SETTINGS_MIGRATIONS } from './migrations';
 import { HfTokenRepository } from './tokens/hf-token.repository';
 import { TokenReseal } from './tokens/token-reseal.service';
+import { HubValidation } from './hub/hub-validation';
 import { SettingsStreams } from './streams/settings-streams';
 import { SettingsEventFactory } from './settings/settings-event.factory';
 import { SettingsService } from './settings/settings.service';
@@ -63,6 +64,7 @@ export class SettingsServiceModule {
         SettingsService,
         SyncStatusService,
         TokenReseal,
+        HubValidation,
       ],
     };
   }

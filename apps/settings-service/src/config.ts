@@ -1,3 +1,5 @@
+import { IsIn, IsUrl } from 'class-validator';
+import { HUB_VALIDATION_MODES, type HubValidationMode } from '@helix/contracts';
 import { EnvInt, IsBase64Key32, IsKeyList, IsStreamReplicas, MicroserviceConfig } from '@helix/config';
 
 /** HELIX_HEALTH_PORT defaults to 8081 (MicroserviceConfig). */
@@ -18,6 +20,14 @@ export class SettingsServiceConfig extends MicroserviceConfig {
   @EnvInt()
   @IsStreamReplicas()
   HELIX_NATS_STREAM_REPLICAS = 1;
+
+  /** The Hugging Face Hub that tokens are checked against (SPEC §12); e.g. bin/hf-hub-sim's URL. */
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'HELIX_HF_ENDPOINT must be an http(s) URL' })
+  HELIX_HF_ENDPOINT = 'https://huggingface.co';
+
+  /** off: never ask the Hub; warn: store an invalid token anyway, and say so; strict: refuse it. */
+  @IsIn(HUB_VALIDATION_MODES, { message: `HELIX_HF_VALIDATION must be one of ${HUB_VALIDATION_MODES.join(', ')}` })
+  HELIX_HF_VALIDATION: HubValidationMode = 'warn';
 }
 
 export const SETTINGS_CONFIG = Symbol('SETTINGS_CONFIG');

@@ -10,6 +10,8 @@ import { scopeKey, type Scope } from './settings';
 export const AUDIT_ACTIONS = [
   'token.set',
   'token.clear',
+  /** HELIX_HF_VALIDATION=strict refused a token the Hub rejected (nothing changed). */
+  'token.refused',
   'user.create',
   'user.delete',
   'key.create',
@@ -67,6 +69,10 @@ export interface TokenAuditDetails {
   version: number;
   old_fingerprint: string | null;
   new_fingerprint: string | null;
+  /** SPEC §12: what the Hub said about the new token (null for a clear). */
+  hub_status?: string | null;
+  hub_owner?: string | null;
+  hub_role?: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

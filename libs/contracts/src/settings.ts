@@ -76,7 +76,35 @@ export interface SettingsView {
   huggingface_token_set: boolean;
   huggingface_token_source: 'database' | 'none';
   huggingface_token_fingerprint: string | null;
+  /** SPEC §12: what the Hugging Face Hub said when the token was set; all three null without a token. */
+  huggingface_token_status: HubTokenStatus | null;
+  huggingface_token_owner: string | null;
+  huggingface_token_role: string | null;
   version: number;
+}
+
+export const HUB_TOKEN_STATUSES = ['valid', 'invalid', 'unverified'] as const;
+export type HubTokenStatus = (typeof HUB_TOKEN_STATUSES)[number];
+
+export const HUB_VALIDATION_MODES = ['off', 'warn', 'strict'] as const;
+export type HubValidationMode = (typeof HUB_VALIDATION_MODES)[number];
+
+export const MODEL_ACCESS = ['granted', 'denied', 'not_found', 'unknown'] as const;
+
+/** GET /api/v1/models/{id}/access (SPEC §12): the model's effective control-plane token against the Hub. */
+export interface ModelAccessView {
+  model_id: string;
+  /** The scope whose token was used; null when no level has one (the Hub is asked without a token). */
+  scope: Scope | null;
+  fingerprint: string | null;
+  access: (typeof MODEL_ACCESS)[number];
+  hub_status: number | null;
+}
+
+/** Gateway → settings-service: the model's chain, highest precedence first (model, owner, org, global). */
+export interface ModelAccessRequest {
+  model_id: string;
+  chain: ScopeRef[];
 }
 
 /** GET/PUT /api/v1/system/settings response. */

@@ -61,6 +61,7 @@ export const Patterns = {
   settingsGetMany: 'svc.settings.get-many',
   settingsClearScope: 'svc.settings.clear-scope',
   settingsSyncStatus: 'svc.settings.sync.status',
+  settingsModelAccess: 'svc.settings.model-access',
   runnersList: 'svc.models.runners.list',
   modelsCreate: 'svc.models.create',
   modelsList: 'svc.models.list',

@@ -85,7 +85,8 @@ export class Stack {
   static async start(options: StackOptions = {}): Promise<Stack> {
     const natsAuth = options.anonymousNats ? undefined : await setupNatsAuth({ runners: options.runners?.map((r) => r.id), admin: true });
     const [nats, pg] = await Promise.all([startNats({ configFile: natsAuth?.config }), startPostgres()]);
-    const stack = new Stack(nats, pg, options.env ?? {}, natsAuth);
+    // SPEC §12: tests never reach the real Hub; a closed local port answers at once (`unverified`). Suites pass bin/hf-hub-sim's URL.
+    const stack = new Stack(nats, pg, { HELIX_HF_ENDPOINT: 'http://127.0.0.1:9', ...options.env }, natsAuth);
     try {
       for (let i = 0; i < (options.settingsReplicas ?? 1); i++) await stack.startSettingsService();
       await Promise.all([stack.startModelsService(), stack.startGateway()]);

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import type { TokenChainView } from '@helix/contracts';
+import type { ModelAccessView, TokenChainView } from '@helix/contracts';
 import { modelPath } from '../api-client';
 import { contextFor, type CliIo } from '../context';
 import { buildModelBody, parseContext, readModelFile, type ModelFlags } from '../model-input';
-import { renderModel, renderModels, renderTokenChain, type ModelView } from '../views';
+import { renderModel, renderModelAccess, renderModels, renderTokenChain, type ModelView } from '../views';
 import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
 /** The seed's model (SPEC §4.3), shown verbatim by `helix model create --help`. */
@@ -152,5 +152,30 @@ export function registerModel(program: Command, io: CliIo): void {
       const chain = await client.get<TokenChainView>(`/api/v1/models/${encodeURIComponent(id)}/token`);
       if (json) return out.json(chain);
       out.print(renderTokenChain(chain));
+    });
+
+  model
+    .command('access')
+    .description("ask the Hugging Face Hub whether the model's effective token can pull its repository, before any GPU is spent")
+    .argument('<id>', 'model id, e.g. meta-llama/Llama-3.1-8B-Instruct')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  helix model access meta-llama/Llama-3.1-8B-Instruct',
+        '  helix model access meta-llama/Llama-3.1-8B-Instruct --json',
+        '',
+        'Access is granted, denied (the Hub refused the token: request access on the repository page),',
+        'not_found, or unknown (the Hub could not be asked). The token is the one `helix model token`',
+        "shows as effective; a runner's own HF_TOKEN is not known to the control plane.",
+        "Same rights as the model's settings: admins, the model's owner, owners of its org.",
+      ].join('\n'),
+    )
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const { client, json, out } = contextFor(command, io);
+      const view = await client.get<ModelAccessView>(`/api/v1/models/${encodeURIComponent(id)}/access`);
+      if (json) return out.json(view);
+      out.print(renderModelAccess(view));
     });
 }

@@ -8,7 +8,7 @@ const PREFIX = '/api/v1/models/';
  * `/api/v1/models/Qwen%2FQwen2.5-VL-7B-Instruct` both name `Qwen/Qwen2.5-VL-7B-Instruct`. Read from
  * the raw URL so the result does not depend on how the router decodes wildcard parameters.
  */
-export function modelIdFromUrl(url: string, subResource?: 'settings' | 'token'): string {
+export function modelIdFromUrl(url: string, subResource?: 'settings' | 'token' | 'access'): string {
   const path = url.split('?')[0];
   let raw = path.startsWith(PREFIX) ? path.slice(PREFIX.length) : '';
   // `/api/v1/models/<id>/settings`: the last raw segment names the sub-resource, not part of the id.

@@ -1,14 +1,22 @@
 import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { SettingsViewDto, TokenChainViewDto, UpdateScopedSettingsDto, type SettingsView, type TokenChainView } from '@helix/contracts';
+import {
+  ModelAccessViewDto,
+  SettingsViewDto,
+  TokenChainViewDto,
+  UpdateScopedSettingsDto,
+  type ModelAccessView,
+  type SettingsView,
+  type TokenChainView,
+} from '@helix/contracts';
 import { Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
 import { modelIdFromUrl } from '../models/model-id';
 import type { UserEntity } from '../users/user.entity';
 import { ScopeAccess } from './scope-access';
 import { SettingsClient } from './settings.client';
-import { tokenChain } from './token-chain';
+import { chainOf, tokenChain } from './token-chain';
 
 const ORG_PARAM = { name: 'org', description: 'The org id, e.g. acme', example: 'acme' };
 const USER_PARAM = { name: 'user_id', description: 'The user id (GET /api/v1/users)' };
@@ -145,5 +153,24 @@ export class ScopedSettingsController {
   @ApiExcludeEndpoint()
   getTokenChainPlain(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<TokenChainView> {
     return this.getTokenChain(req, user);
+  }
+
+  @Get('models/:id/access')
+  @ApiParam(MODEL_PARAM)
+  @ApiOperation({
+    summary: "Whether the model's effective control-plane token (or none) can pull its repository from the Hugging Face Hub, before any GPU is spent.",
+  })
+  @ApiOkResponse({ type: ModelAccessViewDto })
+  @ApiResponse({ status: 403, description: "The caller is not an admin, the model's owner or an owner of its org." })
+  @ApiResponse({ status: 404, description: 'The model does not exist.' })
+  async getAccess(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelAccessView> {
+    const { model } = await this.access.model(modelIdFromUrl(req.url, 'access'), user);
+    return this.settings.modelAccess(model.id, chainOf(model));
+  }
+
+  @Get(PLAIN_MODEL_PATHS('access'))
+  @ApiExcludeEndpoint()
+  getAccessPlain(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelAccessView> {
+    return this.getAccess(req, user);
   }
 }

@@ -5,6 +5,8 @@ import {
   scopeKey,
   type ClearScopeRequest,
   type GetManySettingsRequest,
+  type ModelAccessRequest,
+  type ModelAccessView,
   type Scope,
   type SettingsView,
   type UpdateSettingsRequest,
@@ -54,6 +56,12 @@ export class SettingsClient {
   getMany(targets: ScopeTarget[]): Promise<SettingsView[]> {
     const request: GetManySettingsRequest = { scopes: targets.map(({ scope, scopeId }) => ({ scope, scope_id: scopeId })) };
     return this.services.request(Patterns.settingsGetMany, request, SERVICE);
+  }
+
+  /** SPEC §12: the Hub's answer for the model's repository with its chain's first token (the settings-service holds the tokens). */
+  modelAccess(modelId: string, chain: ScopeTarget[]): Promise<ModelAccessView> {
+    const request: ModelAccessRequest = { model_id: modelId, chain: chain.map(({ scope, scopeId }) => ({ scope, scope_id: scopeId })) };
+    return this.services.request(Patterns.settingsModelAccess, request, SERVICE);
   }
 
   /** `token`: undefined changes nothing, "" or null clears, anything else sets. */

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { EncryptedEnvelope, Scope } from '@helix/contracts';
+import type { EncryptedEnvelope, HubTokenStatus, Scope } from '@helix/contracts';
 
 /** One Hugging Face token per scope; `envelope` is AES-256-GCM under HELIX_ENCRYPTION_KEY. */
 @Entity({ name: 'hf_tokens' })
@@ -28,4 +28,14 @@ export class HfTokenEntity {
 
   @Column({ type: 'text', name: 'updated_by', nullable: true })
   updatedBy!: string | null;
+
+  /** What the Hub said when the token was set (SPEC §12); null without a token. */
+  @Column({ type: 'text', name: 'hub_status', nullable: true })
+  hubStatus!: HubTokenStatus | null;
+
+  @Column({ type: 'text', name: 'hub_owner', nullable: true })
+  hubOwner!: string | null;
+
+  @Column({ type: 'text', name: 'hub_role', nullable: true })
+  hubRole!: string | null;
 }

@@ -148,6 +148,10 @@ describe('settings outbox', () => {
           version: row.version,
           old_fingerprint: fingerprint('hf_audit_first_1'),
           new_fingerprint: fingerprint('hf_audit_second_2'),
+          // Set without a Hub check (setToken called directly): unverified.
+          hub_status: 'unverified',
+          hub_owner: null,
+          hub_role: null,
         },
       }),
       expect.objectContaining({

@@ -4,6 +4,8 @@ import {
   Patterns,
   type ClearScopeRequest,
   type GetManySettingsRequest,
+  type ModelAccessRequest,
+  type ModelAccessView,
   type ScopeRef,
   type SettingsView,
   type SyncStatusView,
@@ -38,6 +40,11 @@ export class SettingsController {
   @MessagePattern(Patterns.settingsClearScope)
   clearScope(@Payload() request: ClearScopeRequest): Promise<SettingsView> {
     return this.settings.clearScope(request);
+  }
+
+  @MessagePattern(Patterns.settingsModelAccess)
+  modelAccess(@Payload() request: ModelAccessRequest): Promise<ModelAccessView> {
+    return this.settings.modelAccess(request);
   }
 
   @MessagePattern(Patterns.settingsSyncStatus)

@@ -14,6 +14,8 @@ import {
   settingsViewId,
   type ClearScopeRequest,
   type GetManySettingsRequest,
+  type ModelAccessRequest,
+  type ModelAccessView,
   type RequestProof,
   type Scope,
   type ScopeRef,
@@ -28,6 +30,8 @@ import { HfTokenRepository, scopeIdOf } from '../tokens/hf-token.repository';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { SettingsEventFactory } from './settings-event.factory';
+import { HubValidation } from '../hub/hub-validation';
+import type { TokenCheck } from '@helix/hf-hub';
 
 /**
  * The token policy of every scope (global, org, user, model): every change is one transaction
@@ -46,6 +50,7 @@ export class SettingsService {
     private readonly publisher: OutboxPublisher,
     private readonly requests: RequestAuthenticator,
     private readonly nonces: RequestNonceRepository,
+    private readonly hub: HubValidation,
     @InjectPinoLogger('SettingsService') private readonly logger: PinoLogger,
   ) {}
 
@@ -73,7 +78,10 @@ export class SettingsService {
       return current;
     }
     const token = request.huggingface_token === null ? null : this.openRequestToken(request.huggingface_token, scope, scopeId);
-    const row = await this.setToken(scope, scopeId, token, request.updated_by, proof);
+    // Asked before the transaction and outside every lock: a slow Hub delays only this request (5 s at most).
+    const check = token ? await this.hub.check(token) : null;
+    if (token && check?.status === 'invalid') await this.rejected(scope, scopeId, token, check, request.updated_by);
+    const row = await this.setToken(scope, scopeId, token, request.updated_by, proof, check);
     this.logChange(scope, scopeId, request.updated_by, true, row.version);
     this.publisher.kick();
     return toView(scope, scopeId, row);
@@ -93,6 +101,37 @@ export class SettingsService {
     this.logChange(scope, scopeId, request.updated_by, true, row.version);
     this.publisher.kick();
     return toView(scope, scopeId, row);
+  }
+
+  /** SPEC §12: a token the Hub rejected is logged; in strict mode it is refused (audited) and nothing changes. */
+  private async rejected(scope: Scope, scopeId: string | null, token: Secret, check: TokenCheck, updatedBy: string): Promise<void> {
+    const where = { scope, scope_id: scopeId, fingerprint: token.fingerprint, status: check.httpStatus };
+    this.logger.warn(where, 'hugging face rejected the token');
+    if (this.hub.mode !== 'strict') return;
+    const audit = auditEvent({
+      actor_id: UUID.test(updatedBy) ? updatedBy : null,
+      action: 'token.refused',
+      target: auditTargets.token(scope, scopeId),
+      details: { scope, scope_id: scopeId, fingerprint: token.fingerprint, hub_status: check.httpStatus },
+    });
+    await this.db.transaction((tx) => this.outbox.add(tx, AUDIT_RECORDED, `audit@${audit.id}`, audit));
+    this.publisher.kick();
+    throw rpcError('invalid_token', `Hugging Face rejected this token (${check.httpStatus}).`);
+  }
+
+  /**
+   * SPEC §12: the model's effective control-plane token (the first level of `chain` that has one, in
+   * the order the runner resolves) asked against the Hub for the model's repository.
+   */
+  async modelAccess(request: ModelAccessRequest): Promise<ModelAccessView> {
+    if (!request || typeof request.model_id !== 'string' || !Array.isArray(request.chain) || request.chain.length > MAX_SCOPES_PER_READ)
+      throw badRequest('The access request is malformed.');
+    const refs = request.chain.map((ref) => checkedScope(ref));
+    const rows = await this.tokens.findMany(refs);
+    const row = refs.map(({ scope, scopeId }) => rows.find((r) => r.scope === scope && scopeIdOf(r) === scopeId && r.envelope)).find((r) => r !== undefined);
+    const token = row ? this.atRest.open(row.envelope, row.scope, scopeIdOf(row)) : null;
+    const { access, httpStatus } = await this.hub.modelAccess(request.model_id, token);
+    return { model_id: request.model_id, scope: row?.scope ?? null, fingerprint: row?.fingerprint ?? null, access, hub_status: httpStatus };
   }
 
   /**
@@ -118,7 +157,14 @@ export class SettingsService {
    * its audit entry (`token.set` / `token.clear`, fingerprints only) in the same transaction, so a
    * change and its audit entry are never one without the other.
    */
-  setToken(scope: Scope, scopeId: string | null, token: Secret | null, updatedBy: string, proof?: RequestProof): Promise<HfTokenEntity> {
+  setToken(
+    scope: Scope,
+    scopeId: string | null,
+    token: Secret | null,
+    updatedBy: string,
+    proof?: RequestProof,
+    check?: TokenCheck | null,
+  ): Promise<HfTokenEntity> {
     return this.db.transaction(async (tx) => {
       // A replayed request: its nonce was claimed by the change it authorized the first time.
       if (proof && !(await this.nonces.claim(tx, proof.nonce, new Date(proof.expires_at)))) {
@@ -130,12 +176,16 @@ export class SettingsService {
       row.version += 1;
       row.envelope = token ? this.atRest.seal(token, scope, scopeId) : null;
       row.fingerprint = token ? token.fingerprint : null;
+      row.hubStatus = token ? (check?.status ?? 'unverified') : null;
+      row.hubOwner = token ? (check?.owner ?? null) : null;
+      row.hubRole = token ? (check?.role ?? null) : null;
       row.updatedAt = new Date();
       row.updatedBy = updatedBy;
       await this.tokens.save(tx, row);
       const subject = settingsSubject(scope, scopeId);
       await this.outbox.add(tx, subject, `${subject}@${row.version}`, this.events.forChange(row, token));
       const details: TokenAuditDetails = { scope, scope_id: scopeId, version: row.version, old_fingerprint: oldFingerprint, new_fingerprint: row.fingerprint };
+      if (token) Object.assign(details, { hub_status: row.hubStatus, hub_owner: row.hubOwner, hub_role: row.hubRole });
       const audit = auditEvent({
         actor_id: UUID.test(updatedBy) ? updatedBy : null,
         action: token ? 'token.set' : 'token.clear',
@@ -188,6 +238,9 @@ function toView(scope: Scope, scopeId: string | null, row: HfTokenEntity | null)
     huggingface_token_set: set,
     huggingface_token_source: set ? 'database' : 'none',
     huggingface_token_fingerprint: set ? row!.fingerprint : null,
+    huggingface_token_status: set ? (row!.hubStatus ?? 'unverified') : null,
+    huggingface_token_owner: set ? row!.hubOwner : null,
+    huggingface_token_role: set ? row!.hubRole : null,
     version: row?.version ?? 0,
   };
 }

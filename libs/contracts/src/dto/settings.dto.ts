@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy, ValidateIf, ValidationOptions, buildMessage } from 'class-validator';
-import { SCOPES, type Scope } from '../settings';
+import { HUB_TOKEN_STATUSES, MODEL_ACCESS, SCOPES, type HubTokenStatus, type Scope } from '../settings';
 
 /** 1–1024 printable ASCII characters, no white space (SPEC §4.1). */
 export const HF_TOKEN_PATTERN = /^[\x21-\x7E]{1,1024}$/;
@@ -66,8 +66,32 @@ export class SettingsViewDto {
   huggingface_token_source!: 'database' | 'none';
   @ApiProperty({ type: String, nullable: true, example: 'sha256:1a2b3c4d5e6f', description: '"sha256:" and the first 12 hex digits of SHA-256 of the token.' })
   huggingface_token_fingerprint!: string | null;
+  @ApiProperty({
+    enum: HUB_TOKEN_STATUSES,
+    nullable: true,
+    example: 'valid',
+    description: 'What the Hugging Face Hub said when the token was set (unverified: not asked, or no answer); null without a token.',
+  })
+  huggingface_token_status!: HubTokenStatus | null;
+  @ApiProperty({ type: String, nullable: true, example: 'alice', description: "The token's account (whoami `name`) when valid." })
+  huggingface_token_owner!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'read', description: "The token's role (read, write, fineGrained) when valid." })
+  huggingface_token_role!: string | null;
   @ApiProperty({ type: 'integer', example: 2, description: 'Counts the changes of this scope.' })
   version!: number;
+}
+
+export class ModelAccessViewDto {
+  @ApiProperty({ example: 'meta-llama/Llama-3.1-8B-Instruct' })
+  model_id!: string;
+  @ApiProperty({ enum: SCOPES, nullable: true, example: 'global', description: 'The scope whose token was used; null when none is set.' })
+  scope!: Scope | null;
+  @ApiProperty({ type: String, nullable: true, example: 'sha256:1a2b3c4d5e6f' })
+  fingerprint!: string | null;
+  @ApiProperty({ enum: MODEL_ACCESS, example: 'granted', description: 'denied: 401/403 from the Hub; not_found: 404; unknown: the Hub could not be asked.' })
+  access!: (typeof MODEL_ACCESS)[number];
+  @ApiProperty({ type: 'integer', nullable: true, example: 200, description: "The Hub's HTTP status; null without an answer." })
+  hub_status!: number | null;
 }
 
 export class TokenChainLevelDto {
