@@ -125,6 +125,25 @@ describe('Hugging Face Hub validation, warn mode (the default)', () => {
     });
   });
 
+  it('helix model access prints the verdict with advice, and --json the view', async () => {
+    const run = (...args: string[]) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(repoRoot(), 'bin/helix'), ...args], {
+          env: { PATH: process.env.PATH ?? '', HELIX_URL: stack.url, HELIX_API_KEY: stack.adminKey },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.once('exit', (code) => resolve({ code, stdout }));
+      });
+    const text = await run('model', 'access', 'gated/llama');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Access:\s+denied: Hugging Face refuses this token for the repository/);
+    expect(text.stdout).toContain(`model (${fp(T.bob)})`);
+    const json = await run('model', 'access', 'gated/llama', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ model_id: 'gated/llama', access: 'denied', hub_status: 403 });
+  });
+
   it('access: a repository the Hub does not have is not_found', async () => {
     expect((await stack.api('POST', '/api/v1/models', model('nowhere/ghost'))).status).toBe(201);
     expect((await stack.api('GET', '/api/v1/models/nowhere/ghost/access')).body).toMatchObject({ access: 'not_found', hub_status: 404 });
