@@ -448,7 +448,9 @@ describe('helm chart deploy/helm/helix', () => {
       for (const c of ['settings-service', 'models-service', 'runner']) {
         for (const rule of policy(c).ingress ?? []) expect(rule.from?.length ?? 0).toBeGreaterThan(0);
       }
-      for (const c of ['gateway', 'settings-service', 'models-service']) expect(egressPorts(policy(c))).toEqual([4222, 53, 53, 5432].sort());
+      for (const c of ['gateway', 'models-service']) expect(egressPorts(policy(c))).toEqual([4222, 53, 53, 5432].sort());
+      // The settings-service also asks the Hugging Face Hub about tokens (SPEC §12): HTTPS only.
+      expect(egressPorts(policy('settings-service'))).toEqual([4222, 443, 53, 53, 5432].sort());
       expect(egressPorts(policy('runner'))).toEqual([4222, 443, 53, 53].sort());
       const hub = render(['--set', 'networkPolicy.huggingFaceHub.enabled=false']);
       expect(egressPorts(find(hub, 'NetworkPolicy', `${RELEASE}-runner`).spec as Policy)).toEqual([4222, 53, 53].sort());
