@@ -57,6 +57,10 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/models/:id/token': 'authenticated',
   'GET /api/v1/models/:p1/:p2/token': 'authenticated',
   'GET /api/v1/models/:p1/:p2/:p3/token': 'authenticated',
+  // SPEC §12: same rights as the token chain (ScopeAccess.model).
+  'GET /api/v1/models/:id/access': 'authenticated',
+  'GET /api/v1/models/:p1/:p2/access': 'authenticated',
+  'GET /api/v1/models/:p1/:p2/:p3/access': 'authenticated',
   // API keys: an admin manages anyone's, every user their own (ApiKeysService).
   'GET /api/v1/users/me/keys': 'authenticated',
   'POST /api/v1/users/me/keys': 'authenticated',
@@ -78,7 +82,7 @@ const NON_ADMIN_REFUSED_BY_SERVICE = new Set([
   'PUT /api/v1/orgs/:org/settings',
   // The sample models have no owner and no org: only an admin may see or change their token (§11.3).
   ...['GET', 'PUT'].flatMap((m) => [':id', ':p1/:p2', ':p1/:p2/:p3'].map((p) => `${m} /api/v1/models/${p}/settings`)),
-  ...[':id', ':p1/:p2', ':p1/:p2/:p3'].map((p) => `GET /api/v1/models/${p}/token`),
+  ...[':id', ':p1/:p2', ':p1/:p2/:p3'].flatMap((p) => [`GET /api/v1/models/${p}/token`, `GET /api/v1/models/${p}/access`]),
 ]);
 
 const ORG_ID = 'acme';

@@ -171,7 +171,7 @@ describe('rotating HELIX_ENCRYPTION_KEY and HELIX_SETTINGS_KEY under live traffi
     expect(decryptFailures()).toEqual([]);
     const settings = (await stack.api('GET', '/api/v1/system/settings')).body;
     expect(settings).toMatchObject({ version: last, huggingface_token_fingerprint: fp(tokens[accepted.length - 1]) });
-  });
+  }, 240_000);
 
   it('the settings-service says when re-encryption finished, with counts and no values', () => {
     // Step 2's replicas did the work (the later ones found nothing left); stopped processes' lines count too.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dumpPostgres, scanForSecrets, startStack, type Stack } from '@helix/testing';
+import { dumpPostgres, eventually, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
 /**
  * SPEC §11.2–§11.5 against the real stack: tokens per org, user and model, resolved on the runner
@@ -309,7 +309,15 @@ describe('scoped tokens: org, user and model (SPEC §11)', () => {
         (l) => l.msg === 'updated hugging face token from control plane' && l.scope === scope && l.scope_id === scopeId && l.version === set.version + 1,
       );
       expect(cleared.token_provided).toBe(false);
-      const audit = (await stack.api('GET', `/api/v1/audit?target=${encodeURIComponent(`${scope}:${scopeId}`)}&action=token.clear`)).body.items;
+      // The audit entry travels its own way (outbox → AUDIT stream → the gateway): it may land after the runner applied the event.
+      const audit = await eventually(
+        async () => {
+          const items = (await stack.api('GET', `/api/v1/audit?target=${encodeURIComponent(`${scope}:${scopeId}`)}&action=token.clear`)).body.items;
+          return items.length > 0 && items;
+        },
+        10_000,
+        `the token.clear audit entry of ${scope}:${scopeId}`,
+      );
       expect(audit).toHaveLength(1);
       expect(audit[0]).toMatchObject({
         actor_id: expect.any(String),
