@@ -134,6 +134,10 @@ describe('VllmSupervisor: start', () => {
       model: 'Qwen/Qwen2.5-VL-7B-Instruct',
       args: expectedArgs,
       hf_token_fingerprint: fingerprint('hf_globalToken_abc123XYZ'),
+      host: '127.0.0.1',
+      cuda_visible_devices: '0' /* the runner's own CUDA_* pass through when the slot has no GPUs */,
+      tensor_parallel_size: 1,
+      gpu_memory_utilization: 0.9,
     });
     const pid = pidOf();
     expect(cmdline(pid)).toContain('serve Qwen/Qwen2.5-VL-7B-Instruct --host 127.0.0.1');

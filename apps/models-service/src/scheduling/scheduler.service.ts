@@ -112,7 +112,7 @@ export class Scheduler {
           await this.slots.reassign(plan.slotId, choice.runnerId, choice.gpus, tx);
           return { ...plan, runnerId: choice.runnerId, gpus: choice.gpus };
         }
-        const error: SlotError = { code: 'no_capacity', message: `${choice.noCapacity} Last attempt: ${outcome.reason}.` };
+        const error: SlotError = { code: 'no_capacity', message: `${choice.noCapacity} Last attempt: ${outcome.reason.replace(/\.$/, '')}.` };
         await this.slots.markUnplaced(plan.slotId, error, tx);
         return null;
       });
