@@ -383,6 +383,9 @@ describe('helm chart deploy/helm/helix', () => {
           expect(names.indexOf('HELIX_RUNNER_ID')).toBeLessThan(names.indexOf('HELIX_NATS_CREDS'));
           expect(env.get('HELIX_RUNNER_ID')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
           expect(env.get('HELIX_RUNNER_ADVERTISE_HOST')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
+          // vLLM listens on the advertised address, so a slot's endpoint answers from other pods.
+          expect(env.get('HELIX_VLLM_HOST')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
+          expect(env.has('HELIX_RUNNER_GPUS')).toBe(false);
         } else {
           expect(secretVolumes.sort()).toEqual([`${RELEASE}-${component}`, `${RELEASE}-${component}-nats`].sort());
           expect(env.get('HELIX_NATS_CREDS')?.value).toBe(`/var/run/helix/nats/${component}.creds`);
@@ -434,7 +437,7 @@ describe('helm chart deploy/helm/helix', () => {
     });
 
     it('network policies: default deny; only the gateway takes outside traffic; runners reach NATS, DNS and the Hub only', () => {
-      type Rule = { ports?: Array<{ port: number | string; protocol?: string }>; to?: unknown[]; from?: unknown[] };
+      type Rule = { ports?: Array<{ port: number | string; protocol?: string; endPort?: number }>; to?: unknown[]; from?: unknown[] };
       type Policy = { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] };
       const policy = (name: string) => find(objects, 'NetworkPolicy', `${RELEASE}-${name}`).spec as Policy;
       const deny = policy('default-deny');
@@ -454,6 +457,17 @@ describe('helm chart deploy/helm/helix', () => {
       expect(egressPorts(policy('runner'))).toEqual([4222, 443, 53, 53].sort());
       const hub = render(['--set', 'networkPolicy.huggingFaceHub.enabled=false']);
       expect(egressPorts(find(hub, 'NetworkPolicy', `${RELEASE}-runner`).spec as Policy)).toEqual([4222, 53, 53].sort());
+      // The slots' vLLM endpoints take calls from the release's namespace on the vLLM port range; nobody's when emptied.
+      const vllmRule = (p: Policy) => (p.ingress ?? []).find((r) => r.ports?.some((x) => x.port === 40000));
+      expect(vllmRule(policy('runner'))).toEqual({ ports: [{ protocol: 'TCP', port: 40000, endPort: 40999 }], from: [{ podSelector: {} }] });
+      const closed = render(['--set', 'networkPolicy.vllmIngressFrom=null']);
+      expect(vllmRule(find(closed, 'NetworkPolicy', `${RELEASE}-runner`).spec as Policy)).toBeUndefined();
+    });
+
+    it('passes the runner HELIX_RUNNER_GPUS when runner.gpus is set', () => {
+      const runner = podOf(render(['--set', 'runner.gpus=0:80GB\\,1:80GB']), 'DaemonSet', `${RELEASE}-runner`);
+      expect(envOf(runner.containers[0]).get('HELIX_RUNNER_GPUS')?.value).toBe('0:80GB,1:80GB');
+      expect(runHelm(['template', RELEASE, chart, '--set', 'runner.gpus=lots']).status).not.toBe(0);
     });
   });
 

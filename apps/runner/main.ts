@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfigOrExit } from '@helix/config';
 import { installShutdown, runOrDie, warnIfAnonymousNats } from '@helix/bootstrap';
 import { createLogger } from '@helix/logging';
-import { RunnerConfig, resolveRunnerSettings, type RunnerSettings } from './src/config';
+import { isLoopbackHost, RunnerConfig, resolveRunnerSettings, type RunnerSettings } from './src/config';
 import { RunnerModule } from './src/app.module';
 
 const config = loadConfigOrExit(RunnerConfig);
@@ -29,5 +29,14 @@ void runOrDie(log, 'runner', async () => {
   app.useLogger(app.get(Logger));
   installShutdown(app, log);
   await app.listen(settings.httpPort, '0.0.0.0');
-  log.info({ runner_id: settings.runnerId, url: await app.getUrl(), memory_total: settings.memoryTotal }, 'runner started');
+  log.info(
+    { runner_id: settings.runnerId, url: await app.getUrl(), memory_total: settings.memoryTotal, gpus: settings.gpus, vllm_host: settings.vllmHost },
+    'runner started',
+  );
+  if (isLoopbackHost(settings.vllmHost) && !isLoopbackHost(settings.advertiseHost)) {
+    log.warn(
+      { vllm_host: settings.vllmHost, advertise_host: settings.advertiseHost },
+      'vLLM binds a loopback address but slot endpoints advertise another host: they answer only on this machine; set HELIX_VLLM_HOST (e.g. the pod IP or 0.0.0.0)',
+    );
+  }
 });

@@ -53,6 +53,7 @@ const slot = (over: Partial<SlotView> = {}): SlotView => ({
   hf_token_source: 'global',
   hf_token_fingerprint: FP,
   error: null,
+  gpus: [0],
   created: '2026-11-27T10:00:00.000Z',
   updated: '2026-11-27T10:00:01.000Z',
   ...over,
@@ -69,6 +70,7 @@ const runner = (over: Partial<RunnerView> = {}): RunnerView => ({
   settings_applied: 4,
   hf_token_provided: true,
   slots: [slot()],
+  gpus: [{ index: 0, memory_total: 80e9, memory_allocated: 0, slot_ids: [] }],
   ...over,
 });
 

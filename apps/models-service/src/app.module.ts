@@ -15,6 +15,7 @@ import { Models1764230700000 } from './migrations/1764230700000-models';
 import { RunnersDropHeartbeatCopies1764230800000 } from './migrations/1764230800000-runners-drop-heartbeat-copies';
 import { ModelOwnership1764230900000 } from './migrations/1764230900000-model-ownership';
 import { RunnersSettingsProgress1764231100000 } from './migrations/1764231100000-runners-settings-progress';
+import { Gpus1764231300000 } from './migrations/1764231300000-gpus';
 import { ModelRepository } from './models/model.repository';
 import { RunnerRepository } from './runners/runner.repository';
 import { SlotRepository } from './slots/slot.repository';
@@ -43,6 +44,7 @@ export class ModelsServiceModule {
             RunnersDropHeartbeatCopies1764230800000,
             ModelOwnership1764230900000,
             RunnersSettingsProgress1764231100000,
+            Gpus1764231300000,
           ],
           applicationName: 'helix-models-service',
         }),

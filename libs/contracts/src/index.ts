@@ -2,6 +2,7 @@ export * from './subjects';
 export * from './settings';
 export * from './errors';
 export * from './memory';
+export * from './gpus';
 export * from './runners';
 export * from './models';
 export * from './orgs';

@@ -1,4 +1,5 @@
 import type { ErrorBody, FieldError } from './errors';
+import { isGpuIndexList } from './gpus';
 import { isRecord, parsed, rejected, type ParseResult } from './parse-result';
 import type { SlotView } from './runners';
 import { SCOPES, type TokenSource } from './settings';
@@ -99,6 +100,12 @@ export interface SlotCreateCommand {
   /** Resolution context for the token hierarchy (model → user → org → global → env → none). */
   user_id?: string | null;
   org_id?: string | null;
+  /**
+   * CUDA indices of the runner's GPUs the scheduler placed the slot on (vLLM gets them as
+   * CUDA_VISIBLE_DEVICES, tensor parallel over all of them). Absent from an older models-service:
+   * the runner then picks the GPUs itself with the same rule.
+   */
+  gpus?: number[];
 }
 
 /** Request on `runner.<id>.slots.stop`. Stopping an unknown slot succeeds (idempotent). */
@@ -131,6 +138,7 @@ export function parseSlotCreate(input: unknown): ParseResult<SlotCreateCommand> 
   }
   if (normalizeRuntimeArgs(m.runtime_args ?? []) === null)
     errors.push({ field: 'model.runtime_args', message: 'model.runtime_args must be an array of strings' });
+  if (input.gpus !== undefined && !isGpuIndexList(input.gpus)) errors.push({ field: 'gpus', message: 'gpus must be a list of distinct GPU indices' });
   for (const f of ['user_id', 'org_id'] as const) {
     const v = input[f];
     if (v !== undefined && v !== null && !(typeof v === 'string' && SCOPE_ID_PATTERN.test(v)))

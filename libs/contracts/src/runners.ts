@@ -1,4 +1,5 @@
 import type { FieldError } from './errors';
+import { isGpuIndexList, parseGpuList, type GpuInfo } from './gpus';
 import { SLOT_ID_PATTERN, TOKEN_SOURCES } from './models';
 import { isRecord, parsed, rejected, type ParseResult } from './parse-result';
 import type { TokenSource } from './settings';
@@ -26,8 +27,19 @@ export interface SlotView {
   hf_token_source: TokenSource | null;
   hf_token_fingerprint: string | null;
   error: SlotError | null;
+  /** CUDA indices of the runner's GPUs the slot runs on (tensor parallel over all of them); [] when not placed. */
+  gpus: number[];
   created: string;
   updated: string;
+}
+
+/** One GPU in GET /api/v1/runners: its memory and what the slots placed on it hold. */
+export interface RunnerGpuView {
+  index: number;
+  memory_total: number;
+  /** The share (model memory / the slot's GPU count) of every slot that holds or is about to hold memory here. */
+  memory_allocated: number;
+  slot_ids: string[];
 }
 
 /** Published on `runners.heartbeat` every HEARTBEAT_INTERVAL_MS. */
@@ -46,6 +58,11 @@ export interface RunnerHeartbeat {
   settings_applied: number;
   /** Whether a model without model/user/org tokens would start with a token (global or env). */
   hf_token_provided: boolean;
+  /**
+   * The runner's GPUs (at most MAX_GPUS). A heartbeat without them (a runner of an older release)
+   * counts as one GPU, index 0, of memory_total.
+   */
+  gpus: GpuInfo[];
   slots: SlotView[];
   sent_at: string;
 }
@@ -63,6 +80,7 @@ export interface RunnerView {
   /** How many scopes the runner holds. */
   settings_applied: number;
   hf_token_provided: boolean;
+  gpus: RunnerGpuView[];
   slots: SlotView[];
 }
 
@@ -77,6 +95,7 @@ export interface RunnerRecord {
   settings_seq: number;
   settings_applied: number;
   hf_token_provided: boolean;
+  gpus: RunnerGpuView[];
   slots: SlotView[];
 }
 
@@ -110,8 +129,10 @@ export function parseSlotReport(input: unknown, field = 'slot'): ParseResult<Slo
     'error',
     `null or {code, message} with code one of: ${SLOT_ERROR_CODES.join(', ')}`,
   );
+  check(v.gpus === undefined || (Array.isArray(v.gpus) && (v.gpus.length === 0 || isGpuIndexList(v.gpus))), 'gpus', 'a list of distinct GPU indices');
   check(isTimestamp(v.updated), 'updated', 'a timestamp');
-  return errors.length ? rejected(errors) : parsed(input as unknown as SlotView);
+  // A runner of an older release reports no GPUs.
+  return errors.length ? rejected(errors) : parsed({ ...(input as unknown as SlotView), gpus: (v.gpus as number[] | undefined) ?? [] });
 }
 
 /** A heartbeat, and how many of its slot entries were left out because they are not valid reports. */
@@ -146,6 +167,14 @@ export function parseHeartbeat(input: unknown): ParseResult<ParsedHeartbeat> {
   }
   if (typeof input.hf_token_provided !== 'boolean') errors.push({ field: 'hf_token_provided', message: 'hf_token_provided must be true or false' });
   if (!Array.isArray(input.slots)) errors.push({ field: 'slots', message: 'slots must be an array' });
+  let gpus: GpuInfo[] = [];
+  if (input.gpus !== undefined) {
+    const list = parseGpuList(input.gpus);
+    if (list.ok) gpus = list.value;
+    else errors.push(...list.errors);
+  } else if (Number.isSafeInteger(input.memory_total) && (input.memory_total as number) > 0) {
+    gpus = [{ index: 0, memory: input.memory_total as number }];
+  }
   if (errors.length) return rejected(errors);
 
   const slots: SlotView[] = [];
@@ -156,5 +185,8 @@ export function parseHeartbeat(input: unknown): ParseResult<ParsedHeartbeat> {
     else ignoredSlots.push(...report.errors);
   });
   const { settings_versions: _legacy, ...rest } = input;
-  return parsed({ heartbeat: { ...(rest as unknown as RunnerHeartbeat), ...(counters as Pick<RunnerHeartbeat, keyof typeof counters>), slots }, ignoredSlots });
+  return parsed({
+    heartbeat: { ...(rest as unknown as RunnerHeartbeat), ...(counters as Pick<RunnerHeartbeat, keyof typeof counters>), gpus, slots },
+    ignoredSlots,
+  });
 }

@@ -14,6 +14,7 @@ const report: SlotView = {
   hf_token_source: 'global',
   hf_token_fingerprint: 'sha256:0123456789ab',
   error: null,
+  gpus: [0],
   created: '2026-11-01T00:00:00.000Z',
   updated: '2026-11-01T00:00:01.000Z',
 };
@@ -25,6 +26,7 @@ const heartbeat = {
   settings_seq: 41,
   settings_applied: 2,
   hf_token_provided: true,
+  gpus: [{ index: 0, memory: 80e9 }],
   slots: [report],
   sent_at: report.updated,
 };
@@ -41,6 +43,7 @@ describe('parseSlotReport (runner.<id>.slots.status)', () => {
     ['updated', { updated: 'yesterday' }],
     ['id', { id: 'not-a-uuid' }],
     ['restarts', { restarts: 1.5 }],
+    ['gpus', { gpus: [0, 0] }],
   ])('names %s when it is wrong', (field, patch) => expect(fields(parseSlotReport({ ...report, ...patch }))).toEqual([`slot.${field}`]));
 
   it('never repeats a value in its messages', () => {

@@ -37,6 +37,40 @@ describe('buildVllmArgs', () => {
     },
   );
 
+  it('adds --tensor-parallel-size for more than one GPU and --gpu-memory-utilization, after the runtime args', () => {
+    expect(buildVllmArgs({ ...base, contextLength: 8192, runtimeArgs: ['--x'], tensorParallelSize: 2, gpuMemoryUtilization: 0.875 })).toEqual([
+      'serve',
+      base.modelId,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '40001',
+      '--x',
+      '--max-model-len',
+      '8192',
+      '--tensor-parallel-size',
+      '2',
+      '--gpu-memory-utilization',
+      '0.88',
+    ]);
+    const one = buildVllmArgs({ ...base, runtimeArgs: [], tensorParallelSize: 1, gpuMemoryUtilization: 0.37 });
+    expect(hasFlag(one, 'tensor-parallel-size')).toBe(false);
+    expect(one.slice(-2)).toEqual(['--gpu-memory-utilization', '0.37']);
+  });
+
+  it.each([
+    [['--tensor-parallel-size', '4']],
+    [['--tensor_parallel_size=4']],
+    [['-tp', '4']],
+    [['--gpu-memory-utilization', '0.5']],
+    [['--gpu_memory_utilization=0.5']],
+  ])("keeps the model's own %j and adds no second one", (runtimeArgs) => {
+    const args = buildVllmArgs({ ...base, runtimeArgs, tensorParallelSize: 2, gpuMemoryUtilization: 0.4 });
+    expect(args.filter((a) => a === '-tp').length + count(args, 'tensor-parallel-size')).toBe(1);
+    expect(count(args, 'gpu-memory-utilization')).toBe(1);
+    expect(args.slice(6, 6 + runtimeArgs.length)).toEqual(runtimeArgs);
+  });
+
   it('adds no --max-model-len without a context length', () => {
     expect(hasFlag(buildVllmArgs({ ...base, runtimeArgs: [] }), 'max-model-len')).toBe(false);
     expect(hasFlag(buildVllmArgs({ ...base, contextLength: null, runtimeArgs: [] }), 'max-model-len')).toBe(false);

@@ -7,6 +7,10 @@ export interface VllmArgsInput {
   contextLength?: number | null;
   /** The model's `runtime_args`, passed through in order (minus the flags the supervisor owns). */
   runtimeArgs: readonly string[];
+  /** GPUs the slot runs on; above 1 becomes `--tensor-parallel-size` unless runtimeArgs set it (or `-tp`). */
+  tensorParallelSize?: number;
+  /** The slot's share of each GPU; becomes `--gpu-memory-utilization` unless runtimeArgs set it. */
+  gpuMemoryUtilization?: number | null;
 }
 
 /**
@@ -59,9 +63,10 @@ export function stripOwnedFlags(runtimeArgs: readonly string[]): { args: string[
 }
 
 /**
- * The vLLM command line: `serve <model> --host <host> --port <port> …runtimeArgs`, plus
- * `--max-model-len <contextLength>` (at the end) only when runtimeArgs do not set it. Never returns a
- * flag twice that the supervisor adds (see OWNED_FLAGS for the ones whose runtime value is dropped).
+ * The vLLM command line: `serve <model> --host <host> --port <port> …runtimeArgs`, plus (at the end,
+ * each only when runtimeArgs do not set it) `--max-model-len <contextLength>`,
+ * `--tensor-parallel-size <n>` (n > 1) and `--gpu-memory-utilization <u>`. Never returns a flag twice
+ * that the supervisor adds (see OWNED_FLAGS for the ones whose runtime value is dropped).
  */
 export function buildVllmArgs(input: VllmArgsInput): string[] {
   if (!input.modelId) throw new Error('buildVllmArgs: modelId is required');
@@ -73,6 +78,20 @@ export function buildVllmArgs(input: VllmArgsInput): string[] {
   const ctx = input.contextLength;
   if (typeof ctx === 'number' && Number.isInteger(ctx) && ctx > 0 && !hasFlag(rest, 'max-model-len')) {
     out.push('--max-model-len', String(ctx));
+  }
+  const tp = input.tensorParallelSize;
+  if (
+    typeof tp === 'number' &&
+    Number.isInteger(tp) &&
+    tp > 1 &&
+    !hasFlag(rest, 'tensor-parallel-size') &&
+    !rest.some((a) => a === '-tp' || a.startsWith('-tp='))
+  ) {
+    out.push('--tensor-parallel-size', String(tp));
+  }
+  const util = input.gpuMemoryUtilization;
+  if (typeof util === 'number' && util > 0 && util <= 1 && !hasFlag(rest, 'gpu-memory-utilization')) {
+    out.push('--gpu-memory-utilization', util.toFixed(2));
   }
   return out;
 }

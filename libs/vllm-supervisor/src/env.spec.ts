@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Secret } from '@helix/secrets';
-import { buildVllmEnv, isAllowedEnvName } from './env';
+import { buildVllmEnv, gpuEnv, isAllowedEnvName } from './env';
 
 const parent = {
   PATH: '/usr/bin',
@@ -75,5 +75,14 @@ describe('buildVllmEnv', () => {
         expect('HF_TOKEN' in env).toBe(token !== null);
       }),
     );
+  });
+});
+
+describe('gpuEnv', () => {
+  it('names the slot GPUs in CUDA_VISIBLE_DEVICES, numbered as nvidia-smi does', () => {
+    expect(gpuEnv([0, 1])).toEqual({ CUDA_VISIBLE_DEVICES: '0,1', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' });
+    expect(gpuEnv([3])).toEqual({ CUDA_VISIBLE_DEVICES: '3', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' });
+    expect(gpuEnv(undefined)).toEqual({});
+    expect(gpuEnv([])).toEqual({});
   });
 });

@@ -25,6 +25,16 @@ export function isAllowedEnvName(name: string): boolean {
 }
 
 /**
+ * The GPUs of a slot for vLLM's environment: `CUDA_VISIBLE_DEVICES` lists them, and
+ * `CUDA_DEVICE_ORDER=PCI_BUS_ID` makes CUDA number the GPUs as nvidia-smi does (CUDA's default order
+ * puts the fastest first). Nothing without GPUs (the runner's own CUDA_* variables then apply).
+ */
+export function gpuEnv(gpus: readonly number[] | undefined): Record<string, string> {
+  if (!gpus || gpus.length === 0) return {};
+  return { CUDA_VISIBLE_DEVICES: gpus.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
+}
+
+/**
  * vLLM's environment: the allowlisted variables of `baseEnv`, plus `HF_TOKEN` and
  * `HUGGING_FACE_HUB_TOKEN` set to `token` when one was resolved (an empty token counts as none).
  * The parent's own HF_TOKEN / HUGGING_FACE_HUB_TOKEN are never copied: the runner's env token reaches

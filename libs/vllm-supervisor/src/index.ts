@@ -1,6 +1,6 @@
 export { buildVllmArgs, flagName, hasFlag, stripOwnedFlags } from './args';
 export type { VllmArgsInput } from './args';
-export { buildVllmEnv, isAllowedEnvName } from './env';
+export { buildVllmEnv, gpuEnv, isAllowedEnvName } from './env';
 export { PortAllocator, NoFreePortError, isPortFree } from './ports';
 export { classifyLine } from './output';
 export { VllmProcess } from './vllm-process';

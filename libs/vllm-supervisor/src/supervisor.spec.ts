@@ -326,3 +326,27 @@ describe('VllmSupervisor policy: start and stop', () => {
     expect(launcher.processes).toHaveLength(2);
   });
 });
+
+describe('VllmSupervisor: GPUs of a slot', () => {
+  it('starts every run of the slot with its GPUs in CUDA_VISIBLE_DEVICES, tensor parallel over them and its memory share', async () => {
+    const { sup, launcher } = setup({ baseEnv: { PATH: '/usr/bin', CUDA_VISIBLE_DEVICES: '0,1,2,3' } });
+    sup.start(spec({ gpus: [1, 3], gpuMemoryUtilization: 0.87, runtimeArgs: ['--x'] }));
+    await tick();
+    const first = launcher.last.spec;
+    expect(first.env).toMatchObject({ CUDA_VISIBLE_DEVICES: '1,3', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' });
+    expect(first.args.slice(-5)).toEqual(['--x', '--tensor-parallel-size', '2', '--gpu-memory-utilization', '0.87']);
+    launcher.last.exit(1); // crash: the restart keeps the GPUs
+    await tick(1_000);
+    expect(launcher.processes).toHaveLength(2);
+    expect(launcher.last.spec.env.CUDA_VISIBLE_DEVICES).toBe('1,3');
+    expect(launcher.last.spec.args).toEqual(first.args.map((a) => (a === String(first.port) ? String(launcher.last.spec.port) : a)));
+  });
+
+  it("leaves the runner's CUDA_* alone for a slot without GPUs", async () => {
+    const { sup, launcher } = setup({ baseEnv: { PATH: '/usr/bin', CUDA_VISIBLE_DEVICES: '0' } });
+    sup.start(spec());
+    await tick();
+    expect(launcher.last.spec.env.CUDA_VISIBLE_DEVICES).toBe('0');
+    expect(launcher.last.spec.args.join(' ')).not.toMatch(/tensor-parallel|gpu-memory/);
+  });
+});

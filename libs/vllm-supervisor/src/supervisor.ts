@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { SlotError, SlotState, TokenSource } from '@helix/contracts';
 import { redact, type Secret } from '@helix/secrets';
 import { buildVllmArgs, stripOwnedFlags } from './args';
-import { buildVllmEnv } from './env';
+import { buildVllmEnv, gpuEnv } from './env';
 import { vllmLauncher } from './launcher';
 import { classifyLine, LineRing } from './output';
 import { PortAllocator } from './ports';
@@ -59,6 +59,10 @@ export interface StartSpec {
   /** As resolved by the runner's TokenStore (which already turned an empty token into none). */
   token: Secret | null;
   tokenSource: TokenSource;
+  /** CUDA indices of the slot's GPUs: CUDA_VISIBLE_DEVICES, and tensor parallel over all of them. */
+  gpus?: readonly number[];
+  /** The slot's share of each of its GPUs (0-1), for `--gpu-memory-utilization`. */
+  gpuMemoryUtilization?: number | null;
 }
 
 /** The states a supervised slot goes through (`scheduled` belongs to the models-service). */
@@ -300,7 +304,15 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
     }
     if (slot.nextToken) this.useToken(slot, slot.nextToken);
     const { spec } = slot;
-    const args = buildVllmArgs({ modelId, host: this.host, port, contextLength: spec.contextLength, runtimeArgs: spec.runtimeArgs });
+    const args = buildVllmArgs({
+      modelId,
+      host: this.host,
+      port,
+      contextLength: spec.contextLength,
+      runtimeArgs: spec.runtimeArgs,
+      tensorParallelSize: spec.gpus?.length,
+      gpuMemoryUtilization: spec.gpuMemoryUtilization,
+    });
     const runToken = spec.token;
     const secrets = () => this.secretsFor(slot, runToken);
     const removed = stripOwnedFlags(spec.runtimeArgs).removed;
@@ -308,7 +320,14 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
       this.log.warn({ slot_id: slotId, model: modelId, flags: removed.map((f) => `--${f}`) }, 'removed runtime args the supervisor sets itself');
     }
     this.log.debug(
-      { slot_id: slotId, model: modelId, hf_token_provided: runToken !== null, hf_token_source: spec.tokenSource, args: args.map((a) => redact(a, secrets())) },
+      {
+        slot_id: slotId,
+        model: modelId,
+        hf_token_provided: runToken !== null,
+        hf_token_source: spec.tokenSource,
+        gpus: spec.gpus ?? null,
+        args: args.map((a) => redact(a, secrets())),
+      },
       'NewVLLMRuntime received args',
     );
 
@@ -318,7 +337,7 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
       proc = this.launchProcess({
         bin: this.options.vllmBin,
         args,
-        env: buildVllmEnv(this.options.baseEnv ?? process.env, runToken),
+        env: { ...buildVllmEnv(this.options.baseEnv ?? process.env, runToken), ...gpuEnv(spec.gpus) },
         healthHost: this.healthHost,
         port,
         healthIntervalMs: this.options.healthIntervalMs ?? 500,

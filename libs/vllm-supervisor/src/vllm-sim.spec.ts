@@ -61,6 +61,10 @@ describe('bin/vllm-sim', () => {
       model: 'org/model-a',
       args: ['serve', 'org/model-a', '--host', '127.0.0.1', '--port', String(s.port), '--trust-remote-code', '--max-model-len', '2048'],
       hf_token_fingerprint: fingerprint(token),
+      host: '127.0.0.1',
+      cuda_visible_devices: null,
+      tensor_parallel_size: 1,
+      gpu_memory_utilization: 0.9,
       uid: process.getuid!(),
       gid: process.getgid!(),
       parent_environ_readable: true,
@@ -148,6 +152,23 @@ describe('bin/vllm-sim', () => {
     s.child.stderr!.destroy();
     await ready(s);
     expect(isAlive(s.child.pid!)).toBe(true);
+  });
+
+  it('reports its GPUs, tensor parallel size and memory share in /sim/info, and refuses more ranks than GPUs like vLLM', async () => {
+    const s = sim(serve('m', ['-tp', '2', '--gpu-memory-utilization', '0.37']), { CUDA_VISIBLE_DEVICES: '2,3' });
+    await ready(s);
+    expect((await getJson(`http://127.0.0.1:${s.port}/sim/info`)).body).toMatchObject({
+      host: '127.0.0.1',
+      cuda_visible_devices: '2,3',
+      tensor_parallel_size: 2,
+      gpu_memory_utilization: 0.37,
+    });
+    const tooMany = sim(serve('m', ['--tensor-parallel-size', '2']), { CUDA_VISIBLE_DEVICES: '0' });
+    expect((await tooMany.exited).code).toBe(1);
+    expect(tooMany.err()).toMatch(/World size \(2\) is larger than the number of available GPUs \(1\)/);
+    const badShare = sim(serve('m', ['--gpu-memory-utilization', '1.5']));
+    expect((await badShare.exited).code).toBe(1);
+    expect(badShare.err()).toMatch(/GPU memory utilization must be within \(0, 1\]/);
   });
 
   it('exits 1 when its port is taken', async () => {

@@ -12,6 +12,7 @@ const record = (over: Partial<RunnerRecord> = {}): RunnerRecord => ({
   settings_seq: 120,
   settings_applied: 5,
   hf_token_provided: true,
+  gpus: [{ index: 0, memory_total: 80e9, memory_allocated: 0, slot_ids: [] }],
   slots: [],
   ...over,
 });
@@ -66,6 +67,7 @@ describe('joinSyncState', () => {
       in_sync: true,
       settings_applied: 5,
       hf_token_provided: true,
+      gpus: [{ index: 0, memory_total: 80e9, memory_allocated: 0, slot_ids: [] }],
       slots: [],
     });
   });

@@ -43,6 +43,8 @@ export function joinSyncState(runner: RunnerRecord, sync: SyncStatusView): Runne
     in_sync: caughtUp && settingsVersion >= sync.global_version,
     settings_applied: runner.settings_applied ?? 0,
     hf_token_provided: runner.hf_token_provided,
+    // A models-service of an older release reports no GPUs.
+    gpus: runner.gpus ?? [],
     slots: runner.slots,
   };
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { GpuInfo } from '@helix/contracts';
 
 /**
  * The last heartbeat of each runner; online/offline is derived from last_seen when read. Its slots
@@ -11,6 +12,10 @@ export class RunnerEntity {
 
   @Column({ type: 'bigint', name: 'memory_total', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   memoryTotal!: number;
+
+  /** The runner's GPUs from its last heartbeat (one GPU of memory_total for a runner that reported none). */
+  @Column({ type: 'jsonb', name: 'gpus' })
+  gpus!: GpuInfo[];
 
   /** The applied version of the global scope. */
   @Column({ type: 'integer', name: 'settings_version' })
@@ -32,4 +37,10 @@ export class RunnerEntity {
 
   @Column({ type: 'timestamptz', name: 'last_seen' })
   lastSeen!: Date;
+}
+
+/** The runner's GPUs; a row written before GPUs were reported counts as one GPU of memory_total. */
+export function gpusOf(runner: Pick<RunnerEntity, 'gpus' | 'memoryTotal'>): GpuInfo[] {
+  if (Array.isArray(runner.gpus) && runner.gpus.length > 0) return runner.gpus;
+  return runner.memoryTotal > 0 ? [{ index: 0, memory: runner.memoryTotal }] : [];
 }

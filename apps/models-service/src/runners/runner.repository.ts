@@ -14,13 +14,13 @@ export class RunnerRepository {
   async recordHeartbeat(hb: RunnerHeartbeat, now: Date): Promise<Date | null> {
     const rows: Array<{ previous_last_seen: Date | null }> = await this.db.query(
       `WITH previous AS (SELECT last_seen FROM models.runners WHERE id = $1)
-       INSERT INTO models.runners (id, memory_total, settings_version, settings_seq, settings_applied, hf_token_provided, first_seen, last_seen)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-       ON CONFLICT (id) DO UPDATE SET memory_total = EXCLUDED.memory_total, settings_version = EXCLUDED.settings_version,
+       INSERT INTO models.runners (id, memory_total, gpus, settings_version, settings_seq, settings_applied, hf_token_provided, first_seen, last_seen)
+       VALUES ($1, $2, $8, $3, $4, $5, $6, $7, $7)
+       ON CONFLICT (id) DO UPDATE SET memory_total = EXCLUDED.memory_total, gpus = EXCLUDED.gpus, settings_version = EXCLUDED.settings_version,
          settings_seq = EXCLUDED.settings_seq, settings_applied = EXCLUDED.settings_applied,
          hf_token_provided = EXCLUDED.hf_token_provided, last_seen = EXCLUDED.last_seen
        RETURNING (SELECT last_seen FROM previous) AS previous_last_seen`,
-      [hb.runner_id, hb.memory_total, hb.settings_version, hb.settings_seq, hb.settings_applied, hb.hf_token_provided, now],
+      [hb.runner_id, hb.memory_total, hb.settings_version, hb.settings_seq, hb.settings_applied, hb.hf_token_provided, now, JSON.stringify(hb.gpus)],
     );
     const previous = rows[0]?.previous_last_seen;
     return previous ? new Date(previous) : null;

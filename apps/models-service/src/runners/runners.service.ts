@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSED_OFFLINE, type RunnerHeartbeat, type RunnerRecord } from '@helix/contracts';
+import {
+  gpuShare,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_MISSED_OFFLINE,
+  type GpuInfo,
+  type RunnerGpuView,
+  type RunnerHeartbeat,
+  type RunnerRecord,
+} from '@helix/contracts';
 import { RunnerRepository } from './runner.repository';
-import { SlotRepository } from '../slots/slot.repository';
+import { gpusOf } from './runner.entity';
+import { SlotRepository, type SlotAllocation } from '../slots/slot.repository';
 
 export const OFFLINE_AFTER_MS = HEARTBEAT_INTERVAL_MS * HEARTBEAT_MISSED_OFFLINE;
 
@@ -28,15 +37,16 @@ export class RunnersService {
     return { joined: !previous || (watching && now.getTime() - previous.getTime() > OFFLINE_AFTER_MS) };
   }
 
-  /** Slots and allocated memory come from the slot table (the scheduler's view), not the last heartbeat. */
+  /** Slots and allocated memory (per GPU too) come from the slot table (the scheduler's view), not the last heartbeat. */
   async list(now = Date.now()): Promise<RunnerRecord[]> {
-    const [runners, slots, reserved] = await Promise.all([this.runners.list(), this.slots.listPlaced(), this.slots.reservedByRunner()]);
+    const [runners, slots, allocations] = await Promise.all([this.runners.list(), this.slots.listPlaced(), this.slots.allocationsByRunner()]);
     return runners.map((r) => ({
       id: r.id,
       state: now - r.lastSeen.getTime() <= OFFLINE_AFTER_MS ? 'online' : 'offline',
       last_seen: r.lastSeen.toISOString(),
       memory_total: r.memoryTotal,
-      memory_allocated: reserved.get(r.id) ?? 0,
+      memory_allocated: (allocations.get(r.id) ?? []).reduce((sum, a) => sum + a.memory, 0),
+      gpus: gpuViews(gpusOf(r), allocations.get(r.id) ?? []),
       settings_version: r.settingsVersion,
       settings_seq: r.settingsSeq,
       settings_applied: r.settingsApplied,
@@ -44,4 +54,17 @@ export class RunnersService {
       slots: slots.filter((s) => s.runner_id === r.id),
     }));
   }
+}
+
+/** Each GPU with the shares of the slots placed on it (a slot on k GPUs holds memory / k on each). */
+export function gpuViews(gpus: readonly GpuInfo[], allocations: readonly SlotAllocation[]): RunnerGpuView[] {
+  return gpus.map((g) => {
+    const here = allocations.filter((a) => a.gpus.includes(g.index));
+    return {
+      index: g.index,
+      memory_total: g.memory,
+      memory_allocated: here.reduce((sum, a) => sum + gpuShare(a.memory, a.gpus.length), 0),
+      slot_ids: here.map((a) => a.slotId),
+    };
+  });
 }

@@ -69,7 +69,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private launch(plan: PlannedDispatch, msg: string): void {
-    this.logger.info({ slot_id: plan.slotId, model: plan.model.id, runner_id: plan.runnerId }, msg);
+    this.logger.info({ slot_id: plan.slotId, model: plan.model.id, runner_id: plan.runnerId, gpus: plan.gpus }, msg);
     void this.scheduler.dispatch(plan);
   }
 }

@@ -24,7 +24,7 @@ const model = (id: string, memory: number): ModelSpec => ({
   owner_id: null,
 });
 
-function newScheduler(runners: Record<string, number>, refuse: Record<string, string> = {}) {
+function newScheduler(runners: Record<string, number | number[]>, refuse: Record<string, string> = {}) {
   const mocks = { db: fakeDataSource(), slots: new InMemorySlots(), runners: fakeRunners(runners), commands: fakeCommands(refuse), logger: fakeLogger() };
   const sut = new Scheduler(
     mocks.db,
@@ -82,7 +82,7 @@ describe('Scheduler.dispatch', () => {
     const plan = (await place(model('m/ok', 30 * GB)))!;
     await sut.dispatch(plan);
     expect(mocks.commands.create.mock.calls).toEqual([
-      ['gpu-b', { slot_id: plan.slotId, model: expect.objectContaining({ id: 'm/ok', memory: 30 * GB }), user_id: null, org_id: null }],
+      ['gpu-b', { slot_id: plan.slotId, model: expect.objectContaining({ id: 'm/ok', memory: 30 * GB }), user_id: null, org_id: null, gpus: [0] }],
     ]);
     expect(mocks.slots.rows.get(plan.slotId)).toMatchObject({ runner_id: 'gpu-b', state: 'scheduled' });
   });
@@ -93,6 +93,27 @@ describe('Scheduler.dispatch', () => {
     const plan = (await place({ ...model('m/owned', 10 * GB), owner_id: owner, org_id: 'acme' }))!;
     await sut.dispatch(plan);
     expect(mocks.commands.create.mock.calls).toEqual([['gpu-a', expect.objectContaining({ user_id: owner, org_id: 'acme' })]]);
+  });
+
+  it('places on GPUs of one runner from the slots table, and the command names them', async () => {
+    const { sut, mocks, place } = newScheduler({ 'gpu-a': [40 * GB, 40 * GB] });
+    const plans = [];
+    for (const [id, memory] of [
+      ['m/30a', 30],
+      ['m/30b', 30],
+      ['m/70', 70],
+      ['m/10', 10],
+      ['m/5', 5],
+    ] as const)
+      plans.push(await place(model(id, memory * GB)));
+    expect(plans.map((p) => p?.gpus ?? null)).toEqual([[0], [1], null, [0], [1]]);
+    await sut.dispatch(plans[1]!);
+    expect(mocks.commands.create.mock.calls).toEqual([['gpu-a', expect.objectContaining({ gpus: [1] })]]);
+    expect(mocks.slots.rows.get(plans[1]!.slotId)).toMatchObject({ gpus: [1] });
+    expect(mocks.slots.forModel('m/70')[0]).toMatchObject({
+      runner_id: null,
+      error: { code: 'no_capacity', message: expect.stringContaining('split evenly over several (the most free is 20GB on gpu-a: GPU 0 10GB, GPU 1 10GB)') },
+    });
   });
 
   it('moves the slot to the next best runner when the first does not take it', async () => {

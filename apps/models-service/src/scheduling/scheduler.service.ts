@@ -6,13 +6,16 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { ModelSpec, SlotCreateCommand, SlotError } from '@helix/contracts';
 import { OFFLINE_AFTER_MS } from '../runners/runners.service';
 import { RunnerRepository } from '../runners/runner.repository';
+import { gpusOf } from '../runners/runner.entity';
 import { RunnerCommands } from '../slots/runner-commands';
 import { SlotRepository } from '../slots/slot.repository';
-import { choosePlacement, type RunnerCapacity } from './placement';
+import { choosePlacement, type PlacementRequest, type RunnerCapacity } from './placement';
 
 export interface PlannedDispatch {
   slotId: string;
   runnerId: string;
+  /** The runner's GPUs the slot is placed on. */
+  gpus: number[];
   model: ModelSpec;
 }
 
@@ -22,9 +25,9 @@ const refused = new Counter({ name: 'helix_models_slots_refused_total', help: 'm
 const noCapacity = new Counter({ name: 'helix_models_no_capacity_total', help: 'placements that found no online runner with room' });
 
 /**
- * Places slots: picks the online runner with the most free memory that fits, records the slot as
- * `scheduled` and sends `runner.<id>.slots.create`. Decisions are serialised across replicas by a
- * Postgres advisory lock held for the placing transaction; free memory is computed from the slots
+ * Places slots: picks a runner and GPUs with room (see choosePlacement), records the slot as
+ * `scheduled` on them and sends `runner.<id>.slots.create` with the GPU indices. Decisions are serialised across replicas by a
+ * Postgres advisory lock held for the placing transaction; free memory per GPU is computed from the slots
  * table (which every placement writes before the lock is released), not from heartbeats that lag.
  */
 @Injectable()
@@ -41,11 +44,11 @@ export class Scheduler {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['helix-models-placement']);
   }
 
-  /** Online runners with the memory their slots hold or are about to hold. */
+  /** Online runners with their GPUs and the slots that hold or are about to hold memory on them. */
   async capacities(tx: EntityManager, now = Date.now()): Promise<RunnerCapacity[]> {
     const online = await this.runners.listSeenAfter(new Date(now - OFFLINE_AFTER_MS), tx);
-    const reserved = await this.slots.reservedByRunner(tx);
-    return online.map((r) => ({ id: r.id, memoryTotal: r.memoryTotal, memoryReserved: reserved.get(r.id) ?? 0 }));
+    const allocations = await this.slots.allocationsByRunner(tx);
+    return online.map((r) => ({ id: r.id, gpus: gpusOf(r), allocations: allocations.get(r.id) ?? [] }));
   }
 
   /**
@@ -56,10 +59,10 @@ export class Scheduler {
   async placeNew(tx: EntityManager, model: ModelSpec, options: { onlyIfUnplaced?: boolean } = {}): Promise<PlannedDispatch | null> {
     await Scheduler.lock(tx);
     if (options.onlyIfUnplaced && (await this.slots.isDeployed(model.id, tx))) return null;
-    const choice = choosePlacement(model.memory, await this.capacities(tx));
+    const choice = choosePlacement(request(model), await this.capacities(tx));
     if ('runnerId' in choice) {
-      const slotId = await this.slots.insertScheduled(model.id, choice.runnerId, tx, 'stopped-and-unplaced');
-      return { slotId, runnerId: choice.runnerId, model };
+      const slotId = await this.slots.insertScheduled(model.id, choice.runnerId, choice.gpus, tx, 'stopped-and-unplaced');
+      return { slotId, runnerId: choice.runnerId, gpus: choice.gpus, model };
     }
     noCapacity.inc();
     await this.slots.recordNoCapacity(model.id, { code: 'no_capacity', message: choice.noCapacity }, tx);
@@ -71,9 +74,10 @@ export class Scheduler {
     await Scheduler.lock(tx);
     if (await this.slots.isDeployed(model.id, tx, runnerId)) return null;
     const runner = (await this.capacities(tx)).filter((r) => r.id === runnerId);
-    if (!('runnerId' in choosePlacement(model.memory, runner))) return null;
-    const slotId = await this.slots.insertScheduled(model.id, runnerId, tx, 'unplaced');
-    return { slotId, runnerId, model };
+    const choice = choosePlacement(request(model), runner);
+    if (!('runnerId' in choice)) return null;
+    const slotId = await this.slots.insertScheduled(model.id, runnerId, choice.gpus, tx, 'unplaced');
+    return { slotId, runnerId, gpus: choice.gpus, model };
   }
 
   /** Sends the create command; a runner that refuses or does not answer is skipped for the next best. */
@@ -85,11 +89,12 @@ export class Scheduler {
       // The runner resolves the token along the model's chain: model → owner (user) → org → global → env.
       user_id: model.owner_id,
       org_id: model.org_id,
+      gpus: plan.gpus,
     };
     const outcome = await this.commands.create(plan.runnerId, command);
     if (outcome.ok) {
       dispatched.inc();
-      this.logger.info({ slot_id: plan.slotId, model: model.id, runner_id: plan.runnerId }, 'sent model-create command to runner');
+      this.logger.info({ slot_id: plan.slotId, model: model.id, runner_id: plan.runnerId, gpus: plan.gpus }, 'sent model-create command to runner');
       return;
     }
     tried.add(plan.runnerId);
@@ -102,12 +107,12 @@ export class Scheduler {
         const slot = await this.slots.lock(plan.slotId, tx);
         // The runner may have accepted after all (its status arrived), or the model was deleted/changed.
         if (!slot || slot.state !== 'scheduled' || slot.runner_id !== plan.runnerId) return null;
-        const choice = choosePlacement(model.memory, await this.capacities(tx), tried);
+        const choice = choosePlacement(request(model), await this.capacities(tx), tried);
         if ('runnerId' in choice) {
-          await this.slots.reassign(plan.slotId, choice.runnerId, tx);
-          return { ...plan, runnerId: choice.runnerId };
+          await this.slots.reassign(plan.slotId, choice.runnerId, choice.gpus, tx);
+          return { ...plan, runnerId: choice.runnerId, gpus: choice.gpus };
         }
-        const error: SlotError = { code: 'no_capacity', message: `${choice.noCapacity} Last attempt: ${outcome.reason}.` };
+        const error: SlotError = { code: 'no_capacity', message: `${choice.noCapacity} Last attempt: ${outcome.reason.replace(/\.$/, '')}.` };
         await this.slots.markUnplaced(plan.slotId, error, tx);
         return null;
       });
@@ -118,4 +123,8 @@ export class Scheduler {
     }
     if (next) await this.dispatch(next, tried);
   }
+}
+
+function request(model: ModelSpec): PlacementRequest {
+  return { memory: model.memory, runtimeArgs: model.runtime_args };
 }

@@ -22,6 +22,7 @@ const heartbeat = (runnerId: string, slots: SlotView[]): RunnerHeartbeat => ({
   settings_seq: 0,
   settings_applied: 0,
   hf_token_provided: false,
+  gpus: [{ index: 0, memory: 80e9 }],
   slots,
   sent_at: new Date().toISOString(),
 });

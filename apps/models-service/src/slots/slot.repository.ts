@@ -10,7 +10,14 @@ export const RESERVES_MEMORY_SQL = `(s.state IN ('scheduled', 'starting', 'runni
 export const OCCUPIES_SQL = `(s.state IN ('scheduled', 'starting', 'running') OR (s.state = 'failed' AND s.runner_id IS NOT NULL))`;
 
 const VIEW_COLUMNS = `s.id, s.model_id, s.runner_id, s.state, s.restarts, s.endpoint, s.hf_token_source, s.hf_token_fingerprint, s.error,
-  s.created_at AS created, s.updated_at AS updated`;
+  COALESCE(s.gpus, '{}') AS gpus, s.created_at AS created, s.updated_at AS updated`;
+
+/** One slot's hold on a runner's GPUs (the model's memory, spread evenly over `gpus`). */
+export interface SlotAllocation {
+  slotId: string;
+  gpus: number[];
+  memory: number;
+}
 
 /**
  * The only writer (and the reader) of models.slots. Rows come back as the contract's SlotView.
@@ -56,13 +63,20 @@ export class SlotRepository {
     );
   }
 
-  /** Bytes of GPU memory each runner's slots hold or are about to hold. */
-  async reservedByRunner(tx: EntityManager = this.db.manager): Promise<Map<string, number>> {
-    const rows: Array<{ runner_id: string; reserved: string }> = await tx.query(
-      `SELECT s.runner_id, SUM(m.memory) AS reserved FROM models.slots s JOIN models.models m ON m.id = s.model_id
-        WHERE s.runner_id IS NOT NULL AND ${RESERVES_MEMORY_SQL} GROUP BY s.runner_id`,
+  /** The slots that hold or are about to hold GPU memory, per runner: their GPUs and their model's memory. */
+  async allocationsByRunner(tx: EntityManager = this.db.manager): Promise<Map<string, SlotAllocation[]>> {
+    const rows: Array<{ id: string; runner_id: string; gpus: number[] | null; memory: string }> = await tx.query(
+      `SELECT s.id, s.runner_id, s.gpus, m.memory FROM models.slots s JOIN models.models m ON m.id = s.model_id
+        WHERE s.runner_id IS NOT NULL AND ${RESERVES_MEMORY_SQL} ORDER BY s.created_at`,
     );
-    return new Map(rows.map((r) => [r.runner_id, Number(r.reserved)]));
+    const byRunner = new Map<string, SlotAllocation[]>();
+    for (const r of rows) {
+      const list = byRunner.get(r.runner_id) ?? [];
+      // A slot placed before GPUs were tracked ran where vLLM starts without CUDA_VISIBLE_DEVICES: GPU 0.
+      list.push({ slotId: r.id, gpus: r.gpus ?? [0], memory: Number(r.memory) });
+      byRunner.set(r.runner_id, list);
+    }
+    return byRunner;
   }
 
   /** Whether the model has a deployment (on `runnerId`, when given). */
@@ -75,25 +89,31 @@ export class SlotRepository {
   }
 
   /** A new `scheduled` slot on the runner; its rows that no longer count (stopped, unplaced) go first when `replace`. */
-  async insertScheduled(modelId: string, runnerId: string, tx: EntityManager, replace: 'stopped-and-unplaced' | 'unplaced'): Promise<string> {
+  async insertScheduled(
+    modelId: string,
+    runnerId: string,
+    gpus: readonly number[],
+    tx: EntityManager,
+    replace: 'stopped-and-unplaced' | 'unplaced',
+  ): Promise<string> {
     const which = replace === 'unplaced' ? 'runner_id IS NULL' : `(state = 'stopped' OR runner_id IS NULL)`;
     await tx.query(`DELETE FROM models.slots WHERE model_id = $1 AND ${which}`, [modelId]);
     const slotId = randomUUID();
     await tx.query(
-      `INSERT INTO models.slots (id, model_id, runner_id, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, 'scheduled', 0, now(), now())`,
-      [slotId, modelId, runnerId],
+      `INSERT INTO models.slots (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())`,
+      [slotId, modelId, runnerId, gpus],
     );
     return slotId;
   }
 
-  /** Moves a scheduled slot to another runner (the first one did not take it). */
-  async reassign(slotId: string, runnerId: string, tx: EntityManager): Promise<void> {
-    await tx.query('UPDATE models.slots SET runner_id = $2, updated_at = now() WHERE id = $1', [slotId, runnerId]);
+  /** Moves a scheduled slot to another runner and GPUs (the first runner did not take it). */
+  async reassign(slotId: string, runnerId: string, gpus: readonly number[], tx: EntityManager): Promise<void> {
+    await tx.query('UPDATE models.slots SET runner_id = $2, gpus = $3, updated_at = now() WHERE id = $1', [slotId, runnerId, gpus]);
   }
 
   /** The slot could be placed nowhere: it stays as the model's one unplaced `failed` row. */
   async markUnplaced(slotId: string, error: SlotError, tx: EntityManager): Promise<void> {
-    await tx.query(`UPDATE models.slots SET runner_id = NULL, state = 'failed', endpoint = NULL, error = $2, updated_at = now() WHERE id = $1`, [
+    await tx.query(`UPDATE models.slots SET runner_id = NULL, gpus = NULL, state = 'failed', endpoint = NULL, error = $2, updated_at = now() WHERE id = $1`, [
       slotId,
       JSON.stringify(error),
     ]);

@@ -7,12 +7,12 @@ import { reservesMemory, type SlotError, type SlotView } from '@helix/contracts'
 import type { RunnerEntity } from '../runners/runner.entity';
 import type { RunnerRepository } from '../runners/runner.repository';
 import type { CommandOutcome, RunnerCommands } from '../slots/runner-commands';
-import type { SlotRepository } from '../slots/slot.repository';
+import type { SlotAllocation, SlotRepository } from '../slots/slot.repository';
 
 /** The slots table in memory, with the same rules as SlotRepository's SQL (reservesMemory, deployment). */
 export class InMemorySlots implements Partial<SlotRepository> {
   readonly rows = new Map<string, SlotView>();
-  /** Model memory in bytes, for reservedByRunner (the SQL joins models.models). */
+  /** Model memory in bytes, for allocationsByRunner (the SQL joins models.models). */
   readonly memory = new Map<string, number>();
 
   add(slot: Partial<SlotView> & Pick<SlotView, 'model_id'>): SlotView {
@@ -26,6 +26,7 @@ export class InMemorySlots implements Partial<SlotRepository> {
       hf_token_source: null,
       hf_token_fingerprint: null,
       error: null,
+      gpus: [],
       created: now,
       updated: now,
       ...slot,
@@ -50,12 +51,15 @@ export class InMemorySlots implements Partial<SlotRepository> {
     return [...this.rows.values()].filter((s) => s.runner_id === runnerId || ids.includes(s.id));
   }
 
-  async reservedByRunner(): Promise<Map<string, number>> {
-    const reserved = new Map<string, number>();
+  async allocationsByRunner(): Promise<Map<string, SlotAllocation[]>> {
+    const byRunner = new Map<string, SlotAllocation[]>();
     for (const s of this.rows.values()) {
-      if (s.runner_id && reservesMemory(s)) reserved.set(s.runner_id, (reserved.get(s.runner_id) ?? 0) + (this.memory.get(s.model_id) ?? 0));
+      if (!s.runner_id || !reservesMemory(s)) continue;
+      const list = byRunner.get(s.runner_id) ?? [];
+      list.push({ slotId: s.id, gpus: s.gpus.length ? s.gpus : [0], memory: this.memory.get(s.model_id) ?? 0 });
+      byRunner.set(s.runner_id, list);
     }
-    return reserved;
+    return byRunner;
   }
 
   async isDeployed(modelId: string, _tx: EntityManager, runnerId?: string): Promise<boolean> {
@@ -66,17 +70,23 @@ export class InMemorySlots implements Partial<SlotRepository> {
     );
   }
 
-  async insertScheduled(modelId: string, runnerId: string, _tx: EntityManager, replace: 'stopped-and-unplaced' | 'unplaced'): Promise<string> {
+  async insertScheduled(
+    modelId: string,
+    runnerId: string,
+    gpus: readonly number[],
+    _tx: EntityManager,
+    replace: 'stopped-and-unplaced' | 'unplaced',
+  ): Promise<string> {
     for (const s of this.forModel(modelId)) if (s.runner_id === null || (replace === 'stopped-and-unplaced' && s.state === 'stopped')) this.rows.delete(s.id);
-    return this.add({ model_id: modelId, runner_id: runnerId }).id;
+    return this.add({ model_id: modelId, runner_id: runnerId, gpus: [...gpus] }).id;
   }
 
-  async reassign(slotId: string, runnerId: string): Promise<void> {
-    this.update(slotId, { runner_id: runnerId });
+  async reassign(slotId: string, runnerId: string, gpus: readonly number[]): Promise<void> {
+    this.update(slotId, { runner_id: runnerId, gpus: [...gpus] });
   }
 
   async markUnplaced(slotId: string, error: SlotError): Promise<void> {
-    this.update(slotId, { runner_id: null, state: 'failed', endpoint: null, error });
+    this.update(slotId, { runner_id: null, gpus: [], state: 'failed', endpoint: null, error });
   }
 
   async recordNoCapacity(modelId: string, error: SlotError): Promise<void> {
@@ -107,9 +117,12 @@ export class InMemorySlots implements Partial<SlotRepository> {
   }
 }
 
-/** Online runners (id → GPU memory in bytes). */
-export function fakeRunners(runners: Record<string, number>): RunnerRepository {
-  const entities = Object.entries(runners).map(([id, memoryTotal]) => ({ id, memoryTotal }) as RunnerEntity);
+/** Online runners (id → GPU memory in bytes: one GPU, or a list of GPUs). */
+export function fakeRunners(runners: Record<string, number | number[]>): RunnerRepository {
+  const entities = Object.entries(runners).map(([id, memory]) => {
+    const sizes = Array.isArray(memory) ? memory : [memory];
+    return { id, memoryTotal: sizes.reduce((a, b) => a + b, 0), gpus: sizes.map((m, index) => ({ index, memory: m })) } as RunnerEntity;
+  });
   return { listSeenAfter: async () => entities } as Partial<RunnerRepository> as RunnerRepository;
 }
 

@@ -28,7 +28,12 @@ function setup() {
     },
   };
   const slots: SlotsSource = { views: () => [], memoryAllocated: () => 0 };
-  const service = new HeartbeatService(nc, { runnerId: 'gpu-1', memoryTotal: 80e9 } as RunnerSettings, slots, sync as unknown as SettingsSyncService);
+  const service = new HeartbeatService(
+    nc,
+    { runnerId: 'gpu-1', memoryTotal: 80e9, gpus: [{ index: 0, memory: 80e9 }] } as RunnerSettings,
+    slots,
+    sync as unknown as SettingsSyncService,
+  );
   const progress = (seq: number) => {
     sync.processedSeq = seq;
     for (const l of processed) l(seq);

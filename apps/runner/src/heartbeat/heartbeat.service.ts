@@ -51,6 +51,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       settings_seq: this.sync.processedSeq,
       settings_applied: this.sync.heldScopes,
       hf_token_provided: this.sync.resolve({}).token !== null,
+      gpus: this.settings.gpus,
       slots: this.slots.views(),
       sent_at: new Date().toISOString(),
     };

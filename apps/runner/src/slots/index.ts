@@ -21,7 +21,7 @@ export const slotProviders: Provider[] = [
       children.killLeftovers();
       return new VllmSupervisor({
         vllmBin: settings.vllmBin,
-        host: '127.0.0.1',
+        host: settings.vllmHost,
         advertiseHost: settings.advertiseHost,
         portRange: settings.portRange,
         startTimeoutMs: settings.startTimeoutMs,

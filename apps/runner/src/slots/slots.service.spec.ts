@@ -33,7 +33,7 @@ afterEach(() => {
   for (const service of running.splice(0)) service.onApplicationShutdown();
 });
 
-function setup() {
+function setup(gpus = [{ index: 0, memory: 80e9 }]) {
   const callbacks = new Map<string, (err: Error | null, msg: unknown) => void>();
   const published: SlotView[] = [];
   const nc = {
@@ -52,21 +52,22 @@ function setup() {
     onApplied: (l: (a: AppliedSettings) => void) => applied.push(l),
     resolve: (ctx: ResolveContext) => store.resolve(ctx),
   } as unknown as SettingsSyncService;
-  const settings = { runnerId: 'gpu-1', memoryTotal: 80e9 } as RunnerSettings;
+  const settings = { runnerId: 'gpu-1', memoryTotal: gpus.reduce((a, g) => a + g.memory, 0), gpus } as RunnerSettings;
   const logger = { info: () => undefined, error: () => undefined } as unknown as PinoLogger;
   const service = new SlotsService(nc, settings, supervisor as unknown as VllmSupervisor, sync, logger);
   service.onApplicationBootstrap();
   running.push(service);
-  const create = (slotId: string, chain: { model?: string; user?: string; org?: string } = {}) =>
-    new Promise((respond) =>
+  const create = (slotId: string, chain: { model?: string; user?: string; org?: string; memory?: number; gpus?: number[] } = {}) =>
+    new Promise<Record<string, unknown>>((respond) =>
       callbacks.get(runnerSlotsCreate('gpu-1'))!(null, {
         data: encodeJson({
           slot_id: slotId,
-          model: { id: chain.model ?? 'meta-llama/x', type: 'chat', memory: 1e9, context_length: null, runtime_args: [] },
+          model: { id: chain.model ?? 'meta-llama/x', type: 'chat', memory: chain.memory ?? 1e9, context_length: null, runtime_args: [] },
           ...(chain.user ? { user_id: chain.user } : {}),
           ...(chain.org ? { org_id: chain.org } : {}),
+          ...(chain.gpus ? { gpus: chain.gpus } : {}),
         }),
-        respond,
+        respond: (data: Uint8Array) => respond(decodeJson(data)),
       }),
     );
   const versions = new Map<string, number>();
@@ -173,7 +174,61 @@ describe('SlotsService', () => {
       error: null,
     };
     expect(published.at(-1)).toMatchObject(expected);
-    expect(service.views()).toEqual([{ ...expected, created: expect.any(String), updated: expect.any(String) }]);
+    expect(service.views()).toEqual([{ ...expected, gpus: [0], created: expect.any(String), updated: expect.any(String) }]);
     expect(service.memoryAllocated()).toBe(1e9);
+  });
+
+  describe('GPUs', () => {
+    const GB = 1e9;
+    const two = [
+      { index: 0, memory: 40 * GB },
+      { index: 1, memory: 40 * GB },
+    ];
+    const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+    it('starts a slot on the GPUs of the command with its share as --gpu-memory-utilization, and never over-commits one', async () => {
+      const { service, supervisor, create } = setup(two);
+      expect(await create(id(1), { model: 'm/a', memory: 30 * GB, gpus: [0] })).toEqual({ accepted: true });
+      expect(await create(id(2), { model: 'm/b', memory: 30 * GB, gpus: [0] })).toEqual({
+        error: 'unavailable',
+        message: `Runner gpu-1 has ${10 * GB} bytes free on GPU 0; the model needs ${30 * GB} there.`,
+      });
+      expect(await create(id(2), { model: 'm/b', memory: 30 * GB, gpus: [1] })).toEqual({ accepted: true });
+      expect(await create(id(3), { model: 'm/c', memory: 1 * GB, gpus: [2] })).toMatchObject({
+        error: 'unavailable',
+        message: expect.stringContaining('no GPU 2'),
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(supervisor.started.map((s) => [s.modelId, s.gpus, s.gpuMemoryUtilization])).toEqual([
+        ['m/a', [0], 0.75],
+        ['m/b', [1], 0.75],
+      ]);
+      expect(service.views().map((v) => v.gpus)).toEqual([[0], [1]]);
+    });
+
+    it('frees the GPUs of a stopped slot', async () => {
+      const { supervisor, create } = setup(two);
+      await create(id(1), { model: 'm/a', memory: 70 * GB, gpus: [0, 1] });
+      await new Promise((r) => setImmediate(r));
+      expect(supervisor.started[0]).toMatchObject({ gpus: [0, 1], gpuMemoryUtilization: 0.87 });
+      expect(await create(id(2), { model: 'm/b', memory: 10 * GB, gpus: [1] })).toMatchObject({ error: 'unavailable' });
+      const status = { modelId: 'm/a', restarts: 0, endpoint: null, error: null, hfTokenSource: 'none', hfTokenFingerprint: null } as const;
+      supervisor.emit('status', { ...status, slotId: id(1), state: 'stopped' });
+      expect(await create(id(2), { model: 'm/b', memory: 10 * GB, gpus: [1] })).toEqual({ accepted: true });
+    });
+
+    it('picks the GPUs itself for a command without them (a models-service of an older release)', async () => {
+      const { supervisor, create } = setup(two);
+      await create(id(1), { model: 'm/a', memory: 15 * GB });
+      await create(id(2), { model: 'm/b', memory: 15 * GB });
+      await create(id(3), { model: 'm/c', memory: 40 * GB });
+      expect(await create(id(4), { model: 'm/d', memory: 20 * GB })).toMatchObject({ error: 'unavailable' });
+      await new Promise((r) => setImmediate(r));
+      expect(supervisor.started.map((s) => [s.modelId, s.gpus])).toEqual([
+        ['m/a', [0]],
+        ['m/b', [0]],
+        ['m/c', [1]],
+      ]);
+    });
   });
 });

@@ -2,8 +2,13 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import {
+  fitOnGpus,
+  gpuCountFromArgs,
+  gpuMemoryUtilization,
+  gpuShare,
   normalizeRuntimeArgs,
   reservesMemory,
+  usedPerGpu,
   runnerSlotsCreate,
   runnerSlotsStatus,
   runnerSlotsStop,
@@ -27,6 +32,8 @@ const STOP_REPLY_WITHIN_MS = 2_500;
 interface Entry {
   modelId: string;
   memory: number;
+  /** CUDA indices of the GPUs the slot runs on. */
+  gpus: number[];
   userId: string | null;
   orgId: string | null;
   created: string;
@@ -95,8 +102,36 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
 
   memoryAllocated(): number {
     let sum = 0;
-    for (const e of this.slots.values()) if (reservesMemory({ state: e.status?.state ?? 'scheduled', error: e.status?.error ?? null })) sum += e.memory;
+    for (const e of this.holding()) sum += e.memory;
     return sum;
+  }
+
+  /** The slots that hold (or are about to hold) GPU memory here. */
+  private holding(): Entry[] {
+    return [...this.slots.values()].filter((e) => reservesMemory({ state: e.status?.state ?? 'scheduled', error: e.status?.error ?? null }));
+  }
+
+  /**
+   * The GPUs of a new slot: the ones the control plane chose, if they exist here and have room for
+   * the model's share on each (this runner's own record of its slots; never over-committed), or —
+   * for a command without GPUs (an older models-service) — the ones the same rule picks here.
+   */
+  private gpusFor(command: SlotCreateCommand): { gpus: number[] } | { refused: string } {
+    const used = usedPerGpu(this.holding());
+    const memory = command.model.memory;
+    const id = this.settings.runnerId;
+    if (!command.gpus) {
+      const gpus = fitOnGpus(this.settings.gpus, used, memory, gpuCountFromArgs(command.model.runtime_args ?? []));
+      return gpus ? { gpus } : { refused: `Runner ${id} has no GPUs with room for ${memory} bytes.` };
+    }
+    const share = gpuShare(memory, command.gpus.length);
+    for (const index of command.gpus) {
+      const gpu = this.settings.gpus.find((g) => g.index === index);
+      if (!gpu) return { refused: `Runner ${id} has no GPU ${index} (it has ${this.settings.gpus.map((g) => g.index).join(', ')}).` };
+      const free = gpu.memory - (used.get(index) ?? 0);
+      if (share > free) return { refused: `Runner ${id} has ${free} bytes free on GPU ${index}; the model needs ${share} there.` };
+    }
+    return { gpus: [...command.gpus].sort((a, b) => a - b) };
   }
 
   private async handle<C>(msg: Msg, run: (command: C) => Promise<SlotCommandReply>): Promise<void> {
@@ -114,14 +149,13 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     const errors = slotCreateErrors(command);
     if (errors.length) return { ...error('bad_request', `Invalid slot command: ${errors.map((e) => e.message).join('; ')}.`), details: errors };
     if (this.slots.has(command.slot_id)) return { accepted: true }; // a retried command
-    const free = this.settings.memoryTotal - this.memoryAllocated();
-    if (command.model.memory > free) {
-      return error('unavailable', `Runner ${this.settings.runnerId} has ${free} bytes of GPU memory free; the model needs ${command.model.memory}.`);
-    }
+    const placed = this.gpusFor(command);
+    if ('refused' in placed) return error('unavailable', placed.refused);
     const now = new Date().toISOString();
     const entry: Entry = {
       modelId: command.model.id,
       memory: command.model.memory,
+      gpus: placed.gpus,
       userId: command.user_id ?? null,
       orgId: command.org_id ?? null,
       created: now,
@@ -139,7 +173,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
     if (this.slots.get(command.slot_id) !== entry || this.shuttingDown) return;
     const resolved = this.sync.resolve({ modelId: command.model.id, userId: entry.userId ?? undefined, orgId: entry.orgId ?? undefined });
     this.logger.info(
-      { slot_id: command.slot_id, model: command.model.id, hf_token_source: resolved.source, hf_token_fingerprint: resolved.fingerprint },
+      { slot_id: command.slot_id, model: command.model.id, gpus: entry.gpus, hf_token_source: resolved.source, hf_token_fingerprint: resolved.fingerprint },
       'starting model slot',
     );
     try {
@@ -150,6 +184,11 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
         runtimeArgs: normalizeRuntimeArgs(command.model.runtime_args ?? [])!,
         token: resolved.token,
         tokenSource: resolved.source,
+        gpus: entry.gpus,
+        gpuMemoryUtilization: gpuMemoryUtilization(
+          entry.memory,
+          entry.gpus.map((i) => this.settings.gpus.find((g) => g.index === i)?.memory ?? 0),
+        ),
       });
     } catch (err) {
       this.slots.delete(command.slot_id);
@@ -220,6 +259,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
       hf_token_source: s?.hfTokenSource ?? null,
       hf_token_fingerprint: s?.hfTokenFingerprint ?? null,
       error: s?.error ?? null,
+      gpus: e.gpus,
       created: e.created,
       updated: e.updated,
     };
