@@ -141,11 +141,14 @@ describe('events that fail to parse, to validate or to decrypt are skipped, neve
     for (const id of ['gpu-p1', 'gpu-p2']) {
       await eventually(async () => (await ignoredCount(stack, id, 'malformed')) >= poison.length - 1, 20_000, `${id} counted the malformed events`);
       await eventually(async () => (await ignoredCount(stack, id, 'undecryptable')) >= 1, 20_000, `${id} counted the undecryptable event`);
-      // Logged once each, without the content.
-      const lines = stack.runners
-        .get(id)!
-        .json()
-        .filter((l) => l.msg === 'ignored an invalid settings event');
+      // Logged once each, without the content (the log is written asynchronously: it may trail the counter).
+      const logged = () =>
+        stack.runners
+          .get(id)!
+          .json()
+          .filter((l) => l.msg === 'ignored an invalid settings event');
+      await eventually(() => logged().length >= poison.length - 1, 10_000, `${id} logged the malformed events`);
+      const lines = logged();
       expect(lines.length).toBe(poison.length - 1);
       expect(JSON.stringify(lines)).not.toMatch(/mallory|acme|another\/model/);
     }
