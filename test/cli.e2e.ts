@@ -199,7 +199,9 @@ describe('helix CLI end to end', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('Current settings version: 4');
-    expect(lines[2]).toMatch(/^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+SCOPES\s+HF TOKEN\s+LAST SEEN$/);
+    expect(lines[2]).toMatch(
+      /^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+GPUS \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+SCOPES\s+HF TOKEN\s+LAST SEEN$/,
+    );
     expect(lines[3]).toMatch(/^cli-gpu-1\s+online\s+\S+\/80GB\s+\S+.*\s4\s+yes\s+1\s+provided\s/);
   });
 
@@ -302,7 +304,7 @@ describe('helix CLI end to end', () => {
     const table = await helix(['model', 'get', SEED_ID]);
     expect(table).toMatchObject({ code: 0, stderr: '' });
     expect(table.stdout).toMatch(/Memory:\s+39GB/);
-    expect(table.stdout).toMatch(new RegExp(`\\scli-gpu-1\\s+running\\s+\\d+\\s+global\\s+${fp(TOKEN_B)}\\s+http://\\S+\\s+-\\n`));
+    expect(table.stdout).toMatch(new RegExp(`\\scli-gpu-1\\s+0\\s+running\\s+\\d+\\s+global\\s+${fp(TOKEN_B)}\\s+http://\\S+\\s+-\\n`));
   });
 
   it('model list (table and --json)', async () => {
@@ -364,7 +366,7 @@ describe('helix CLI end to end', () => {
     );
     expect(failed.slots[0]).toMatchObject({ state: 'failed', hf_token_source: 'none' });
     const table = await helix(['model', 'get', 'gated/cli-model']);
-    expect(table.stdout).toMatch(/\scli-gpu-1\s+failed\s+\d+\s+none\s+-\s+\S+\s+hf_auth: /);
+    expect(table.stdout).toMatch(/\scli-gpu-1\s+0\s+failed\s+\d+\s+none\s+-\s+\S+\s+hf_auth: /);
 
     const set = await helix(['system', 'settings', 'set', '--huggingface-token-stdin'], { input: TOKEN_A });
     expect(set.code).toBe(0);

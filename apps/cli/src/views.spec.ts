@@ -194,9 +194,11 @@ describe('views', () => {
     const [header, blank, columns, first, second] = text.split('\n');
     expect(header).toBe('Current settings version: 3');
     expect(blank).toBe('');
-    expect(columns).toMatch(/^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+SCOPES\s+HF TOKEN\s+LAST SEEN$/);
-    expect(first).toMatch(/^gpu-1\s+online\s+39GB\/80GB\s+1 \(1 running\)\s+3\s+yes\s+4\s+provided/);
-    expect(second).toMatch(/^gpu-2\s+online\s+39GB\/80GB\s+0\s+2\s+no\s+12\s+provided/);
+    expect(columns).toMatch(
+      /^ID\s+STATE\s+MEMORY \(USED\/TOTAL\)\s+GPUS \(USED\/TOTAL\)\s+SLOTS\s+SETTINGS VERSION\s+IN SYNC\s+SCOPES\s+HF TOKEN\s+LAST SEEN$/,
+    );
+    expect(first).toMatch(/^gpu-1\s+online\s+39GB\/80GB\s+0:0\/80GB\s+1 \(1 running\)\s+3\s+yes\s+4\s+provided/);
+    expect(second).toMatch(/^gpu-2\s+online\s+39GB\/80GB\s+0:0\/80GB\s+0\s+2\s+no\s+12\s+provided/);
     expect(text).not.toContain(TOKEN);
     expect(renderRunners([])).toBe('No runners registered.');
   });
@@ -206,9 +208,9 @@ describe('views', () => {
     expect(text).toMatch(/Memory:\s+39GB/);
     expect(text).toContain('["--trust-remote-code","--max-model-len","32768"]');
     const slotLines = text.split('\n').slice(text.split('\n').indexOf('Slots:') + 1);
-    expect(slotLines[0]).toMatch(/^SLOT\s+RUNNER\s+STATE\s+RESTARTS\s+TOKEN SOURCE\s+TOKEN FINGERPRINT\s+ENDPOINT\s+ERROR$/);
-    expect(slotLines[1]).toMatch(new RegExp(`^slot-1\\s+gpu-1\\s+running\\s+0\\s+global\\s+${FP}\\s+http://10.0.0.5:40001\\s+-$`));
-    expect(slotLines[2]).toMatch(/^slot-2\s+gpu-2\s+failed\s+0\s+none\s+-\s+\S+\s+hf_auth: Set the Hugging Face token\.$/);
+    expect(slotLines[0]).toMatch(/^SLOT\s+RUNNER\s+GPUS\s+STATE\s+RESTARTS\s+TOKEN SOURCE\s+TOKEN FINGERPRINT\s+ENDPOINT\s+ERROR$/);
+    expect(slotLines[1]).toMatch(new RegExp(`^slot-1\\s+gpu-1\\s+0\\s+running\\s+0\\s+global\\s+${FP}\\s+http://10.0.0.5:40001\\s+-$`));
+    expect(slotLines[2]).toMatch(/^slot-2\s+gpu-2\s+0\s+failed\s+0\s+none\s+-\s+\S+\s+hf_auth: Set the Hugging Face token\.$/);
     expect(text).not.toContain(TOKEN);
     expect(renderModel({ id: 'a/b', runtime_args: { args: ['--x'] } })).toContain('["--x"]');
     expect(renderModel({ id: 'a/b' })).toContain('Slots: none');

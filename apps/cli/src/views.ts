@@ -156,6 +156,12 @@ function slotStates(slots: SlotView[] | undefined): string {
   return `${slots.length} (${[...counts].map(([state, n]) => `${n} ${state}`).join(', ')})`;
 }
 
+/** Each GPU as `<index>:<used>/<total>` (a server of an older release reports none: `-`). */
+function gpuUsage(r: RunnerView): string {
+  if (!Array.isArray(r.gpus) || r.gpus.length === 0) return '-';
+  return r.gpus.map((g) => `${text(g.index)}:${formatBytes(g.memory_allocated)}/${formatBytes(g.memory_total)}`).join(' ');
+}
+
 /** `helix runner list`. */
 export function renderRunners(runners: RunnerView[], currentVersion?: number): string {
   const lines: string[] = [];
@@ -170,6 +176,7 @@ export function renderRunners(runners: RunnerView[], currentVersion?: number): s
         { header: 'id', value: (r) => text(r.id) },
         { header: 'state', value: (r) => text(r.state) },
         { header: 'memory (used/total)', value: (r) => `${formatBytes(r.memory_allocated)}/${formatBytes(r.memory_total)}` },
+        { header: 'gpus (used/total)', value: gpuUsage },
         { header: 'slots', value: (r) => slotStates(r.slots) },
         { header: 'settings version', value: (r) => text(r.settings_version), right: true },
         { header: 'in sync', value: (r) => yesNo(r.in_sync) },
@@ -223,6 +230,7 @@ export function renderSlots(slots: SlotView[] | undefined): string {
       [
         { header: 'slot', value: (s) => text(s.id) },
         { header: 'runner', value: (s) => text(s.runner_id) },
+        { header: 'gpus', value: (s) => (Array.isArray(s.gpus) && s.gpus.length ? s.gpus.map((g) => text(g)).join(',') : '-') },
         { header: 'state', value: (s) => text(s.state) },
         { header: 'restarts', value: (s) => text(s.restarts), right: true },
         { header: 'token source', value: (s) => text(s.hf_token_source) },
