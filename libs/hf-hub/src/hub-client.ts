@@ -21,6 +21,10 @@ export interface AccessCheck {
   httpStatus: number | null;
 }
 
+function accessOf(status: number): ModelAccess {
+  return status === 200 ? 'granted' : status === 401 || status === 403 ? 'denied' : status === 404 ? 'not_found' : 'unknown';
+}
+
 /** How long one Hub request may take: a slow Hub gives `unverified`, never a hanging PUT. */
 export const HUB_TIMEOUT_MS = 5_000;
 
@@ -68,15 +72,26 @@ export class HubClient {
     return check;
   }
 
-  /** GET /api/models/{id} with the token (or none): granted (200), denied (401/403), not_found (404), unknown. */
+  /**
+   * GET /api/models/{id} with the token (or none): granted (200), denied (401/403), not_found (404),
+   * unknown. The Hub shows a gated repository's card to anyone (200 with `"gated": "auto"|"manual"`),
+   * so for a gated one the answer is the repository's `/auth-check` with the same token, as
+   * huggingface_hub does it.
+   */
   async modelAccess(modelId: string, token: Secret | null): Promise<AccessCheck> {
     const path = `/api/models/${modelId.split('/').map(encodeURIComponent).join('/')}`;
     const res = await this.get('model', path, token);
     if (res === null) return { access: 'unknown', httpStatus: null };
-    await res.arrayBuffer().catch(() => undefined);
-    const access: ModelAccess =
-      res.status === 200 ? 'granted' : res.status === 401 || res.status === 403 ? 'denied' : res.status === 404 ? 'not_found' : 'unknown';
-    return { access, httpStatus: res.status };
+    if (res.status !== 200) {
+      await res.arrayBuffer().catch(() => undefined);
+      return { access: accessOf(res.status), httpStatus: res.status };
+    }
+    const card = (await res.json().catch(() => ({}))) as { gated?: unknown };
+    if (!card.gated) return { access: 'granted', httpStatus: 200 };
+    const check = await this.get('model', `${path}/auth-check`, token);
+    if (check === null) return { access: 'unknown', httpStatus: null };
+    await check.arrayBuffer().catch(() => undefined);
+    return { access: accessOf(check.status), httpStatus: check.status };
   }
 
   /** null when the Hub did not answer in time (or could not be reached). */
