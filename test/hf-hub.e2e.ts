@@ -217,7 +217,7 @@ describe('Hugging Face Hub validation, strict mode', () => {
 
     const refused = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: T.wrong });
     expect(refused.status).toBe(400);
-    expect(refused.body).toEqual({ error: 'invalid_token', message: 'Hugging Face rejected this token (401).' });
+    expect(refused.body).toEqual({ error: 'invalid_token', message: 'Hugging Face rejected this token (401)' }); // SPEC §12's text exactly
     expect((await stack.api('GET', '/api/v1/system/settings')).body).toEqual(before);
     expect((await stack.api('POST', '/api/v1/orgs', { id: 'strictco', name: 'Strict Co' })).status).toBe(201);
     expect((await stack.api('PUT', '/api/v1/orgs/strictco/settings', { huggingface_token: T.wrong })).status).toBe(400);

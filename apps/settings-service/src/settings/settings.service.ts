@@ -116,7 +116,7 @@ export class SettingsService {
     });
     await this.db.transaction((tx) => this.outbox.add(tx, AUDIT_RECORDED, `audit@${audit.id}`, audit));
     this.publisher.kick();
-    throw rpcError('invalid_token', `Hugging Face rejected this token (${check.httpStatus}).`);
+    throw rpcError('invalid_token', `Hugging Face rejected this token (${check.httpStatus})`);
   }
 
   /**
