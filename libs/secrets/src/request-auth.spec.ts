@@ -17,7 +17,9 @@ describe('RequestAuthenticator (gateway → settings-service change requests)', 
     const proof = auth.authenticate('update', body);
     expect(auth.verify('update', { ...body, updated_by: 'mallory' }, proof)).toBe('bad_mac');
     expect(auth.verify('clear-scope', body, proof)).toBe('bad_mac');
-    expect(auth.verify('update', body, { ...proof, nonce: `${proof.nonce.slice(0, -1)}A` })).toBe('bad_mac');
+    // Flip the last character to one it cannot already be (a fixed 'A' would be a no-op 1 time in 64).
+    const otherLast = proof.nonce.endsWith('A') ? 'B' : 'A';
+    expect(auth.verify('update', body, { ...proof, nonce: `${proof.nonce.slice(0, -1)}${otherLast}` })).toBe('bad_mac');
     expect(auth.verify('update', body, { ...proof, expires_at: new Date(Date.now() + 60_000).toISOString() })).toBe('bad_mac');
     expect(auth.verify('update', body, undefined)).toBe('missing');
     expect(auth.verify('update', body, { nonce: 'short', expires_at: proof.expires_at, mac: proof.mac })).toBe('missing');
