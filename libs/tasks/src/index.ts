@@ -1,1 +1,2 @@
 export * from './single-flight';
+export * from './group-commit';

@@ -12,24 +12,34 @@ import {
 } from '@helix/contracts';
 import { InjectNats, runConsumer, type ConsumerLoop } from '@helix/nats';
 import { Counter } from 'prom-client';
+import { GroupCommit } from '@helix/tasks';
+import type { SettingsAppliedEvent } from '@helix/contracts';
 import { RunnerAckRepository } from './runner-ack.repository';
+
+/** Messages handed to the batch writer and not yet acknowledged: above this, the consumer waits. */
+const MAX_ACKS_IN_FLIGHT = 5_000;
 
 const recorded = new Counter({ name: 'helix_settings_acks_recorded_total', help: 'settings.applied acknowledgements recorded' });
 
 /**
  * Records `settings.applied` from runners. Acks are captured by the SETTINGS_ACKS work-queue stream
  * and read through one durable consumer shared by all replicas, so none is lost while the service
- * or Postgres is down, and each is recorded by one replica.
+ * or Postgres is down, and each is recorded by one replica. The messages of a rotation arrive
+ * together (one per runner): they are recorded by group commit, one statement for all that queued
+ * while the previous one ran, and each message is acknowledged once its statement committed.
  */
 @Injectable()
 export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private loop?: ConsumerLoop;
+  private readonly writer: GroupCommit<SettingsAppliedEvent>;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
-    private readonly acks: RunnerAckRepository,
+    acks: RunnerAckRepository,
     @InjectPinoLogger('AcksConsumer') private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.writer = new GroupCommit((batch) => acks.record(batch), 2_000);
+  }
 
   onApplicationBootstrap(): void {
     this.loop = runConsumer({
@@ -43,6 +53,7 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     await this.loop?.stop();
+    await this.writer.idle();
   }
 
   /** Adding a durable consumer with the same config is a no-op, and recreates it after a stream loss. */
@@ -59,7 +70,8 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
     return consumer.consume({ max_messages: 100 });
   }
 
-  private async handle(msg: JsMsg): Promise<void> {
+  /** Returns before the acks are recorded (so the next messages join the same statement), unless too many wait. */
+  async handle(msg: JsMsg): Promise<void> {
     const parsed = parseSettingsAppliedMessage(msg.data);
     if (!parsed.ok) {
       this.logger.warn({ subject: msg.subject, seq: msg.seq, problem: describeFieldErrors(parsed.errors) }, 'ignored a malformed settings.applied message');
@@ -75,15 +87,21 @@ export class AcksConsumer implements OnApplicationBootstrap, OnApplicationShutdo
       msg.term();
       return;
     }
-    try {
-      await this.acks.record(acks);
-    } catch (err) {
-      // Postgres is unavailable: the message stays in the stream and comes back.
-      this.logger.warn({ err }, 'could not record settings.applied yet');
-      msg.nak(2_000);
-      return;
-    }
-    msg.ack();
+    const written = this.writer.add(acks).then(
+      () => {
+        msg.ack();
+        this.recorded(acks);
+      },
+      (err: unknown) => {
+        // Postgres is unavailable: the message stays in the stream and comes back.
+        this.logger.warn({ err }, 'could not record settings.applied yet');
+        msg.nak(2_000);
+      },
+    );
+    if (this.writer.backlog > MAX_ACKS_IN_FLIGHT) await written;
+  }
+
+  private recorded(acks: SettingsAppliedEvent[]): void {
     recorded.inc(acks.length);
     const scoped = acks.filter((ack) => ack.scope !== 'global');
     for (const ack of acks) {

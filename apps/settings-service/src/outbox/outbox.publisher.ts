@@ -84,9 +84,9 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
   private async drainOnce(): Promise<void> {
     // Not locked: another replica is draining or StreamRepair is comparing; either may have read the
     // outbox before our row was committed, so look again shortly rather than at the next poll.
-    const locked = await this.outbox.tryWithPublishLock(async (tx) => {
-      const rows = await this.outbox.oldest(tx, BATCH);
+    const locked = await this.outbox.tryWithPublishLock(BATCH, async (tx, rows) => {
       pending.set(rows.length);
+      const done: string[] = [];
       // A subject that failed keeps its later rows for the next pass (order per subject). Other
       // subjects go on: a missing AUDIT stream (no gateway yet) never holds back a token change.
       const blocked = new Set<string>();
@@ -100,16 +100,18 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
           this.logger.warn({ subject: row.subject, err }, 'could not publish an outbox event yet; it stays in the outbox');
           if (isTimeout(err)) {
             this.kick();
-            return;
+            break;
           }
           blocked.add(row.subject);
           continue;
         }
-        await this.outbox.remove(tx, row.id);
+        done.push(row.id);
         published.inc();
         pending.dec();
         logPublished(this.logger, row.event);
       }
+      // Deleted when the pass commits: a crash before that republishes, and the Nats-Msg-Id drops the copy.
+      await this.outbox.remove(tx, done);
       if (rows.length === BATCH) this.kick(); // more to do: one more pass right after this one
     });
     if (!locked) setTimeout(() => this.kick(), LOCK_RETRY_MS).unref();

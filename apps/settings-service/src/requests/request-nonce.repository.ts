@@ -9,9 +9,11 @@ export class RequestNonceRepository {
    * (a replay). Expired nonces are dropped on the way: an expired request is refused anyway.
    */
   async claim(tx: EntityManager, nonce: string, expiresAt: Date): Promise<boolean> {
-    await tx.query('DELETE FROM settings.request_nonces WHERE expires_at < now()');
+    // One statement: the insert does not see the delete (same snapshot), which only matters for an
+    // expired nonce, and an expired request never gets this far.
     const rows: unknown = await tx.query(
-      'INSERT INTO settings.request_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING nonce',
+      `WITH expired AS (DELETE FROM settings.request_nonces WHERE expires_at < now())
+       INSERT INTO settings.request_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING nonce`,
       [nonce, expiresAt],
     );
     return Array.isArray(rows) && rows.length === 1;

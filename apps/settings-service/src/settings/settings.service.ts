@@ -183,7 +183,6 @@ export class SettingsService {
       row.updatedBy = updatedBy;
       await this.tokens.save(tx, row);
       const subject = settingsSubject(scope, scopeId);
-      await this.outbox.add(tx, subject, `${subject}@${row.version}`, this.events.forChange(row, token));
       const details: TokenAuditDetails = { scope, scope_id: scopeId, version: row.version, old_fingerprint: oldFingerprint, new_fingerprint: row.fingerprint };
       if (token) Object.assign(details, { hub_status: row.hubStatus, hub_owner: row.hubOwner, hub_role: row.hubRole });
       const audit = auditEvent({
@@ -192,7 +191,11 @@ export class SettingsService {
         target: auditTargets.token(scope, scopeId),
         details: { ...details },
       });
-      await this.outbox.add(tx, AUDIT_RECORDED, `audit@${audit.id}`, audit);
+      // The change first: runners wait for it, the audit entry does not.
+      await this.outbox.addAll(tx, [
+        { subject, msgId: `${subject}@${row.version}`, event: this.events.forChange(row, token) },
+        { subject: AUDIT_RECORDED, msgId: `audit@${audit.id}`, event: audit },
+      ]);
       return row;
     });
   }

@@ -32,23 +32,19 @@ export class HfTokenRepository {
     return (tx ?? this.db.manager).getRepository(HfTokenEntity).createQueryBuilder('t').where('t.version > 0').getMany();
   }
 
-  /** Creates the scope's row if missing and locks it until `tx` ends, so versions of a scope serialize. */
+  /**
+   * Creates the scope's row if missing and locks it until `tx` ends, so versions of a scope
+   * serialize. One statement: an upsert locks the row it inserts or finds, and returns it.
+   */
   async lockForUpdate(tx: EntityManager, scope: Scope, scopeId: string | null): Promise<HfTokenEntity> {
-    const now = new Date();
-    const id = scopeId ?? NO_ID;
-    await tx
-      .createQueryBuilder()
-      .insert()
-      .into(HfTokenEntity)
-      .values({ scope, scopeId: id, version: 0, envelope: null, fingerprint: null, createdAt: now, updatedAt: now, updatedBy: null })
-      .orIgnore()
-      .execute();
-    return tx
-      .getRepository(HfTokenEntity)
-      .createQueryBuilder('t')
-      .setLock('pessimistic_write')
-      .where('t.scope = :scope AND t.scope_id = :id', { scope, id })
-      .getOneOrFail();
+    const rows: RawTokenRow[] = await tx.query(
+      `INSERT INTO settings.hf_tokens AS t (scope, scope_id, version, envelope, fingerprint, created_at, updated_at, updated_by)
+       VALUES ($1, $2, 0, NULL, NULL, now(), now(), NULL)
+       ON CONFLICT (scope, scope_id) DO UPDATE SET version = t.version
+       RETURNING t.*`,
+      [scope, scopeId ?? NO_ID],
+    );
+    return fromRaw(rows[0]);
   }
 
   /**
@@ -81,7 +77,40 @@ export class HfTokenRepository {
     return rows.map((r) => ({ kid: r.kid, tokens: Number(r.tokens) }));
   }
 
+  /** Writes a locked row back (one UPDATE by key; TypeORM's save would select it first). */
   async save(tx: EntityManager, row: HfTokenEntity): Promise<void> {
-    await tx.getRepository(HfTokenEntity).save(row);
+    const { scope, scopeId, ...changes } = row;
+    await tx.getRepository(HfTokenEntity).update({ scope, scopeId }, changes);
   }
+}
+
+/** A row of settings.hf_tokens as Postgres returns it (snake_case columns). */
+interface RawTokenRow {
+  scope: Scope;
+  scope_id: string;
+  version: number;
+  envelope: HfTokenEntity['envelope'];
+  fingerprint: string | null;
+  created_at: Date;
+  updated_at: Date;
+  updated_by: string | null;
+  hub_status: HfTokenEntity['hubStatus'];
+  hub_owner: string | null;
+  hub_role: string | null;
+}
+
+function fromRaw(raw: RawTokenRow): HfTokenEntity {
+  return Object.assign(new HfTokenEntity(), {
+    scope: raw.scope,
+    scopeId: raw.scope_id,
+    version: raw.version,
+    envelope: raw.envelope,
+    fingerprint: raw.fingerprint,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+    updatedBy: raw.updated_by,
+    hubStatus: raw.hub_status,
+    hubOwner: raw.hub_owner,
+    hubRole: raw.hub_role,
+  });
 }
