@@ -84,6 +84,16 @@ export interface RunnerView {
   slots: SlotView[];
 }
 
+/** The most runners one `svc.models.runners.list` reply carries: a reply stays far below NATS's message limit. */
+export const RUNNERS_PAGE_MAX = 200;
+
+/** `svc.models.runners.list`: one page of runners in id order, those after `after` (exclusive). */
+export interface RunnersListRequest {
+  after?: string | null;
+  /** 1..RUNNERS_PAGE_MAX; RUNNERS_PAGE_MAX when absent. */
+  limit?: number;
+}
+
 /** What the models-service knows of a runner (GET /runners is completed by the gateway with sync state). */
 export interface RunnerRecord {
   id: string;

@@ -202,6 +202,11 @@ export interface SyncStatusView {
   acks: RunnerSyncRecord[];
 }
 
+/** `svc.settings.sync.status`: the acks of these runners only (a page of GET /runners), at most RUNNERS_PAGE_MAX. */
+export interface SyncStatusRequest {
+  runner_ids?: string[];
+}
+
 /** Whether `scope_id` fits `scope`: null for global, a non-empty string for every other scope. */
 function scopeIdError(scope: unknown, scopeId: unknown): FieldError | null {
   if (scope === 'global') return scopeId === null ? null : { field: 'scope_id', message: 'must be null for the global scope' };

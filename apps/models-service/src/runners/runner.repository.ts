@@ -26,8 +26,9 @@ export class RunnerRepository {
     return previous ? new Date(previous) : null;
   }
 
-  async list(): Promise<RunnerEntity[]> {
-    return this.db.getRepository(RunnerEntity).find({ order: { id: 'ASC' } });
+  /** A page of runners in id order: those after `after` (exclusive), at most `limit`. */
+  async list(after: string | null, limit: number): Promise<RunnerEntity[]> {
+    return this.db.getRepository(RunnerEntity).find({ where: after === null ? {} : { id: MoreThan(after) }, order: { id: 'ASC' }, take: limit });
   }
 
   /** Runners whose last heartbeat is newer than `since` (the online ones). */

@@ -1,7 +1,17 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { parseHeartbeat, Patterns, runnerIdOfSubject, RUNNERS_HEARTBEAT_ALL, type RunnerRecord } from '@helix/contracts';
+import {
+  parseHeartbeat,
+  Patterns,
+  RUNNER_ID_PATTERN,
+  runnerIdOfSubject,
+  RUNNERS_HEARTBEAT_ALL,
+  RUNNERS_PAGE_MAX,
+  type RunnerRecord,
+  type RunnersListRequest,
+} from '@helix/contracts';
+import { rpcError } from '@helix/rpc';
 import { ignoreMessage } from '../ignored-messages';
 import { RunnersService } from './runners.service';
 import { SlotTracker } from '../slots/slot-tracker.service';
@@ -38,8 +48,13 @@ export class RunnersController {
     }
   }
 
+  /** One page in id order; a reply never carries more than RUNNERS_PAGE_MAX runners. */
   @MessagePattern(Patterns.runnersList)
-  list(): Promise<RunnerRecord[]> {
-    return this.runners.list();
+  list(@Payload() request: RunnersListRequest | null): Promise<RunnerRecord[]> {
+    const after = request?.after ?? null;
+    const limit = request?.limit ?? RUNNERS_PAGE_MAX;
+    if ((after !== null && (typeof after !== 'string' || !RUNNER_ID_PATTERN.test(after))) || !Number.isInteger(limit) || limit < 1 || limit > RUNNERS_PAGE_MAX)
+      throw rpcError('bad_request', `The runners page request is malformed (after: a runner id; limit: 1 to ${RUNNERS_PAGE_MAX}).`);
+    return this.runners.list({ after, limit });
   }
 }

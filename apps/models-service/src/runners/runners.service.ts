@@ -7,6 +7,7 @@ import {
   type RunnerGpuView,
   type RunnerHeartbeat,
   type RunnerRecord,
+  type SlotView,
 } from '@helix/contracts';
 import { RunnerRepository } from './runner.repository';
 import { gpusOf } from './runner.entity';
@@ -38,8 +39,16 @@ export class RunnersService {
   }
 
   /** Slots and allocated memory (per GPU too) come from the slot table (the scheduler's view), not the last heartbeat. */
-  async list(now = Date.now()): Promise<RunnerRecord[]> {
-    const [runners, slots, allocations] = await Promise.all([this.runners.list(), this.slots.listPlaced(), this.slots.allocationsByRunner()]);
+  async list(page: { after: string | null; limit: number }, now = Date.now()): Promise<RunnerRecord[]> {
+    const runners = await this.runners.list(page.after, page.limit);
+    const ids = runners.map((r) => r.id);
+    const [slots, allocations] = await Promise.all([this.slots.listPlaced(ids), this.slots.allocationsByRunner(undefined, ids)]);
+    const slotsOf = new Map<string, SlotView[]>();
+    for (const s of slots) {
+      const list = slotsOf.get(s.runner_id!);
+      if (list) list.push(s);
+      else slotsOf.set(s.runner_id!, [s]);
+    }
     return runners.map((r) => ({
       id: r.id,
       state: now - r.lastSeen.getTime() <= OFFLINE_AFTER_MS ? 'online' : 'offline',
@@ -51,7 +60,7 @@ export class RunnersService {
       settings_seq: r.settingsSeq,
       settings_applied: r.settingsApplied,
       hf_token_provided: r.hfTokenProvided,
-      slots: slots.filter((s) => s.runner_id === r.id),
+      slots: slotsOf.get(r.id) ?? [],
     }));
   }
 }

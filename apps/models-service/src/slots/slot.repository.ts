@@ -36,8 +36,9 @@ export class SlotRepository {
   }
 
   /** Slots that are on a runner (placed), oldest first. */
-  async listPlaced(): Promise<SlotView[]> {
-    return views(await this.db.query(`SELECT ${VIEW_COLUMNS} FROM models.slots s WHERE s.runner_id IS NOT NULL ORDER BY s.created_at`));
+  /** The slots placed on these runners. */
+  async listPlaced(runnerIds: string[]): Promise<SlotView[]> {
+    return views(await this.db.query(`SELECT ${VIEW_COLUMNS} FROM models.slots s WHERE s.runner_id = ANY($1) ORDER BY s.created_at`, [runnerIds]));
   }
 
   /** The slot, locked for the rest of `tx`. */
@@ -64,10 +65,12 @@ export class SlotRepository {
   }
 
   /** The slots that hold or are about to hold GPU memory, per runner: their GPUs and their model's memory. */
-  async allocationsByRunner(tx: EntityManager = this.db.manager): Promise<Map<string, SlotAllocation[]>> {
+  /** What the slots placed on each runner reserve; only on `runnerIds` when given (a page of GET /runners). */
+  async allocationsByRunner(tx: EntityManager = this.db.manager, runnerIds?: string[]): Promise<Map<string, SlotAllocation[]>> {
     const rows: Array<{ id: string; runner_id: string; gpus: number[] | null; memory: string }> = await tx.query(
       `SELECT s.id, s.runner_id, s.gpus, m.memory FROM models.slots s JOIN models.models m ON m.id = s.model_id
-        WHERE s.runner_id IS NOT NULL AND ${RESERVES_MEMORY_SQL} ORDER BY s.created_at`,
+        WHERE s.runner_id IS NOT NULL AND ($1::text[] IS NULL OR s.runner_id = ANY($1)) AND ${RESERVES_MEMORY_SQL} ORDER BY s.created_at`,
+      [runnerIds ?? null],
     );
     const byRunner = new Map<string, SlotAllocation[]>();
     for (const r of rows) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import type { RunnerSyncRecord, SettingsAppliedEvent } from '@helix/contracts';
 import { RunnerAckEntity } from '../entities';
 
@@ -39,8 +39,8 @@ export class RunnerAckRepository {
   }
 
   /** The global-scope ack of each runner (scoped acks are recorded, but `in_sync` does not read them: see SyncStatusService). */
-  async list(): Promise<RunnerSyncRecord[]> {
-    const rows = await this.db.getRepository(RunnerAckEntity).find({ where: { scope: 'global' } });
+  async list(runnerIds?: string[]): Promise<RunnerSyncRecord[]> {
+    const rows = await this.db.getRepository(RunnerAckEntity).find({ where: { scope: 'global', ...(runnerIds ? { runnerId: In(runnerIds) } : {}) } });
     return rows.map((a) => ({
       runner_id: a.runnerId,
       scope: a.scope,

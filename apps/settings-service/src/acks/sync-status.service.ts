@@ -22,8 +22,9 @@ export class SyncStatusService {
     @InjectPinoLogger('SyncStatus') private readonly logger: PinoLogger,
   ) {}
 
-  async status(): Promise<SyncStatusView> {
-    const [current, acks, settingsSeq] = await Promise.all([this.tokens.find('global', null), this.acks.list(), this.settingsSeq()]);
+  /** `runnerIds`: only their acks (a page of GET /runners); every runner's when absent. */
+  async status(runnerIds?: string[]): Promise<SyncStatusView> {
+    const [current, acks, settingsSeq] = await Promise.all([this.tokens.find('global', null), this.acks.list(runnerIds), this.settingsSeq()]);
     return { global_version: current?.version ?? 0, settings_seq: settingsSeq, acks };
   }
 

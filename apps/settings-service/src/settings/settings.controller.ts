@@ -2,15 +2,19 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   Patterns,
+  RUNNER_ID_PATTERN,
+  RUNNERS_PAGE_MAX,
   type ClearScopeRequest,
   type GetManySettingsRequest,
   type ModelAccessRequest,
   type ModelAccessView,
   type ScopeRef,
   type SettingsView,
+  type SyncStatusRequest,
   type SyncStatusView,
   type UpdateSettingsRequest,
 } from '@helix/contracts';
+import { rpcError } from '@helix/rpc';
 import { SyncStatusService } from '../acks/sync-status.service';
 import { SettingsService } from './settings.service';
 
@@ -48,7 +52,10 @@ export class SettingsController {
   }
 
   @MessagePattern(Patterns.settingsSyncStatus)
-  syncStatus(): Promise<SyncStatusView> {
-    return this.sync.status();
+  syncStatus(@Payload() request: SyncStatusRequest | null): Promise<SyncStatusView> {
+    const ids = request?.runner_ids;
+    if (ids !== undefined && (!Array.isArray(ids) || ids.length > RUNNERS_PAGE_MAX || !ids.every((id) => typeof id === 'string' && RUNNER_ID_PATTERN.test(id))))
+      throw rpcError('bad_request', `runner_ids must be a list of at most ${RUNNERS_PAGE_MAX} runner ids.`);
+    return this.sync.status(ids);
   }
 }
