@@ -34,7 +34,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 helix \
  && useradd --system --uid 10001 --gid helix --home-dir /tmp --shell /usr/sbin/nologin helix
-ENV NODE_ENV=production HOME=/tmp
+# Small young generation: the runner is mostly idle (RUNNER_NODE_OPTIONS in libs/local-infra/src/app-env.ts).
+ENV NODE_ENV=production HOME=/tmp NODE_OPTIONS=--max-semi-space-size=1
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
