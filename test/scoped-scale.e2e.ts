@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scanForSecrets, startStack, type Stack } from '@helix/testing';
 
@@ -101,6 +102,17 @@ describe('1,000 scoped tokens: a joining runner holds them all, an offline one c
       { timeout: 15_000 },
     );
     expect(view.settings_applied).toBe(ORGS + USERS + MODELS);
+    // The settings-service recorded the replay's acks (one log line per batch) but keeps no row per
+    // scope: 1,000 scoped rows per runner would be 10 million at 100 runners × 100,000 scopes.
+    await stack.settings[0].waitFor((l) => l.msg === 'successfully synced settings to runner' && l.runner_id === 'gpu-join');
+    const db = new Client({ connectionString: stack.pg.url });
+    await db.connect();
+    try {
+      const rows = await db.query("SELECT scope, count(*)::int AS n FROM settings.runner_acks WHERE runner_id = 'gpu-join' GROUP BY scope");
+      expect(rows.rows.filter((r) => r.scope !== 'global')).toEqual([]);
+    } finally {
+      await db.end();
+    }
     // Ground truth for sampled scopes of each kind: a model start uses exactly that scope's token.
     for (const i of [0, 137, ORGS - 1])
       expect(await startedWith(`sample/org-${i}`, { org_id: `org-${i}` })).toEqual({ source: 'org', fingerprint: fp(tokenOf('Org', i)) });

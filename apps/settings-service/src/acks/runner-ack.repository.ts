@@ -4,7 +4,12 @@ import { In, type DataSource } from 'typeorm';
 import type { RunnerSyncRecord, SettingsAppliedEvent } from '@helix/contracts';
 import { RunnerAckEntity } from '../entities';
 
-/** All SQL of `settings.runner_acks`: the newest version of each scope each runner applied. */
+/**
+ * All SQL of `settings.runner_acks`: the newest global version each runner applied. Scoped acks are
+ * counted and logged by the consumer but not stored: a runner's sync with every scope is its
+ * SETTINGS high-water mark (heartbeat), and a row per runner and scope would be 10 million rows at
+ * 100 runners × 100,000 scopes.
+ */
 @Injectable()
 export class RunnerAckRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -17,6 +22,7 @@ export class RunnerAckRepository {
   async record(acks: SettingsAppliedEvent[]): Promise<void> {
     const newest = new Map<string, SettingsAppliedEvent>();
     for (const ack of acks) {
+      if (ack.scope !== 'global') continue;
       const key = `${ack.runner_id}\u0000${ack.scope}\u0000${ack.scope_id ?? ''}`;
       if ((newest.get(key)?.version ?? 0) <= ack.version) newest.set(key, ack);
     }
