@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * scope (100 runners × 100,000 scopes = 10 million rows) that nothing read; a runner's sync with
  * every scope is its SETTINGS high-water mark. Down keeps the table as it is (rows cannot come back).
  */
-export class RunnerAcksGlobalOnly1764231400000 implements MigrationInterface {
-  name = 'RunnerAcksGlobalOnly1764231400000';
+export class RunnerAcksGlobalOnly1764231500000 implements MigrationInterface {
+  name = 'RunnerAcksGlobalOnly1764231500000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`DELETE FROM settings.runner_acks WHERE scope <> 'global'`);
