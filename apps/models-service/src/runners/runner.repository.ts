@@ -31,8 +31,15 @@ export class RunnerRepository {
     return this.db.getRepository(RunnerEntity).find({ where: after === null ? {} : { id: MoreThan(after) }, order: { id: 'ASC' }, take: limit });
   }
 
-  /** Runners whose last heartbeat is newer than `since` (the online ones). */
-  async listSeenAfter(since: Date, tx: EntityManager = this.db.manager): Promise<RunnerEntity[]> {
-    return tx.getRepository(RunnerEntity).find({ where: { lastSeen: MoreThan(since) }, order: { id: 'ASC' } });
+  /**
+   * Runners whose last heartbeat is newer than `since` (the online ones), with what placement needs.
+   * Plain SQL: it runs in every placement, and TypeORM's find costed about a millisecond of CPU each.
+   */
+  async listSeenAfter(since: Date, tx: EntityManager = this.db.manager): Promise<Array<Pick<RunnerEntity, 'id' | 'gpus' | 'memoryTotal'>>> {
+    const rows: Array<{ id: string; gpus: RunnerEntity['gpus']; memory_total: string }> = await tx.query(
+      'SELECT id, gpus, memory_total FROM models.runners WHERE last_seen > $1 ORDER BY id',
+      [since],
+    );
+    return rows.map((r) => ({ id: r.id, gpus: r.gpus, memoryTotal: Number(r.memory_total) }));
   }
 }
