@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { contextFor, type CliIo } from '../context';
 import { emit } from '../emit';
+import { CliError } from '../errors';
 import { renderFields } from '../table';
 
 /** GET /api/v1/version. */
@@ -36,7 +37,14 @@ export function registerVersion(program: Command, io: CliIo, clientVersion: stri
       const ctx = contextFor(command, io);
       const view: VersionView = { client: { version: clientVersion } };
       if (!options.client) {
-        const server = await ctx.client.get<ServerVersionView>('/api/v1/version');
+        let server: ServerVersionView;
+        try {
+          server = await ctx.client.get<ServerVersionView>('/api/v1/version');
+        } catch (err) {
+          // kubectl's habit: the client's version is known whatever happens to the server.
+          if (err instanceof CliError) throw new CliError(`helix ${clientVersion}; the server's version is unknown: ${err.message}`, err.exitCode);
+          throw err;
+        }
         view.server = { version: String(server?.version ?? 'unknown'), api: String(server?.api ?? 'unknown'), url: ctx.client.baseUrl };
       }
       emit(ctx, view, {
