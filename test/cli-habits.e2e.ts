@@ -124,7 +124,9 @@ describe('helix CLI habits (issue 14) end to end', () => {
     expect(JSON.parse(await ok(['model', 'list', '--json']))).toEqual(json);
     expect(JSON.parse(await ok(['--json', 'model', 'list']))).toEqual(json);
     expect(json.map((m: { id: string }) => m.id).sort()).toEqual([CHAT, EMBED]);
-    const yaml = parseYaml(await ok(['model', 'list', '-o', 'yaml']));
+    const yamlText = await ok(['model', 'list', '-o', 'yaml']);
+    expect(yamlText).toMatch(/^- id: \S+\n  name: /); // YAML proper, not JSON (which YAML would also parse)
+    const yaml = parseYaml(yamlText);
     expect(yaml.map((m: { id: string }) => m.id)).toEqual(json.map((m: { id: string }) => m.id));
     expect(yaml.find((m: { id: string }) => m.id === EMBED)).toMatchObject({ type: 'embed', memory: 1_000_000_000, enabled: false });
     expect(lines(await ok(['model', 'list', '-o', 'name'])).sort()).toEqual([`model/${CHAT}`, `model/${EMBED}`]);

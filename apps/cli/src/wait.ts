@@ -59,7 +59,8 @@ export async function waitForRunnersInSync(client: ApiClient, out: Output, optio
   let shown = '';
   const show = (line: string, final = false): void => {
     if (!options.progress) return;
-    if (line !== shown || final) out.raw('stderr', `\r${line}${final ? '\n' : ''}`);
+    if (line !== shown) out.raw('stderr', `\r${line}`);
+    if (final) out.raw('stderr', '\n');
     shown = line;
   };
   for (;;) {
