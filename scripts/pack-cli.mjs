@@ -34,7 +34,8 @@ await bundle.close();
 chmodSync(join(out, 'helix.js'), 0o755);
 // Self-contained: the bundle may require Node's own modules only.
 const code = readFileSync(join(out, 'helix.js'), 'utf8');
-const foreign = [...code.matchAll(/\brequire\(\s*["'`]([^"'`]+)["'`]\s*\)/g)]
+// (rolldown may rename a module's own `require` to `require$1`.)
+const foreign = [...code.matchAll(/\brequire(?:\$\d+)?\(\s*["'`]([^"'`]+)["'`]\s*\)/g)]
   .map((m) => m[1])
   .filter((name) => !builtinModules.includes(name.replace(/^node:/, '')));
 if (foreign.length) throw new Error(`the CLI bundle still requires ${[...new Set(foreign)].join(', ')}`);
