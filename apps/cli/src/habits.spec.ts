@@ -153,6 +153,7 @@ describe('--wait and runner wait (stub gateway, fake clock)', () => {
   let stub: StubGateway;
   let runners: () => RunnerView[];
   let clock: number;
+  let forbidden = false;
   const io = (out: Output) => ({
     out,
     env: { HELIX_URL: `${stub.url}/api/v1/`, HELIX_API_KEY: KEY },
@@ -170,7 +171,10 @@ describe('--wait and runner wait (stub gateway, fake clock)', () => {
 
   beforeAll(async () => {
     stub = await startStubGateway((req): StubReply => {
+      if (req.url === '/api/v1/runners' && forbidden) return { status: 403, body: { error: 'forbidden', message: 'Admin privileges are required.' } };
       if (req.url === '/api/v1/runners') return { status: 200, body: runners() };
+      if (req.url === '/api/v1/orgs/acme/settings' && req.method === 'PUT')
+        return { status: 200, body: { id: 'org:acme', scope: 'org', scope_id: 'acme', version: 2, huggingface_token_fingerprint: null } };
       if (req.url === '/api/v1/system/settings' && req.method === 'PUT')
         return { status: 200, body: { id: 'system', version: 7, huggingface_token_fingerprint: null } };
       return { status: 404, body: { error: 'not_found', message: 'No such route.' } };
@@ -179,6 +183,21 @@ describe('--wait and runner wait (stub gateway, fake clock)', () => {
   afterAll(() => stub.close());
   beforeEach(() => {
     clock = 0;
+    forbidden = false;
+  });
+
+  it('a scoped set waits the same way; without an admin key the change is made and the wait says why it cannot watch', async () => {
+    runners = () => [runner('a', true, 1)];
+    const org = await helix(['org', 'settings', 'set', 'acme', '--clear-hf-token', '--wait', '-o', 'name']);
+    expect(org).toMatchObject({ code: 0, stdout: 'settings/acme\n', stderr: '\r1/1 runners in sync\n' });
+    forbidden = true;
+    stub.seen.length = 0;
+    const refused = await helix(['org', 'settings', 'set', 'acme', '--clear-hf-token', '--wait']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      'error: cannot wait for runners to apply the change of org acme (version 2): reading the runners (GET /api/v1/runners) needs an admin API key\n',
+    );
+    expect(stub.seen.map((r) => `${r.method} ${r.url}`)).toEqual(['PUT /api/v1/orgs/acme/settings', 'GET /api/v1/runners']);
   });
 
   it('counts online runners only, and for a global change the version too', () => {

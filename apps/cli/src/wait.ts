@@ -70,7 +70,7 @@ export async function waitForRunnersInSync(client: ApiClient, out: Output, optio
     } catch (err) {
       if (shown) show(shown, true);
       if (err instanceof CliError && /HTTP 403/.test(err.message)) {
-        throw new CliError(`${options.what} could not be watched: waiting for the runners reads GET /api/v1/runners, which needs an admin API key`);
+        throw new CliError(`cannot wait for ${options.what}: reading the runners (GET /api/v1/runners) needs an admin API key`);
       }
       throw err;
     }

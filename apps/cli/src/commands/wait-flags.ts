@@ -40,5 +40,6 @@ export async function waitAfterSet(
     sleep: io.sleep,
     now: io.now,
   });
-  if (ctx.format === 'table' || ctx.format === 'wide') ctx.out.print(`Runners in sync: ${progressLine(progress).replace(' runners in sync', '')} online.`);
+  if (!ctx.quiet && (ctx.format === 'table' || ctx.format === 'wide'))
+    ctx.out.print(`Runners in sync: ${progressLine(progress).replace(' runners in sync', '')} online.`);
 }
