@@ -127,7 +127,11 @@ describe('helix CLI: scoped tokens end to end', () => {
   });
 
   it('user settings set for yourself (a non-admin) goes to your own scope; get shows it', async () => {
-    const out = await ok(['user', 'settings', 'set', '--huggingface-token', ALICE_TOKEN], { key: alice.api_key });
+    const set = await helix(['user', 'settings', 'set', '--huggingface-token', ALICE_TOKEN], { key: alice.api_key });
+    expect(set.code).toBe(0);
+    // The flag works, with its one-line warning that the token shows in the process list.
+    expect(set.stderr).toMatch(/^warning: the token given with --huggingface-token is visible to other local users in the process list[^\n]*\n$/);
+    const out = set.stdout;
     expect(out).toContain(`Hugging Face token of user ${alice.id} set: ${fp(ALICE_TOKEN)} (version 1); runners receive it within seconds.`);
     expect(await json(['user', 'settings', 'get'], { key: alice.api_key })).toMatchObject({
       id: `user:${alice.id}`,

@@ -68,6 +68,8 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/users/:user_id/keys': 'authenticated',
   'POST /api/v1/users/:user_id/keys': 'authenticated',
   'DELETE /api/v1/users/:user_id/keys/:key_id': 'authenticated',
+  // `helix version`: the server's release, for any user.
+  'GET /api/v1/version': 'authenticated',
 };
 
 /**

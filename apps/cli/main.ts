@@ -16,6 +16,7 @@ run(process.argv.slice(2), {
   env: process.env,
   stdin: process.stdin,
   interactive: process.stdin.isTTY === true,
+  progress: process.stderr.isTTY === true,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -18,7 +18,11 @@ export interface ApiResult<T> {
   body: T | undefined;
 }
 
-/** Checks and normalises HELIX_URL / --url: an absolute http(s) URL, without a trailing slash. */
+/**
+ * Checks and normalises HELIX_URL / --url: an absolute http(s) URL, without a trailing slash and
+ * without a trailing `/api/v1` (both `https://helix.example.com` and `…/api/v1/` are accepted, as by
+ * Helix's own client); a gateway behind a path prefix keeps its prefix.
+ */
 export function normaliseBaseUrl(raw: string): string {
   let url: URL;
   try {
@@ -32,7 +36,11 @@ export function normaliseBaseUrl(raw: string): string {
   if (url.username || url.password) throw usageError('HELIX_URL / --url must not contain credentials; use HELIX_API_KEY');
   url.search = '';
   url.hash = '';
-  return url.toString().replace(/\/+$/, '');
+  return url
+    .toString()
+    .replace(/\/+$/, '')
+    .replace(/\/api\/v1$/i, '')
+    .replace(/\/+$/, '');
 }
 
 /**

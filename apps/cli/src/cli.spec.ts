@@ -118,12 +118,15 @@ describe('helix (in-process, stub gateway)', () => {
     expect(r.stdout + r.stderr).not.toContain(TOKEN);
   });
 
-  it('--huggingface-token warns in an interactive shell only', async () => {
+  it('--huggingface-token always warns, in one line, that the token is visible in the process list (at a terminal and in a script)', async () => {
     const interactive = await helix(['system', 'settings', 'set', '--huggingface-token', TOKEN], { interactive: true });
     expect(interactive.code).toBe(0);
-    expect(interactive.stderr).toMatch(/^warning: .*shell history.*--huggingface-token-stdin\n$/);
+    expect(interactive.stderr).toMatch(
+      /^warning: the token given with --huggingface-token is visible to other local users in the process list while this command runs .*; --huggingface-token-stdin avoids it\n$/,
+    );
     const scripted = await helix(['system', 'settings', 'set', `--huggingface-token=${TOKEN}`]);
-    expect(scripted).toMatchObject({ code: 0, stderr: '' });
+    expect(scripted.code).toBe(0);
+    expect(scripted.stderr).toBe(interactive.stderr);
     expect(seen.map((s) => (s.body as { huggingface_token: string }).huggingface_token)).toEqual([TOKEN, TOKEN]);
     expect(interactive.stdout + interactive.stderr + scripted.stdout).not.toContain(TOKEN);
   });
@@ -246,10 +249,10 @@ describe('helix (in-process, stub gateway)', () => {
   it('malformed --runtime-args (exit 2) and --file JSON (exit 1) say where; nothing is sent', async () => {
     const args = await helix(['model', 'create', 'a/b', '--name', 'x', '--runtime-args', '["--trust-remote-code",]']);
     expect(args.code).toBe(2);
-    expect(args.stderr).toBe('error: --runtime-args is not valid JSON: expected a JSON value but found character "]" at line 1, column 24 (position 23)\n');
+    expect(args.stderr).toBe('error: --runtime-args is not valid JSON: expected a JSON value but found "]" at line 1, column 24 (position 23)\n');
     const file = await helix(['model', 'create', '--file', 'broken.json']);
     expect(file.code).toBe(1);
-    expect(file.stderr).toMatch(/^error: --file broken.json is not valid JSON: .* at line 2, column 14 \(position 27\)\n$/);
+    expect(file.stderr).toMatch(/^error: --file broken.json is not valid JSON: .* at line 2, column 14 \(position 27\); strings need double quotes\n$/);
     const missing = await helix(['model', 'create', '--file', 'nope.json']);
     expect(missing).toMatchObject({ code: 1, stderr: 'error: cannot read --file nope.json: no such file\n' });
     expect(seen).toHaveLength(0);

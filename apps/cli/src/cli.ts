@@ -1,23 +1,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { registerAudit } from './commands/audit';
+import { registerCompletion } from './commands/completion';
 import { registerModel } from './commands/model';
 import { registerOrg } from './commands/org';
 import { registerRunner } from './commands/runner';
 import { registerSystem } from './commands/system';
 import { registerUser } from './commands/user';
-import type { CliIo } from './context';
+import { registerVersion } from './commands/version';
+import { OUTPUT_FORMATS, type CliIo } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine } from './errors';
 
-function packageVersion(): string {
+/** The repository's package (dist/apps/cli) or the packed `@helix/cli` (its bundle sits next to its package.json). */
+const PACKAGE_NAMES = ['helix-token-plane', '@helix/cli'];
+
+export function packageVersion(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       try {
         const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'helix-token-plane' && pkg.version) return pkg.version;
+        if (pkg.name && PACKAGE_NAMES.includes(pkg.name) && pkg.version) return pkg.version;
       } catch {
         /* keep looking */
       }
@@ -29,11 +34,14 @@ function packageVersion(): string {
 
 const GLOBAL_HELP = `
 Environment:
-  HELIX_URL       the gateway (default http://localhost:8080); --url wins
+  HELIX_URL       the gateway (default http://localhost:8080), with or without /api/v1; --url wins
   HELIX_API_KEY   your API key; --api-key wins (prefer the variable: it stays out of ps)
 
+Output: a table by default; -o json|yaml (the API's JSON), -o wide (more columns), -o name
+(<kind>/<id> lines), -q (ids only). Warnings and progress go to stderr.
+
 Exit codes: 0 ok, 1 the request failed (API error, server unreachable, unusable input file),
-2 the command line is wrong.`;
+2 the command line is wrong, 3 --wait / runner wait timed out (the change itself was made).`;
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('helix');
@@ -42,7 +50,11 @@ export function buildProgram(io: CliIo): Command {
     .version(packageVersion(), '-V, --version')
     .option('--url <url>', 'gateway URL (env HELIX_URL, default http://localhost:8080)')
     .option('--api-key <key>', 'API key (env HELIX_API_KEY)')
-    .option('--json', "print the API's JSON instead of a table")
+    .addOption(
+      new Option('-o, --output <format>', "output format: json or yaml (the API's JSON), wide (more columns), name (<kind>/<id>)").choices(OUTPUT_FORMATS),
+    )
+    .option('--json', 'the same as -o json')
+    .option('-q, --quiet', 'print only the ids of the resources, one per line')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .configureOutput({
       writeOut: (text) => io.out.raw('stdout', text),
@@ -60,6 +72,8 @@ export function buildProgram(io: CliIo): Command {
   registerUser(program, io);
   registerAudit(program, io);
   registerOrg(program, io);
+  registerVersion(program, io, packageVersion());
+  registerCompletion(program, io);
   return program;
 }
 

@@ -15,19 +15,20 @@ function errorOf(fn: () => unknown): CliError {
 
 describe('locateJsonError', () => {
   it.each([
-    ['["a",]', 5, 1, 6, 'expected a JSON value but found character "]"'],
-    ['[x]', 1, 1, 2, 'expected a JSON value but found character "x"'],
+    ['["a",]', 5, 1, 6, 'expected a JSON value but found "]"'],
+    ['[x]', 1, 1, 2, 'expected a JSON value but found a bare word'],
     ['["a"', 4, 1, 5, 'expected "," or "]" after an array element but found end of input'],
     ['', 0, 1, 1, 'expected a JSON value but found end of input'],
-    ['{"a":1,}', 7, 1, 8, 'expected a double-quoted property name but found character "}"'],
-    ['{\n  "id": "x",\n  "name": oops\n}', 25, 3, 11, 'expected a JSON value but found character "o"'],
-    ["['--trust-remote-code']", 1, 1, 2, 'expected a JSON value but found character "\'"'],
-    ['[1] x', 4, 1, 5, 'expected end of input after the JSON value but found character "x"'],
-    ['"abc', 4, 1, 5, 'unterminated string'],
-    ['[tru]', 4, 1, 5, 'expected "true" but found character "]"'],
-    ['{"a" 1}', 5, 1, 6, 'expected ":" after the property name but found character "1"'],
-    ['[01]', 2, 1, 3, 'expected "," or "]" after an array element but found character "1"'],
-    ['["a\\x"]', 4, 1, 5, 'invalid escape in string: character "x"'],
+    ['{"a":1,}', 7, 1, 8, 'expected a double-quoted property name but found "}"'],
+    ['{\n  "id": "x",\n  "name": oops\n}', 25, 3, 11, 'expected a JSON value but found a bare word'],
+    ["['--trust-remote-code']", 1, 1, 2, 'expected a JSON value but found a single quote'],
+    ['"abc', 0, 1, 1, 'unterminated string'],
+    ['{"a" 1}', 5, 1, 6, 'expected ":" after the property name but found a number'],
+    ['[01]', 2, 1, 3, 'expected "," between two values but found a number'],
+    ['["a\\x"]', 1, 1, 2, 'invalid escape in string'],
+    ['[1,/*c*/2]', 3, 1, 4, 'comments are not allowed in JSON'],
+    ['["a\tb"]', 1, 1, 2, 'unescaped control character (e.g. a line break) in string'],
+    ['[1.]', 1, 1, 2, 'malformed number'],
   ])('%j → position %i (line %i, column %i)', (text, position, line, column, problem) => {
     expect(locateJsonError(text)).toEqual({ position, line, column, problem });
   });
@@ -67,10 +68,26 @@ describe('parseJson', () => {
     const secretish = 'hf_doNotEchoMe123';
     const err = errorOf(() => parseJson(`{"name": "${secretish}", oops}`, '--file model.json'));
     expect(err.message).toBe(
-      '--file model.json is not valid JSON: expected a double-quoted property name but found character "o" at line 1, column 31 (position 30)',
+      '--file model.json is not valid JSON: expected a JSON value but found a bare word at line 1, column 31 (position 30); strings need double quotes',
     );
     expect(err.message).not.toContain(secretish);
     expect(err.exitCode).toBe(EXIT_FAILURE);
+  });
+
+  it('never quotes a single character of the input, whatever the error (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 6, maxLength: 12, unit: fc.constantFrom(...'QZXJKVqzxjkv') }), (junk, secret) => {
+        const text = `{"token": "hf_${secret}" ${junk} ${secret}`;
+        let message = '';
+        try {
+          parseJson(text, 'x');
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        expect(message).not.toContain(secret);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -83,9 +100,7 @@ describe('parseRuntimeArgs', () => {
 
   it('malformed JSON says where, as a usage error', () => {
     const err = errorOf(() => parseRuntimeArgs('["--trust-remote-code" "--max-model-len"]', EXIT_USAGE));
-    expect(err.message).toBe(
-      '--runtime-args is not valid JSON: expected "," or "]" after an array element but found character "\\"" at line 1, column 24 (position 23)',
-    );
+    expect(err.message).toBe('--runtime-args is not valid JSON: expected "," between two values but found a string at line 1, column 24 (position 23)');
     expect(err.exitCode).toBe(EXIT_USAGE);
   });
 

@@ -1,3 +1,4 @@
+import { ParseErrorCode, parseTree, type ParseError } from 'jsonc-parser';
 import { CliError, EXIT_FAILURE } from './errors';
 
 export interface JsonSyntaxError {
@@ -11,145 +12,73 @@ export interface JsonSyntaxError {
   problem: string;
 }
 
-const WS = new Set([' ', '\t', '\n', '\r']);
+/** What each jsonc-parser error means, in words that never quote the input. */
+const PROBLEMS: Partial<Record<ParseErrorCode, string>> = {
+  [ParseErrorCode.InvalidSymbol]: 'expected a JSON value',
+  [ParseErrorCode.InvalidNumberFormat]: 'malformed number',
+  [ParseErrorCode.PropertyNameExpected]: 'expected a double-quoted property name',
+  [ParseErrorCode.ValueExpected]: 'expected a JSON value',
+  [ParseErrorCode.ColonExpected]: 'expected ":" after the property name',
+  [ParseErrorCode.CommaExpected]: 'expected "," between two values',
+  [ParseErrorCode.CloseBraceExpected]: 'expected "," or "}" after a property value',
+  [ParseErrorCode.CloseBracketExpected]: 'expected "," or "]" after an array element',
+  [ParseErrorCode.EndOfFileExpected]: 'expected end of input after the JSON value',
+  [ParseErrorCode.InvalidCommentToken]: 'comments are not allowed in JSON',
+  [ParseErrorCode.UnexpectedEndOfComment]: 'comments are not allowed in JSON',
+  [ParseErrorCode.UnexpectedEndOfString]: 'unterminated string',
+  [ParseErrorCode.UnexpectedEndOfNumber]: 'malformed number',
+  [ParseErrorCode.InvalidUnicode]: 'invalid \\u escape in string',
+  [ParseErrorCode.InvalidEscapeCharacter]: 'invalid escape in string',
+  [ParseErrorCode.InvalidCharacter]: 'unescaped control character (e.g. a line break) in string',
+};
+
+/** What stands at `at`, by kind only (a file may hold secrets: never its characters). */
+function found(text: string, at: number): string {
+  if (at >= text.length) return 'end of input';
+  const ch = text[at];
+  if (/[A-Za-z_]/.test(ch)) return 'a bare word';
+  if (ch === "'") return 'a single quote';
+  if (ch === '"') return 'a string';
+  if (/[0-9]/.test(ch) || (ch === '-' && /[0-9]/.test(text[at + 1] ?? ''))) return 'a number';
+  if (ch === '-') return 'a bare word';
+  if ('{}[]:,'.includes(ch)) return `"${ch}"`;
+  if (ch === '/') return 'a comment';
+  return 'an unexpected character';
+}
 
 /**
- * Finds the first syntax error in `text` the way JSON.parse (RFC 8259) sees it, or null if the text
- * is valid JSON. V8's own messages only sometimes carry a position, so this walks the text itself.
+ * Finds the first syntax error in `text` with jsonc-parser (strict: no comments, no trailing
+ * commas), or null if JSON.parse accepts the text. Where jsonc-parser is more lenient than
+ * JSON.parse, the position V8 reports is used (never V8's message: it quotes the input).
  */
 export function locateJsonError(text: string): JsonSyntaxError | null {
-  let i = 0;
-  class Stop {
-    constructor(
-      readonly at: number,
-      readonly problem: string,
-    ) {}
-  }
-  const describe = (at: number): string => (at >= text.length ? 'end of input' : `character ${JSON.stringify(text[at])}`);
-  const fail = (expected: string, at = i): never => {
-    throw new Stop(at, `expected ${expected} but found ${describe(at)}`);
-  };
-  const skip = (): void => {
-    while (i < text.length && WS.has(text[i])) i++;
-  };
-  const literal = (word: string): void => {
-    for (let k = 0; k < word.length; k++) {
-      if (text[i + k] !== word[k]) fail(`"${word}"`, i + k);
-    }
-    i += word.length;
-  };
-  const string = (): void => {
-    i++; // opening quote
-    for (;;) {
-      if (i >= text.length) throw new Stop(i, 'unterminated string');
-      const ch = text[i];
-      if (ch === '"') {
-        i++;
-        return;
-      }
-      if (ch === '\\') {
-        const esc = text[i + 1];
-        if (esc === 'u') {
-          for (let k = 2; k < 6; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) fail('four hex digits after \\u', i + k);
-          i += 6;
-        } else if (esc !== undefined && '"\\/bfnrt'.includes(esc)) {
-          i += 2;
-        } else {
-          throw new Stop(i + 1, `invalid escape in string: ${describe(i + 1)}`);
-        }
-        continue;
-      }
-      if (ch < ' ') throw new Stop(i, 'unescaped control character (e.g. a line break) in string');
-      i++;
-    }
-  };
-  const number = (): void => {
-    if (text[i] === '-') i++;
-    if (text[i] === '0') i++;
-    else if (/[1-9]/.test(text[i] ?? '')) while (/[0-9]/.test(text[i] ?? '')) i++;
-    else fail('a digit');
-    if (text[i] === '.') {
-      i++;
-      if (!/[0-9]/.test(text[i] ?? '')) fail('a digit after "."');
-      while (/[0-9]/.test(text[i] ?? '')) i++;
-    }
-    if (text[i] === 'e' || text[i] === 'E') {
-      i++;
-      if (text[i] === '+' || text[i] === '-') i++;
-      if (!/[0-9]/.test(text[i] ?? '')) fail('a digit in the exponent');
-      while (/[0-9]/.test(text[i] ?? '')) i++;
-    }
-  };
-  const value = (): void => {
-    skip();
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      skip();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        skip();
-        if (text[i] !== '"') fail('a double-quoted property name');
-        string();
-        skip();
-        if (text[i] !== ':') fail('":" after the property name');
-        i++;
-        value();
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail('"," or "}" after a property value');
-      }
-    }
-    if (ch === '[') {
-      i++;
-      skip();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail('"," or "]" after an array element');
-      }
-    }
-    if (ch === '"') return string();
-    if (ch === 't') return literal('true');
-    if (ch === 'f') return literal('false');
-    if (ch === 'n') return literal('null');
-    if ((ch === '-' && /[0-9]/.test(text[i + 1] ?? '')) || /[0-9]/.test(ch ?? '')) return number();
-    fail('a JSON value');
-  };
+  let v8Position: number | undefined;
   try {
-    value();
-    skip();
-    if (i < text.length) fail('end of input after the JSON value');
+    JSON.parse(text);
     return null;
   } catch (err) {
-    if (!(err instanceof Stop)) throw err;
-    const before = text.slice(0, err.at);
-    const line = before.split('\n').length;
-    const column = err.at - (before.lastIndexOf('\n') + 1) + 1;
-    return { position: err.at, line, column, problem: err.problem };
+    const m = /position (\d+)/.exec((err as Error).message);
+    v8Position = m ? Number(m[1]) : undefined;
   }
+  const errors: ParseError[] = [];
+  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  let position: number;
+  let problem: string;
+  if (first) {
+    position = Math.min(first.offset, text.length);
+    // A bare word right after a value (39GB, "a"b): what is missing is the separator.
+    const afterValue = first.error === ParseErrorCode.InvalidSymbol && position > 0 && /[0-9A-Za-z"\]}]/.test(text[position - 1]);
+    const what = afterValue ? 'expected "," or a closing bracket after a value' : (PROBLEMS[first.error] ?? 'not valid JSON');
+    problem = what.startsWith('expected') ? `${what} but found ${found(text, position)}` : what;
+  } else {
+    position = Math.min(v8Position ?? text.length, text.length);
+    problem = 'a character or number form that JSON does not allow';
+  }
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - (before.lastIndexOf('\n') + 1) + 1;
+  return { position, line, column, problem };
 }
 
 /**
@@ -163,7 +92,7 @@ export function parseJson(text: string, what: string, exitCode = EXIT_FAILURE): 
     const where = locateJsonError(text);
     if (!where) throw new CliError(`${what} is not valid JSON`, exitCode);
     // The usual mistake on a command line: bare words or single quotes inside the JSON.
-    const hint = /^expected a JSON value but found character "[A-Za-z'-]"$/.test(where.problem) ? '; strings need double quotes' : '';
+    const hint = /but found (a bare word|a single quote)$/.test(where.problem) ? '; strings need double quotes' : '';
     throw new CliError(
       `${what} is not valid JSON: ${where.problem} at line ${where.line}, column ${where.column} (position ${where.position})${hint}`,
       exitCode,

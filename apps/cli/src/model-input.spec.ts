@@ -93,7 +93,7 @@ describe('buildModelBody', () => {
     const err = errorOf(() => buildModelBody('a/b', { name: 'x', runtimeArgs: '[--trust-remote-code]' }));
     expect(err.exitCode).toBe(EXIT_USAGE);
     expect(err.message).toBe(
-      '--runtime-args is not valid JSON: expected a JSON value but found character "-" at line 1, column 2 (position 1); strings need double quotes',
+      '--runtime-args is not valid JSON: expected a JSON value but found a bare word at line 1, column 2 (position 1); strings need double quotes',
     );
   });
 });
@@ -112,7 +112,7 @@ describe('readModelFile', () => {
     expect(readModelFile('seed.json', read)).toEqual(SEED);
     expect(errorOf(() => readModelFile('array.json', read)).message).toMatch(/must contain one JSON object/);
     expect(errorOf(() => readModelFile('broken.json', read)).message).toBe(
-      '--file broken.json is not valid JSON: expected "," or "}" after a property value but found character "G" at line 3, column 15 (position 31)',
+      '--file broken.json is not valid JSON: expected "," or a closing bracket after a value but found a bare word at line 3, column 15 (position 31); strings need double quotes',
     );
     const missing = errorOf(() => readModelFile('missing.json', read));
     expect(missing.message).toBe('cannot read --file missing.json: no such file');

@@ -86,3 +86,34 @@ export function buildModelBody(id: string | undefined, flags: ModelFlags, file?:
   if (!file && flags.name === undefined) throw usageError('--name is required (unless the model comes from --file)');
   return body;
 }
+
+/**
+ * The body of `helix model update` (PUT /api/v1/models/<id>: absent fields keep their values): the
+ * file's fields, then every flag given. The id is the path's; a file's id must equal it (the API
+ * refuses a different one). Nothing to change is a usage error.
+ */
+export function buildModelPatch(id: string | undefined, flags: ModelFlags, file?: ModelBody): { id: string; body: ModelBody } {
+  if (flags.enabled && flags.disabled) throw usageError('--enabled and --disabled cannot be used together');
+  const modelId = id ?? (typeof file?.id === 'string' ? file.id : undefined);
+  if (modelId === undefined || !modelId.trim()) {
+    throw file ? new CliError('the model has no "id": give it as helix model update <id> --file …') : usageError('missing model id: helix model update <id> …');
+  }
+  const body: ModelBody = { ...(file ?? {}) };
+  if (flags.name !== undefined) body.name = flags.name;
+  if (flags.type !== undefined) body.type = flags.type;
+  if (flags.runtime !== undefined) body.runtime = flags.runtime;
+  if (flags.memory !== undefined) body.memory = memoryValue(flags.memory);
+  if (flags.context !== undefined) body.context_length = flags.context;
+  if (flags.description !== undefined) body.description = flags.description;
+  if (flags.enabled) body.enabled = true;
+  if (flags.disabled) body.enabled = false;
+  if (flags.autoPull !== undefined) body.auto_pull = flags.autoPull;
+  if (flags.prewarm !== undefined) body.prewarm = flags.prewarm;
+  if (flags.runtimeArgs !== undefined) body.runtime_args = parseRuntimeArgs(flags.runtimeArgs, EXIT_USAGE);
+  if (flags.org !== undefined) body.org_id = flags.org;
+  if (flags.owner !== undefined) body.owner_id = flags.owner;
+  if (Object.keys(body).filter((k) => k !== 'id').length === 0) {
+    throw usageError('nothing to change: give the fields to change as flags (e.g. --memory 40GB, --disabled) or in --file');
+  }
+  return { id: modelId, body };
+}

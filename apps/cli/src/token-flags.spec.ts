@@ -75,12 +75,12 @@ describe('token flags', () => {
     expect(help.replace(/\s+/g, ' ')).toContain("--clear-hf-token clear the token (the org's models fall back to the global token)");
   });
 
-  it('a flag token is trimmed, checked (exit 2 when malformed), registered as a secret; a TTY gets a warning', async () => {
+  it('a flag token is trimmed, checked (exit 2 when malformed), registered as a secret; always with a warning', async () => {
     const { out, text } = capture();
     expect(await tokenFromFlags({ huggingfaceToken: ` ${TOKEN} ` }, { out, stdin: Readable.from([]), interactive: true })).toBe(TOKEN);
     out.print(`echo ${TOKEN}`);
     expect(text().stdout).toBe('echo [REDACTED]\n');
-    expect(text().stderr).toMatch(/^warning: a token given with --huggingface-token is kept in your shell history/);
+    expect(text().stderr).toMatch(/^warning: the token given with --huggingface-token is visible to other local users in the process list/);
     await expect(tokenFromFlags({ huggingfaceToken: 'hf_a b' }, { out, stdin: Readable.from([]), interactive: false })).rejects.toMatchObject({
       exitCode: EXIT_USAGE,
       message: expect.stringMatching(/printable ASCII characters without white space/),

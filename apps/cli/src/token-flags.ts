@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { fingerprint } from '@helix/secrets';
 import { EXIT_USAGE, usageError } from './errors';
 import type { Output } from './output';
-import { checkToken, commandLineTokenWarning, readTokenFromStdin, type TokenInput } from './token-input';
+import { checkToken, COMMAND_LINE_TOKEN_WARNING, readTokenFromStdin, type TokenInput } from './token-input';
 
 /**
  * The three ways of every `… settings set` command (SPEC §9, §11.6): exactly one of
@@ -22,7 +22,7 @@ export const SAY_WHAT_TO_SET = 'say what to set: --huggingface-token-stdin, --hu
 export function addTokenOptions(command: Command, clearEffect: string): Command {
   return command
     .addOption(
-      new Option('--huggingface-token <token>', 'the token (prefer --huggingface-token-stdin: a command line ends up in shell history)').conflicts([
+      new Option('--huggingface-token <token>', 'the token (prefer --huggingface-token-stdin: a command line is visible in ps and shell history)').conflicts([
         'huggingfaceTokenStdin',
         'clearHfToken',
       ]),
@@ -48,7 +48,7 @@ export interface TokenSource {
 
 /**
  * The token to send (`null` clears): checked before anything is sent, registered with the output as
- * a secret, and with a warning when typed on an interactive command line.
+ * a secret, and, when it came on the command line, with a warning that it is visible in `ps`.
  */
 export async function tokenFromFlags(flags: TokenFlags, io: TokenSource): Promise<string | null> {
   const mode = tokenMode(flags);
@@ -56,10 +56,9 @@ export async function tokenFromFlags(flags: TokenFlags, io: TokenSource): Promis
   if (mode.kind === 'flag') {
     out.addSecret(mode.token);
     out.addSecret(mode.token.trim());
-    const token = checkToken(mode.token.trim(), 'given with --huggingface-token', EXIT_USAGE);
-    const warning = commandLineTokenWarning(io.interactive);
-    if (warning) out.warn(warning);
-    return token;
+    // Said even when the token is then refused: it has been on the command line all the same.
+    out.warn(COMMAND_LINE_TOKEN_WARNING);
+    return checkToken(mode.token.trim(), 'given with --huggingface-token', EXIT_USAGE);
   }
   if (mode.kind === 'stdin') {
     const token = await readTokenFromStdin(io.stdin, (text) => out.raw('stderr', text));

@@ -24,13 +24,12 @@ export function checkToken(token: string, origin: string, exitCode?: number): st
 }
 
 /**
- * `--huggingface-token <t>` on the command line of an interactive shell ends up in the shell's
- * history (and, while the command runs, in `ps`): worth a warning. Scripts (no TTY) are left alone.
+ * `--huggingface-token <t>` puts the token in the process's argv: while the command runs any local
+ * user can read it (`ps`, /proc/<pid>/cmdline), and an interactive shell may keep it in its history.
+ * Said every time, at a terminal or in a script, on one line of stderr.
  */
-export function commandLineTokenWarning(interactive: boolean): string | undefined {
-  if (!interactive) return undefined;
-  return 'a token given with --huggingface-token is kept in your shell history and visible in the process list; prefer --huggingface-token-stdin';
-}
+export const COMMAND_LINE_TOKEN_WARNING =
+  'the token given with --huggingface-token is visible to other local users in the process list while this command runs (and may stay in your shell history); --huggingface-token-stdin avoids it';
 
 /** The token from a pipe or file: everything on stdin, surrounding white space (the newline) removed. */
 export async function readTokenFromPipe(input: AsyncIterable<Buffer | string>): Promise<string> {

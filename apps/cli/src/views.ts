@@ -60,6 +60,18 @@ export function renderSyncSummary(sync: SyncSummary | 'unknown'): string {
   return `${sync.inSync}/${sync.total}${sync.offline ? ` (${sync.offline} offline)` : ''}`;
 }
 
+/**
+ * `settings get`: one plain line when some online runner has not applied the current settings yet
+ * (every scope, SPEC §11.5), else ''.
+ */
+export function outOfSyncLine(runners: RunnerView[]): string {
+  const online = runners.filter((r) => r.state === 'online');
+  const behind = online.filter((r) => r.in_sync !== true);
+  if (!behind.length) return '';
+  const names = behind.map((r) => r.id).join(', ');
+  return `Out of sync: ${behind.length} of ${online.length} online runner${online.length === 1 ? '' : 's'} ${behind.length === 1 ? 'has' : 'have'} not applied the current settings yet (${names}); wait for them with: helix runner wait --in-sync`;
+}
+
 /** Where a level without a token leaves the models that use it (SPEC §11.2). */
 export const FALLBACK: Record<Scope, string> = {
   global: 'runners fall back to their own HF_TOKEN',
@@ -163,7 +175,7 @@ function gpuUsage(r: RunnerView): string {
 }
 
 /** `helix runner list`. */
-export function renderRunners(runners: RunnerView[], currentVersion?: number): string {
+export function renderRunners(runners: RunnerView[], currentVersion?: number, options: { wide?: boolean } = {}): string {
   const lines: string[] = [];
   if (currentVersion !== undefined) lines.push(`Current settings version: ${currentVersion}`, '');
   if (!runners.length) {
@@ -183,6 +195,7 @@ export function renderRunners(runners: RunnerView[], currentVersion?: number): s
         { header: 'scopes', value: (r) => text(r.settings_applied), right: true },
         { header: 'hf token', value: (r) => (r.hf_token_provided === true ? 'provided' : r.hf_token_provided === false ? 'none' : '-') },
         { header: 'last seen', value: (r) => text(r.last_seen) },
+        ...(options.wide ? [{ header: 'models', value: (r: RunnerView) => text([...new Set((r.slots ?? []).map((s) => s.model_id))].join(',')) }] : []),
       ],
       runners,
     ),
@@ -197,8 +210,8 @@ function runtimeArgs(model: ModelView): string[] {
   return [];
 }
 
-/** `helix model list`. */
-export function renderModels(models: ModelView[]): string {
+/** `helix model list` (`wide`: also description, auto pull, org, owner and the update time). */
+export function renderModels(models: ModelView[], options: { wide?: boolean } = {}): string {
   if (!models.length) return 'No models.';
   return renderTable<ModelView>(
     [
@@ -211,6 +224,15 @@ export function renderModels(models: ModelView[]): string {
       { header: 'enabled', value: (m) => yesNo(m.enabled) },
       { header: 'prewarm', value: (m) => yesNo(m.prewarm) },
       { header: 'slots', value: (m) => slotStates(m.slots) },
+      ...(options.wide
+        ? [
+            { header: 'auto pull', value: (m: ModelView) => yesNo(m.auto_pull) },
+            { header: 'org', value: (m: ModelView) => text(m.org_id) },
+            { header: 'owner', value: (m: ModelView) => text(m.owner_id) },
+            { header: 'updated', value: (m: ModelView) => text(m.updated) },
+            { header: 'description', value: (m: ModelView) => text(m.description) },
+          ]
+        : []),
     ],
     models,
   );
@@ -267,6 +289,20 @@ export function renderModel(model: ModelView): string {
     '',
     renderSlots(model.slots),
   ].join('\n');
+}
+
+/** `helix user list` (admin). */
+export function renderUsers(users: UserView[]): string {
+  if (!users.length) return 'No users.';
+  return renderTable<UserView>(
+    [
+      { header: 'id', value: (u) => text(u.id) },
+      { header: 'name', value: (u) => text(u.name) },
+      { header: 'admin', value: (u) => yesNo(u.admin) },
+      { header: 'created', value: (u) => text(u.created) },
+    ],
+    users,
+  );
 }
 
 /** `helix user create`: the only time the new API key is ever shown. */

@@ -42,6 +42,7 @@ import { AuditLogRepository } from './audit/audit-log.repository';
 import { AuditService } from './audit/audit.service';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
+import { VersionController } from './version/version.controller';
 
 @Module({})
 export class GatewayModule {
@@ -73,6 +74,7 @@ export class GatewayModule {
         RunnersController,
         ModelsController,
         AuditController,
+        VersionController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

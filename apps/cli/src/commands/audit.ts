@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AuditPageView } from '@helix/contracts';
 import { contextFor, type CliIo } from '../context';
+import { emit } from '../emit';
 import { renderAudit } from '../views';
 
 const AUDIT_LIST_HELP = `
@@ -26,14 +27,13 @@ export function registerAudit(program: Command, io: CliIo): void {
     .option('--limit <n>', 'at most this many entries (1-200, default 50)')
     .addHelpText('after', AUDIT_LIST_HELP)
     .action(async (options: { target?: string; action?: string; limit?: string }, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
+      const ctx = contextFor(command, io);
       const query = new URLSearchParams();
       if (options.target !== undefined) query.set('target', options.target);
       if (options.action !== undefined) query.set('action', options.action);
       if (options.limit !== undefined) query.set('limit', options.limit);
       const qs = query.toString();
-      const page = await client.get<AuditPageView>(`/api/v1/audit${qs ? `?${qs}` : ''}`);
-      if (json) return out.json(page);
-      out.print(renderAudit(page));
+      const page = await ctx.client.get<AuditPageView>(`/api/v1/audit${qs ? `?${qs}` : ''}`);
+      emit(ctx, page, { kind: 'audit', ids: (p) => (p?.items ?? []).map((e) => e.id), table: renderAudit });
     });
 }

@@ -2,7 +2,9 @@ import { Option, type Command } from 'commander';
 import type { ModelAccessView, TokenChainView } from '@helix/contracts';
 import { modelPath } from '../api-client';
 import { contextFor, type CliIo } from '../context';
-import { buildModelBody, parseContext, readModelFile, type ModelFlags } from '../model-input';
+import { emit, idOf, idsOf } from '../emit';
+import { usageError } from '../errors';
+import { buildModelBody, buildModelPatch, parseContext, readModelFile, type ModelFlags } from '../model-input';
 import { renderModel, renderModelAccess, renderModels, renderTokenChain, type ModelView } from '../views';
 import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
@@ -44,6 +46,49 @@ const asList = (body: unknown): ModelView[] => {
   return [];
 };
 
+export const MODEL_UPDATE_HELP = `
+Examples:
+  helix model update Qwen/Qwen2.5-VL-7B-Instruct --memory 40GB --context 16384
+  helix model update Qwen/Qwen2.5-VL-7B-Instruct --disabled          # stops its slots, keeps the model
+  helix model update --file model.json                               # the id comes from the file
+  helix model update Qwen/Qwen2.5-VL-7B-Instruct --file changes.json --no-prewarm -o json
+
+PUT /api/v1/models/<id>: only the fields given change; the others keep their values. Flags override
+the file's values. The id cannot be changed (a file's "id" must be the model's). Changing memory,
+type, context or runtime args replaces the model's slots. --org / --owner move it to another org or
+owner; a file with "org_id": null or "owner_id": null removes them.`;
+
+/** The flags that name a model's fields, for `update` (absent: unchanged). */
+function addModelFlags(command: Command): Command {
+  return command
+    .option('--name <name>', 'display name')
+    .addOption(new Option('--type <type>', 'model type').choices(['chat', 'embed', 'image']))
+    .option('--runtime <runtime>', 'runtime (vllm)')
+    .option('--memory <size>', 'GPU memory the model needs, e.g. 39GB, 40GiB or bytes')
+    .option('--context <tokens>', 'context length in tokens (context_length)', parseContext)
+    .option('--description <text>', 'description')
+    .addOption(new Option('--enabled', 'deploy it').conflicts('disabled'))
+    .option('--disabled', 'stop its slots and keep it stored only')
+    .option('--auto-pull', 'pull the weights automatically')
+    .option('--no-auto-pull', 'do not pull the weights automatically')
+    .option('--prewarm', 'also start it on every runner that joins with room for it')
+    .option('--no-prewarm', 'do not prewarm')
+    .option('--runtime-args <json>', `JSON array of extra vLLM arguments (replaces the current ones)`)
+    .option('--org <org>', 'move it to this org (org_id; an existing org)')
+    .option('--owner <user_id>', 'give it this owner (owner_id; an existing user id)');
+}
+
+/** `helix model list --type … --runtime … --enabled|--disabled`: the API lists all; the CLI filters. */
+export function filterModels(models: ModelView[], filters: { type?: string; runtime?: string; enabled?: boolean; disabled?: boolean }): ModelView[] {
+  return models.filter(
+    (m) =>
+      (filters.type === undefined || m.type === filters.type) &&
+      (filters.runtime === undefined || m.runtime === filters.runtime) &&
+      (!filters.enabled || m.enabled === true) &&
+      (!filters.disabled || m.enabled === false),
+  );
+}
+
 /** `helix model create|list|get|delete` (SPEC §4.3, §9), `settings get|set` and `token` (SPEC §11.3, §11.4, §11.6). */
 export function registerModel(program: Command, io: CliIo): void {
   const model = program.command('model').description('the model registry (reads for any user, writes for admins)');
@@ -70,24 +115,69 @@ export function registerModel(program: Command, io: CliIo): void {
     .option('--owner <user_id>', 'the user who owns the model (owner_id; an existing user id)')
     .addHelpText('after', MODEL_CREATE_HELP)
     .action(async (id: string | undefined, options: ModelFlags, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
+      const ctx = contextFor(command, io);
       const file = options.file !== undefined ? readModelFile(options.file, io.readFile) : undefined;
       const body = buildModelBody(id, options, file);
-      const created = await client.post<ModelView>('/api/v1/models', body);
-      if (json) return out.json(created);
-      out.print(`Created model ${created?.id ?? body.id}.`);
-      if (created && typeof created === 'object') out.print(renderModel(created));
+      const created = await ctx.client.post<ModelView>('/api/v1/models', body);
+      emit(ctx, created, {
+        kind: 'model',
+        ids: idOf(body.id),
+        table: (m) => [`Created model ${m?.id ?? body.id}.`, ...(m && typeof m === 'object' ? [renderModel(m)] : [])].join('\n'),
+      });
+    });
+
+  addModelFlags(
+    model
+      .command('update')
+      .description('change a model: only the fields given (flags or --file) change, the others keep their values')
+      .argument('[id]', 'model id (optional with a --file that has the id)')
+      .option('--file <path>', 'model JSON file with the fields to change (the seed JSON works too); "-" reads stdin'),
+  )
+    .addHelpText('after', MODEL_UPDATE_HELP)
+    .action(async (id: string | undefined, options: ModelFlags, command: Command) => {
+      const ctx = contextFor(command, io);
+      const file = options.file !== undefined ? readModelFile(options.file, io.readFile) : undefined;
+      const patch = buildModelPatch(id, options, file);
+      const updated = await ctx.client.put<ModelView>(modelPath(patch.id), patch.body);
+      emit(ctx, updated, {
+        kind: 'model',
+        ids: idOf(patch.id),
+        table: (m) => [`Updated model ${m?.id ?? patch.id}.`, ...(m && typeof m === 'object' ? [renderModel(m)] : [])].join('\n'),
+      });
     });
 
   model
     .command('list')
     .alias('ls')
-    .description('list models with their slots')
-    .action(async (_options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const body = await client.get<unknown>('/api/v1/models');
-      if (json) return out.json(body);
-      out.print(renderModels(asList(body)));
+    .description('list models with their slots (filters: --type, --runtime, --enabled / --disabled)')
+    .addOption(new Option('--type <type>', 'only models of this type').choices(['chat', 'embed', 'image']))
+    .option('--runtime <runtime>', 'only models of this runtime (vllm)')
+    .addOption(new Option('--enabled', 'only enabled models').conflicts('disabled'))
+    .option('--disabled', 'only disabled models')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  helix model list',
+        '  helix model list --type chat --enabled -o wide',
+        '  helix model list --disabled -q          # ids, one per line',
+        '  helix model list -o yaml',
+        '',
+        'Filters apply to every output format (-o json prints the matching models only).',
+      ].join('\n'),
+    )
+    .action(async (options: { type?: string; runtime?: string; enabled?: boolean; disabled?: boolean }, command: Command) => {
+      const ctx = contextFor(command, io);
+      if (options.enabled && options.disabled) throw usageError('--enabled and --disabled cannot be used together');
+      const body = await ctx.client.get<unknown>('/api/v1/models');
+      const filtered = filterModels(asList(body), options);
+      emit(ctx, filtered, {
+        kind: 'model',
+        ids: idsOf,
+        table: () => renderModels(filtered),
+        wide: () => renderModels(filtered, { wide: true }),
+      });
     });
 
   model
@@ -95,10 +185,9 @@ export function registerModel(program: Command, io: CliIo): void {
     .description('show a model and its slots: state, error and which token each vLLM process got')
     .argument('<id>', 'model id, e.g. Qwen/Qwen2.5-VL-7B-Instruct')
     .action(async (id: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const found = await client.get<ModelView>(modelPath(id));
-      if (json) return out.json(found);
-      out.print(renderModel(found));
+      const ctx = contextFor(command, io);
+      const found = await ctx.client.get<ModelView>(modelPath(id));
+      emit(ctx, found, { kind: 'model', ids: idOf(id), table: renderModel });
     });
 
   model
@@ -107,11 +196,16 @@ export function registerModel(program: Command, io: CliIo): void {
     .description('delete a model; its slots are stopped first')
     .argument('<id>', 'model id')
     .action(async (id: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const { body } = await client.delete<ModelView>(modelPath(id));
-      if (json) return out.json(body ?? { id, deleted: true });
-      const stopped = Array.isArray(body?.slots) ? body.slots.length : 0;
-      out.print(`Deleted model ${id}${stopped ? ` (${stopped} slot${stopped === 1 ? '' : 's'} stopped)` : ''}.`);
+      const ctx = contextFor(command, io);
+      const { body } = await ctx.client.delete<ModelView>(modelPath(id));
+      emit(ctx, body ?? { id, deleted: true }, {
+        kind: 'model',
+        ids: idOf(id),
+        table: () => {
+          const stopped = Array.isArray(body?.slots) ? body.slots.length : 0;
+          return `Deleted model ${id}${stopped ? ` (${stopped} slot${stopped === 1 ? '' : 's'} stopped)` : ''}.`;
+        },
+      });
     });
 
   const settings = model.command('settings').description("one model's own Hugging Face token: it overrides every other level for that model");
@@ -148,10 +242,9 @@ export function registerModel(program: Command, io: CliIo): void {
       ].join('\n'),
     )
     .action(async (id: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const chain = await client.get<TokenChainView>(`/api/v1/models/${encodeURIComponent(id)}/token`);
-      if (json) return out.json(chain);
-      out.print(renderTokenChain(chain));
+      const ctx = contextFor(command, io);
+      const chain = await ctx.client.get<TokenChainView>(`/api/v1/models/${encodeURIComponent(id)}/token`);
+      emit(ctx, chain, { kind: 'model', ids: (c) => [c?.model_id ?? id], table: renderTokenChain });
     });
 
   model
@@ -173,9 +266,8 @@ export function registerModel(program: Command, io: CliIo): void {
       ].join('\n'),
     )
     .action(async (id: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const view = await client.get<ModelAccessView>(`/api/v1/models/${encodeURIComponent(id)}/access`);
-      if (json) return out.json(view);
-      out.print(renderModelAccess(view));
+      const ctx = contextFor(command, io);
+      const view = await ctx.client.get<ModelAccessView>(`/api/v1/models/${encodeURIComponent(id)}/access`);
+      emit(ctx, view, { kind: 'model', ids: (v) => [v?.model_id ?? id], table: renderModelAccess });
     });
 }

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { MembershipView, OrgView } from '@helix/contracts';
 import { contextFor, type CliIo } from '../context';
+import { emit, idOf, idsOf } from '../emit';
 import { renderMembers, renderOrgs } from '../views';
 import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
@@ -33,10 +34,13 @@ export function registerOrg(program: Command, io: CliIo): void {
     .argument('<id>', 'org id: 1-64 of a-z, 0-9, "-", starting with a letter or digit')
     .option('--name <name>', 'display name (default: the id)')
     .action(async (id: string, options: { name?: string }, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const created = await client.post<OrgView>('/api/v1/orgs', options.name === undefined ? { id } : { id, name: options.name });
-      if (json) return out.json(created);
-      out.print(`Created org ${created?.id ?? id}${created?.name && created.name !== created.id ? ` (${created.name})` : ''}.`);
+      const ctx = contextFor(command, io);
+      const created = await ctx.client.post<OrgView>('/api/v1/orgs', options.name === undefined ? { id } : { id, name: options.name });
+      emit(ctx, created, {
+        kind: 'org',
+        ids: idOf(id),
+        table: (o) => `Created org ${o?.id ?? id}${o?.name && o.name !== o.id ? ` (${o.name})` : ''}.`,
+      });
     });
 
   org
@@ -44,10 +48,9 @@ export function registerOrg(program: Command, io: CliIo): void {
     .alias('ls')
     .description('list orgs (admins see all; others the orgs they are a member of)')
     .action(async (_options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const body = await client.get<OrgView[]>('/api/v1/orgs');
-      if (json) return out.json(body);
-      out.print(renderOrgs(Array.isArray(body) ? body : []));
+      const ctx = contextFor(command, io);
+      const body = await ctx.client.get<OrgView[]>('/api/v1/orgs');
+      emit(ctx, body, { kind: 'org', ids: idsOf, table: (list) => renderOrgs(Array.isArray(list) ? list : []) });
     });
 
   org
@@ -56,10 +59,9 @@ export function registerOrg(program: Command, io: CliIo): void {
     .description('delete an org (admin): its memberships go; its models stay, without an org')
     .argument('<id>', 'org id')
     .action(async (id: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const { body } = await client.delete<OrgView>(orgPath(id));
-      if (json) return out.json(body ?? { id, deleted: true });
-      out.print(`Deleted org ${id}.`);
+      const ctx = contextFor(command, io);
+      const { body } = await ctx.client.delete<OrgView>(orgPath(id));
+      emit(ctx, body ?? { id, deleted: true }, { kind: 'org', ids: idOf(id), table: () => `Deleted org ${id}.` });
     });
 
   const member = org.command('member').description("an org's members (admins and org owners change them)");
@@ -71,11 +73,16 @@ export function registerOrg(program: Command, io: CliIo): void {
     .argument('<user_id>', 'user id (as helix user create printed it)')
     .addOption(new Option('--role <role>', 'role in the org').choices(['owner', 'member']).default('member'))
     .action(async (orgId: string, userId: string, options: { role: string }, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const body = await client.put<MembershipView>(memberPath(orgId, userId), { role: options.role });
-      if (json) return out.json(body);
-      const role = body?.role ?? options.role;
-      out.print(`User ${userId} is now ${role === 'owner' ? 'an owner' : 'a member'} of org ${orgId}.`);
+      const ctx = contextFor(command, io);
+      const body = await ctx.client.put<MembershipView>(memberPath(orgId, userId), { role: options.role });
+      emit(ctx, body, {
+        kind: 'user',
+        ids: (m) => [m?.user_id ?? userId],
+        table: (m) => {
+          const role = m?.role ?? options.role;
+          return `User ${userId} is now ${role === 'owner' ? 'an owner' : 'a member'} of org ${orgId}.`;
+        },
+      });
     });
 
   member
@@ -85,10 +92,13 @@ export function registerOrg(program: Command, io: CliIo): void {
     .argument('<org>', 'org id')
     .argument('<user_id>', 'user id')
     .action(async (orgId: string, userId: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const { body } = await client.delete<MembershipView>(memberPath(orgId, userId));
-      if (json) return out.json(body ?? { org_id: orgId, user_id: userId, removed: true });
-      out.print(`Removed user ${userId} from org ${orgId}.`);
+      const ctx = contextFor(command, io);
+      const { body } = await ctx.client.delete<MembershipView>(memberPath(orgId, userId));
+      emit(ctx, body ?? { org_id: orgId, user_id: userId, removed: true }, {
+        kind: 'user',
+        ids: () => [userId],
+        table: () => `Removed user ${userId} from org ${orgId}.`,
+      });
     });
 
   member
@@ -97,10 +107,13 @@ export function registerOrg(program: Command, io: CliIo): void {
     .description("list an org's members with their roles")
     .argument('<org>', 'org id')
     .action(async (orgId: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const body = await client.get<MembershipView[]>(`${orgPath(orgId)}/members`);
-      if (json) return out.json(body);
-      out.print(renderMembers(orgId, Array.isArray(body) ? body : []));
+      const ctx = contextFor(command, io);
+      const body = await ctx.client.get<MembershipView[]>(`${orgPath(orgId)}/members`);
+      emit(ctx, body, {
+        kind: 'user',
+        ids: (list) => (Array.isArray(list) ? list.map((m) => m.user_id) : []),
+        table: (list) => renderMembers(orgId, Array.isArray(list) ? list : []),
+      });
     });
 
   const settings = org.command('settings').description("the org's Hugging Face token: used by the org's models without a model or owner token");

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { ApiKeyView, CreatedApiKeyView, CreatedUserView, UserView } from '@helix/contracts';
 import { contextFor, type CliIo } from '../context';
-import { renderApiKeys, renderCreatedApiKey, renderCreatedUser, renderDeletedUser, renderRevokedApiKey } from '../views';
+import { emit, idOf, idsOf } from '../emit';
+import { renderApiKeys, renderCreatedApiKey, renderCreatedUser, renderDeletedUser, renderRevokedApiKey, renderUsers } from '../views';
 import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
 const USER_HELP = `
@@ -17,6 +18,10 @@ Admins create and delete users. Everyone manages their own API keys and Hugging 
 without --user); admins also any user's (--user <id>). A user's token is used by the models they
 own that have no model token of their own.`;
 
+/** `-q` / `-o name` print ids only: the new API key (shown once) is then lost, which deserves a warning. */
+const KEY_NOT_PRINTED = (what: 'user' | 'key', id: string | undefined) =>
+  `the new API key was not printed (${what === 'user' ? `-q / -o name print the user's id only; create a key for it with: helix user key create --user ${id ?? '<id>'}` : '-q / -o name print the key id only; use -o json to keep the key'})`;
+
 const keyPath = (userId: string | undefined, keyId?: string) =>
   `/api/v1/users/${userId === undefined ? 'me' : encodeURIComponent(userId)}/keys${keyId === undefined ? '' : `/${encodeURIComponent(keyId)}`}`;
 
@@ -29,10 +34,24 @@ export function registerUser(program: Command, io: CliIo): void {
     .requiredOption('--name <name>', 'user name: 1-64 letters, digits, ".", "_", "-", "@"')
     .option('--admin', 'make the user an admin', false)
     .action(async (options: { name: string; admin: boolean }, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const created = await client.post<CreatedUserView>('/api/v1/users', { name: options.name, admin: options.admin === true });
-      if (json) return out.json(created);
-      out.print(renderCreatedUser(created));
+      const ctx = contextFor(command, io);
+      const created = await ctx.client.post<CreatedUserView>('/api/v1/users', { name: options.name, admin: options.admin === true });
+      emit(ctx, created, { kind: 'user', ids: idOf(), table: renderCreatedUser });
+      if (ctx.quiet || ctx.format === 'name') ctx.out.warn(KEY_NOT_PRINTED('user', created?.id));
+    });
+
+  user
+    .command('list')
+    .alias('ls')
+    .description('list users (admin): id, name, admin, created')
+    .addHelpText(
+      'after',
+      ['', 'Examples:', '  helix user list', '  helix user list -o yaml', '  helix user list -q              # ids, one per line'].join('\n'),
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = contextFor(command, io);
+      const users = await ctx.client.get<UserView[]>('/api/v1/users');
+      emit(ctx, users, { kind: 'user', ids: idsOf, table: (list) => renderUsers(Array.isArray(list) ? list : []) });
     });
 
   user
@@ -52,10 +71,9 @@ export function registerUser(program: Command, io: CliIo): void {
       ].join('\n'),
     )
     .action(async (id: string, _options: unknown, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const { body } = await client.delete<UserView>(`/api/v1/users/${encodeURIComponent(id)}`);
-      if (json) return out.json(body ?? { id, deleted: true });
-      out.print(renderDeletedUser(body, id));
+      const ctx = contextFor(command, io);
+      const { body } = await ctx.client.delete<UserView>(`/api/v1/users/${encodeURIComponent(id)}`);
+      emit(ctx, body ?? { id, deleted: true }, { kind: 'user', ids: idOf(id), table: () => renderDeletedUser(body, id) });
     });
 
   registerKeys(user, io);
@@ -102,10 +120,9 @@ function registerKeys(user: Command, io: CliIo): void {
   forUser(key.command('list').alias('ls').description('list API keys (prefix and times; a key itself is shown only when created)'))
     .addHelpText('after', ['', 'Examples:', '  helix user key list', '  helix user key list --user 3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b --json'].join('\n'))
     .action(async (options: { user?: string }, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const keys = await client.get<ApiKeyView[]>(keyPath(options.user));
-      if (json) return out.json(keys);
-      out.print(renderApiKeys(keys, options.user));
+      const ctx = contextFor(command, io);
+      const keys = await ctx.client.get<ApiKeyView[]>(keyPath(options.user));
+      emit(ctx, keys, { kind: 'key', ids: idsOf, table: (list) => renderApiKeys(list, options.user) });
     });
 
   forUser(key.command('create').description('create an API key and print it (shown once)'))
@@ -121,10 +138,10 @@ function registerKeys(user: Command, io: CliIo): void {
       ].join('\n'),
     )
     .action(async (options: { user?: string }, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const created = await client.post<CreatedApiKeyView>(keyPath(options.user), {});
-      if (json) return out.json(created);
-      out.print(renderCreatedApiKey(created, options.user));
+      const ctx = contextFor(command, io);
+      const created = await ctx.client.post<CreatedApiKeyView>(keyPath(options.user), {});
+      emit(ctx, created, { kind: 'key', ids: idOf(), table: (k) => renderCreatedApiKey(k, options.user) });
+      if (ctx.quiet || ctx.format === 'name') ctx.out.warn(KEY_NOT_PRINTED('key', created?.id));
     });
 
   forUser(
@@ -142,9 +159,8 @@ function registerKeys(user: Command, io: CliIo): void {
       ].join('\n'),
     )
     .action(async (keyId: string, options: { user?: string }, command: Command) => {
-      const { client, json, out } = contextFor(command, io);
-      const { body } = await client.delete<ApiKeyView>(keyPath(options.user, keyId));
-      if (json) return out.json(body ?? { id: keyId, revoked: true });
-      out.print(renderRevokedApiKey(body, keyId));
+      const ctx = contextFor(command, io);
+      const { body } = await ctx.client.delete<ApiKeyView>(keyPath(options.user, keyId));
+      emit(ctx, body ?? { id: keyId, revoked: true }, { kind: 'key', ids: idOf(keyId), table: () => renderRevokedApiKey(body, keyId) });
     });
 }
