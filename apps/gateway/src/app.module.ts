@@ -43,6 +43,19 @@ import { AuditService } from './audit/audit.service';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
 
+/** The gateway's HTTP API (the probes come with HealthModule); openapi-document.ts documents the same list. */
+// ScopedSettingsController before ModelsController: its `models/<id>/settings` routes are more specific than `models/*`.
+export const GATEWAY_CONTROLLERS = [
+  SystemSettingsController,
+  ScopedSettingsController,
+  UsersController,
+  ApiKeysController,
+  OrgsController,
+  RunnersController,
+  ModelsController,
+  AuditController,
+];
+
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
@@ -63,17 +76,7 @@ export class GatewayModule {
         NatsModule.forRoot({ name: 'gateway', settings: natsSettingsFromEnv(config) }),
         DiscoveryModule,
       ],
-      // ScopedSettingsController before ModelsController: its `models/<id>/settings` routes are more specific than `models/*`.
-      controllers: [
-        SystemSettingsController,
-        ScopedSettingsController,
-        UsersController,
-        ApiKeysController,
-        OrgsController,
-        RunnersController,
-        ModelsController,
-        AuditController,
-      ],
+      controllers: GATEWAY_CONTROLLERS,
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UserRepository,

@@ -1,18 +1,25 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Patterns, type RunnerRecord, type RunnerView, type SyncStatusView } from '@helix/contracts';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Patterns, RunnerViewDto, type RunnerRecord, type RunnerView, type SyncStatusView } from '@helix/contracts';
 import { AdminOnly } from '@helix/access';
+import { ApiErrors } from '../http/api-docs';
 import { ServiceClient } from '../services/service-client';
 
 @ApiTags('runners')
 @ApiBearerAuth()
+@ApiErrors(401, 403, 503)
 @AdminOnly()
 @Controller('api/v1/runners')
 export class RunnersController {
   constructor(private readonly services: ServiceClient) {}
 
   @Get()
-  @ApiOperation({ summary: 'Runners with memory, slots, the settings version each applied and whether it is in sync.' })
+  @ApiOperation({
+    operationId: 'listRunners',
+    summary: 'List runners',
+    description: 'Runners with memory, GPUs, slots, the settings version each applied and whether it is in sync. Admin only.',
+  })
+  @ApiOkResponse({ type: [RunnerViewDto] })
   async list(): Promise<RunnerView[]> {
     const [runners, sync] = await Promise.all([
       this.services.request<RunnerRecord[]>(Patterns.runnersList, {}, 'models service'),
