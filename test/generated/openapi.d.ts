@@ -603,13 +603,13 @@ export interface components {
        */
       context_length?: number | null;
       /** @default  */
-      description: string;
+      description?: string;
       /** @default true */
-      enabled: boolean;
+      enabled?: boolean;
       /** @default false */
-      auto_pull: boolean;
+      auto_pull?: boolean;
       /** @default false */
-      prewarm: boolean;
+      prewarm?: boolean;
       /**
        * @description An array of strings, or {"args": [...]}. Responses give the array.
        * @example [
@@ -655,7 +655,7 @@ export interface components {
        */
       name: string;
       /** @default false */
-      admin: boolean;
+      admin?: boolean;
     };
     CreatedApiKeyViewDto: {
       /** @example 6f2b0c1e-8d4a-4f5e-9a7b-1c2d3e4f5a6b */
@@ -1103,13 +1103,13 @@ export interface components {
        */
       context_length?: number | null;
       /** @default  */
-      description: string;
+      description?: string;
       /** @default true */
-      enabled: boolean;
+      enabled?: boolean;
       /** @default false */
-      auto_pull: boolean;
+      auto_pull?: boolean;
       /** @default false */
-      prewarm: boolean;
+      prewarm?: boolean;
       /**
        * @description An array of strings, or {"args": [...]}. Responses give the array.
        * @example [
