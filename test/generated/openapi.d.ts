@@ -826,7 +826,7 @@ export interface components {
        * @description Each readiness condition of the process and whether it holds.
        * @example {
        *       "nats": true,
-       *       "database": true
+       *       "postgres": true
        *     }
        */
       checks: {
@@ -848,7 +848,7 @@ export interface components {
        * @description Each readiness condition of the process and whether it holds.
        * @example {
        *       "nats": true,
-       *       "database": true
+       *       "postgres": true
        *     }
        */
       checks: {

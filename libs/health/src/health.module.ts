@@ -44,7 +44,7 @@ class HealthzDto {
 const CHECKS = {
   type: 'object',
   additionalProperties: { type: 'boolean' },
-  example: { nats: true, database: true },
+  example: { nats: true, postgres: true },
   description: 'Each readiness condition of the process and whether it holds.',
 } as const;
 
