@@ -168,6 +168,17 @@ describe('the API document, called route by route with its typed client (openapi
     expect((await alice.GET('/api/v1/models/{id}/access', id)).data).toMatchObject({ model_id: MODEL_ID, scope: 'model', access: 'unknown' });
   });
 
+  it('a long model id (more than 100 characters encoded) reaches the {id} routes, not the model routes', async () => {
+    const longId = `long/${'a'.repeat(100)}/${'b'.repeat(100)}:v1`;
+    const created = await admin.POST('/api/v1/models', { body: { id: longId, name: 'long', type: 'embed', runtime: 'vllm', memory: 1000, enabled: false } });
+    expect(created.data?.id).toBe(longId);
+    const id = { params: { path: { id: longId } } };
+    expect((await admin.PUT('/api/v1/models/{id}/settings', { ...id, body: { huggingface_token: null } })).data?.id).toBe(`model:${longId}`);
+    expect((await admin.GET('/api/v1/models/{id}/settings', id)).data?.scope_id).toBe(longId);
+    expect((await admin.GET('/api/v1/models/{id}/token', id)).data?.model_id).toBe(longId);
+    expect((await admin.DELETE('/api/v1/models/{id}', id)).data?.id).toBe(longId);
+  });
+
   it('runners and the audit log (admin)', async () => {
     const runners = await admin.GET('/api/v1/runners');
     expect(runners.data?.map((r) => r.id)).toEqual(['gpu-1']);
