@@ -73,6 +73,7 @@ describe('the API document (docs/reference/openapi.json)', () => {
       const success = statuses.filter((s) => s.startsWith('2'));
       expect(success, where).toHaveLength(1);
       expect(Object.keys(op.responses[success[0]].content ?? {}), `${where} success body`).not.toHaveLength(0);
+      expect(op.responses[success[0]].description, `${where} success description`).not.toBe('');
       if (PROBES.includes(path)) continue;
       // Every authenticated route: 401 without a valid key, 503 when a service or the database is down.
       expect(statuses, where).toEqual(expect.arrayContaining(['401', '503']));

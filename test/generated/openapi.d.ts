@@ -1206,6 +1206,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description One page of entries, newest first; `next` is the cursor of the next page (null on the last). */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1307,6 +1308,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Every model with its slots. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1360,6 +1362,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The model with its slots. */
       201: {
         headers: {
           [name: string]: unknown;
@@ -1478,6 +1481,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The model with its slots. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1552,6 +1556,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The model with its slots. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1741,6 +1746,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description What the Hub answered for the model's repository. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1820,6 +1826,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1903,6 +1910,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2012,6 +2020,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The levels that apply to this model, highest first, and the first one set. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2088,6 +2097,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The orgs. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2141,6 +2151,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The org. */
       201: {
         headers: {
           [name: string]: unknown;
@@ -2256,6 +2267,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The org. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2415,6 +2427,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The members with their roles. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2500,6 +2513,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The membership. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2611,6 +2625,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The membership. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2690,6 +2705,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2773,6 +2789,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2879,6 +2896,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Every runner. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2937,6 +2955,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2999,6 +3018,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3096,6 +3116,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Every user. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3158,6 +3179,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The new user with its API key, shown this once. */
       201: {
         headers: {
           [name: string]: unknown;
@@ -3270,6 +3292,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The user. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3319,6 +3342,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The keys: prefixes and times, never a key. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3373,6 +3397,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The new key, shown this once. */
       201: {
         headers: {
           [name: string]: unknown;
@@ -3464,6 +3489,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The key: its prefix and times, never the key. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3531,6 +3557,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3584,6 +3611,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3755,6 +3783,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The keys: prefixes and times, never a key. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3839,6 +3868,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The new key, shown this once. */
       201: {
         headers: {
           [name: string]: unknown;
@@ -3950,6 +3980,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The key: its prefix and times, never the key. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4029,6 +4060,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4112,6 +4144,7 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4218,6 +4251,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The process is alive. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4237,6 +4271,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The metrics of this process. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4256,6 +4291,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Every readiness condition holds. */
       200: {
         headers: {
           [name: string]: unknown;

@@ -74,7 +74,7 @@ export class HealthController {
   @Get('healthz')
   @HttpCode(200)
   @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness probe', description: 'Answers while the process runs.', security: [] })
-  @ApiOkResponse({ type: HealthzDto })
+  @ApiOkResponse({ type: HealthzDto, description: 'The process is alive.' })
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -86,7 +86,7 @@ export class HealthController {
     description: 'Ready when every condition holds (for the gateway: NATS connected, Postgres answering).',
     security: [],
   })
-  @ApiOkResponse({ type: ReadyDto })
+  @ApiOkResponse({ type: ReadyDto, description: 'Every readiness condition holds.' })
   @ApiResponse({ status: 503, type: NotReadyDto, description: 'A condition does not hold; `checks` says which.' })
   async readyz(): Promise<{ status: 'ready'; checks: Record<string, boolean> }> {
     const { ready, checks } = await this.registry.evaluate();
@@ -98,7 +98,7 @@ export class HealthController {
   @Get('metrics')
   @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics', description: 'The text exposition format.', security: [] })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ schema: { type: 'string', example: '# HELP process_cpu_seconds_total …' } })
+  @ApiOkResponse({ description: 'The metrics of this process.', schema: { type: 'string', example: '# HELP process_cpu_seconds_total …' } })
   @Header('Content-Type', register.contentType)
   metrics(): Promise<string> {
     return register.metrics();

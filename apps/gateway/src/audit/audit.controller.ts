@@ -41,6 +41,7 @@ export class AuditController {
   @ApiQuery({ name: 'target', required: false, schema: { type: 'string' }, description: 'e.g. global, model:<id>, user:<id>' })
   @ApiQuery({ name: 'action', required: false, schema: { type: 'string', enum: [...AUDIT_ACTIONS] } })
   @ApiOkResponse({
+    description: 'One page of entries, newest first; `next` is the cursor of the next page (null on the last).',
     schema: {
       type: 'object',
       required: ['items', 'next'],

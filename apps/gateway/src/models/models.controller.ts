@@ -51,7 +51,7 @@ export class ModelsController {
     summary: 'Create a model',
     description: "The seed's JSON verbatim; an enabled model is deployed on the best-fitting runner. Admin only.",
   })
-  @ApiCreatedResponse({ type: ModelViewDto })
+  @ApiCreatedResponse({ type: ModelViewDto, description: 'The model with its slots.' })
   @ApiErrors(...BODY_ERRORS, 403, [404, 'The org_id or owner_id names an org or user that does not exist.'], [409, 'A model with this id already exists.'])
   async create(@Body() dto: CreateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const model = modelSpecFromCreate(dto);
@@ -64,7 +64,7 @@ export class ModelsController {
 
   @Get()
   @ApiOperation({ operationId: 'listModels', summary: 'List models', description: 'Every model with its slots.' })
-  @ApiOkResponse({ type: [ModelViewDto] })
+  @ApiOkResponse({ type: [ModelViewDto], description: 'Every model with its slots.' })
   list(): Promise<ModelView[]> {
     return this.services.request(Patterns.modelsList, {}, SERVICE);
   }
@@ -76,7 +76,7 @@ export class ModelsController {
     summary: 'Get a model',
     description: 'A model with its slots (state, endpoint, error, token source and fingerprint).',
   })
-  @ApiOkResponse({ type: ModelViewDto })
+  @ApiOkResponse({ type: ModelViewDto, description: 'The model with its slots.' })
   @ApiErrors([400, 'The model id is malformed.'], [404, 'The model does not exist.'])
   get(@Req() req: FastifyRequest): Promise<ModelView> {
     return this.services.request(Patterns.modelsGet, { id: modelIdFromUrl(req.url) }, SERVICE);
@@ -90,7 +90,7 @@ export class ModelsController {
     summary: 'Update a model',
     description: 'Absent fields keep their values. Changing memory, type, context or args replaces its slots. Admin only.',
   })
-  @ApiOkResponse({ type: ModelViewDto })
+  @ApiOkResponse({ type: ModelViewDto, description: 'The model with its slots.' })
   @ApiErrors(...BODY_ERRORS, 403, [404, 'The model, or the org or user named by org_id or owner_id, does not exist.'])
   async update(@Req() req: FastifyRequest, @Body() dto: UpdateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const id = modelIdFromUrl(req.url);

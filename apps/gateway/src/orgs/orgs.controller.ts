@@ -30,7 +30,7 @@ export class OrgsController {
   @HttpCode(201)
   @AdminOnly()
   @ApiOperation({ operationId: 'createOrg', summary: 'Create an org', description: 'Admin only. The name defaults to the id.' })
-  @ApiCreatedResponse({ type: OrgViewDto })
+  @ApiCreatedResponse({ type: OrgViewDto, description: 'The org.' })
   @ApiErrors(...BODY_ERRORS, 403, [409, 'An org with this id already exists.', 'An org with this id already exists.'])
   create(@Body() dto: CreateOrgDto, @CurrentUser() user: UserEntity): Promise<OrgView> {
     return this.orgs.create(dto, user);
@@ -39,7 +39,7 @@ export class OrgsController {
   @Get()
   @Authenticated()
   @ApiOperation({ operationId: 'listOrgs', summary: 'List orgs', description: 'Admins: every org. Other users: the orgs they are a member of.' })
-  @ApiOkResponse({ type: [OrgViewDto] })
+  @ApiOkResponse({ type: [OrgViewDto], description: 'The orgs.' })
   list(@CurrentUser() user: UserEntity): Promise<OrgView[]> {
     return this.orgs.list(user);
   }
@@ -48,7 +48,7 @@ export class OrgsController {
   @Authenticated()
   @ApiParam(ORG_PARAM)
   @ApiOperation({ operationId: 'getOrg', summary: 'Get an org', description: 'Admin or member.' })
-  @ApiOkResponse({ type: OrgViewDto })
+  @ApiOkResponse({ type: OrgViewDto, description: 'The org.' })
   @ApiErrors(ORG_400, NOT_MEMBER, ORG_404)
   get(@Param('org') org: string, @CurrentUser() user: UserEntity): Promise<OrgView> {
     return this.orgs.get(org, user);
@@ -72,7 +72,7 @@ export class OrgsController {
   @Authenticated()
   @ApiParam(ORG_PARAM)
   @ApiOperation({ operationId: 'listOrgMembers', summary: "List an org's members", description: 'With their roles. Admin or member.' })
-  @ApiOkResponse({ type: [MembershipViewDto] })
+  @ApiOkResponse({ type: [MembershipViewDto], description: 'The members with their roles.' })
   @ApiErrors(ORG_400, NOT_MEMBER, ORG_404)
   listMembers(@Param('org') org: string, @CurrentUser() user: UserEntity): Promise<MembershipView[]> {
     return this.orgs.listMembers(org, user);
@@ -87,7 +87,7 @@ export class OrgsController {
     summary: 'Add an org member or change their role',
     description: "Admin or an owner of the org. 'created' stays the time they joined.",
   })
-  @ApiOkResponse({ type: MembershipViewDto })
+  @ApiOkResponse({ type: MembershipViewDto, description: 'The membership.' })
   @ApiErrors([400, 'A malformed org or user id, or a role that is not owner or member.'], ...PAYLOAD_ERRORS, NOT_OWNER, [
     404,
     'The org or the user does not exist.',
@@ -110,7 +110,7 @@ export class OrgsController {
     summary: 'Remove an org member',
     description: 'Admin or an owner of the org; answers with the removed membership.',
   })
-  @ApiOkResponse({ type: MembershipViewDto })
+  @ApiOkResponse({ type: MembershipViewDto, description: 'The membership.' })
   @ApiErrors([400, 'A malformed org or user id.'], NOT_OWNER, [404, 'The org or the user does not exist, or the user is not a member.'])
   removeMember(@Param('org') org: string, @Param('user_id') userId: string, @CurrentUser() user: UserEntity): Promise<MembershipView> {
     return this.orgs.removeMember(org, userId, user);

@@ -19,7 +19,7 @@ export class RunnersController {
     summary: 'List runners',
     description: 'Runners with memory, GPUs, slots, the settings version each applied and whether it is in sync. Admin only.',
   })
-  @ApiOkResponse({ type: [RunnerViewDto] })
+  @ApiOkResponse({ type: [RunnerViewDto], description: 'Every runner.' })
   async list(): Promise<RunnerView[]> {
     const [runners, sync] = await Promise.all([
       this.services.request<RunnerRecord[]>(Patterns.runnersList, {}, 'models service'),

@@ -52,7 +52,7 @@ export class ScopedSettingsController {
   @Get('orgs/:org/settings')
   @ApiParam(ORG_PARAM)
   @ApiOperation({ operationId: 'getOrgSettings', summary: "Get an org's token settings", description: 'Admin or org member; never the token.' })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(ORG_400, [403, 'The caller is neither an admin nor a member of the org.'], ORG_404)
   async getOrg(@Param('org') org: string, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.get(await this.access.org(org, user, 'read'));
@@ -65,7 +65,7 @@ export class ScopedSettingsController {
     summary: "Set or clear an org's token",
     description: 'Admin or org owner. Used by models of the org without a model or owner token.',
   })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(...PUT_ERRORS, [403, 'The caller is neither an admin nor an owner of the org.'], ORG_404)
   async putOrg(@Param('org') org: string, @Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.update(await this.access.org(org, user, 'write'), dto.huggingface_token, user.id);
@@ -73,7 +73,7 @@ export class ScopedSettingsController {
 
   @Get('users/me/settings')
   @ApiOperation({ operationId: 'getMySettings', summary: 'Get my token settings', description: "The caller's own token settings; never the token." })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   getMe(@CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.get({ scope: 'user', scopeId: user.id });
   }
@@ -84,7 +84,7 @@ export class ScopedSettingsController {
     summary: 'Set or clear my token',
     description: "The caller's own token: used by the models they own without a model token.",
   })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(...PUT_ERRORS)
   putMe(@Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.update({ scope: 'user', scopeId: user.id }, dto.huggingface_token, user.id);
@@ -93,7 +93,7 @@ export class ScopedSettingsController {
   @Get('users/:user_id/settings')
   @ApiParam(USER_PARAM)
   @ApiOperation({ operationId: 'getUserSettings', summary: "Get a user's token settings", description: 'Admin or the user themself; never the token.' })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(USER_400, [403, 'The caller is neither an admin nor this user.'], USER_404)
   async getUser(@Param('user_id') userId: string, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.get(await this.access.user(userId, user));
@@ -102,7 +102,7 @@ export class ScopedSettingsController {
   @Put('users/:user_id/settings')
   @ApiParam(USER_PARAM)
   @ApiOperation({ operationId: 'updateUserSettings', summary: "Set or clear a user's token", description: 'Admin or the user themself.' })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(...PUT_ERRORS, [403, 'The caller is neither an admin nor this user.'], USER_404)
   async putUser(@Param('user_id') userId: string, @Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.update(await this.access.user(userId, user), dto.huggingface_token, user.id);
@@ -115,7 +115,7 @@ export class ScopedSettingsController {
     summary: "Get a model's own token settings",
     description: "Admin, the model's owner, or an owner of the model's org; never the token.",
   })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(MODEL_400, MODEL_403, MODEL_404)
   async getModel(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     const { target } = await this.access.model(modelIdFromUrl(req.url, 'settings'), user);
@@ -135,7 +135,7 @@ export class ScopedSettingsController {
     summary: "Set or clear a model's own token",
     description: "It overrides every other level for that model. Admin, the model's owner, or an owner of the model's org.",
   })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(...PUT_ERRORS, MODEL_403, MODEL_404)
   async putModel(@Req() req: FastifyRequest, @Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     const { target } = await this.access.model(modelIdFromUrl(req.url, 'settings'), user);
@@ -155,7 +155,7 @@ export class ScopedSettingsController {
     summary: "Get a model's token resolution chain",
     description: "Which token a start of this model would use: its chain model → owner's user → org → global (fingerprints only).",
   })
-  @ApiOkResponse({ type: TokenChainViewDto })
+  @ApiOkResponse({ type: TokenChainViewDto, description: 'The levels that apply to this model, highest first, and the first one set.' })
   @ApiErrors(MODEL_400, MODEL_403, MODEL_404)
   async getTokenChain(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<TokenChainView> {
     const { model } = await this.access.model(modelIdFromUrl(req.url, 'token'), user);
@@ -175,7 +175,7 @@ export class ScopedSettingsController {
     summary: "Check a model's access to the Hugging Face Hub",
     description: "Whether the model's effective control-plane token (or none) can pull its repository from the Hugging Face Hub, before any GPU is spent.",
   })
-  @ApiOkResponse({ type: ModelAccessViewDto })
+  @ApiOkResponse({ type: ModelAccessViewDto, description: "What the Hub answered for the model's repository." })
   @ApiErrors(MODEL_400, MODEL_403, MODEL_404)
   async getAccess(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelAccessView> {
     const { model } = await this.access.model(modelIdFromUrl(req.url, 'access'), user);

@@ -21,7 +21,7 @@ export class SystemSettingsController {
     summary: 'Get the global token settings',
     description: 'Whether a global Hugging Face token is set (fingerprint only, never the token). Admin only.',
   })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   async get(): Promise<SystemSettingsView> {
     return (await this.settings.get(GLOBAL)) as SystemSettingsView;
   }
@@ -32,7 +32,7 @@ export class SystemSettingsController {
     summary: 'Set or clear the global token',
     description: 'Set ("hf_…") or clear ("" or null) the global Hugging Face token; omit the field to change nothing. Admin only.',
   })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   @ApiErrors(...PAYLOAD_ERRORS, INVALID_TOKEN)
   async update(@Body() dto: UpdateSystemSettingsDto, @CurrentUser() user: UserEntity): Promise<SystemSettingsView> {
     return (await this.settings.update(GLOBAL, dto.huggingface_token, user.id)) as SystemSettingsView;

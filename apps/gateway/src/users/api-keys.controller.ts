@@ -37,7 +37,7 @@ export class ApiKeysController {
     summary: 'List my API keys',
     description: "The caller's API keys, revoked ones too, oldest first: prefixes and times, never a key.",
   })
-  @ApiOkResponse({ type: [ApiKeyViewDto] })
+  @ApiOkResponse({ type: [ApiKeyViewDto], description: 'The keys: prefixes and times, never a key.' })
   listMine(@CurrentUser() user: UserEntity): Promise<ApiKeyView[]> {
     return this.keys.list(user.id, user);
   }
@@ -51,7 +51,7 @@ export class ApiKeysController {
     summary: 'Create an API key for me',
     description: 'The key is returned once and stored only as a hash.',
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyViewDto })
+  @ApiCreatedResponse({ type: CreatedApiKeyViewDto, description: 'The new key, shown this once.' })
   @ApiErrors([400, 'The body has fields (send {} or no body).'], ...PAYLOAD_ERRORS)
   createMine(@Body() body: unknown, @CurrentUser() user: UserEntity): Promise<CreatedApiKeyView> {
     requireNoFields(body);
@@ -66,7 +66,7 @@ export class ApiKeysController {
     summary: 'Revoke one of my API keys',
     description: "Revokes one of the caller's keys at once; revoking a revoked key answers it again (200).",
   })
-  @ApiOkResponse({ type: ApiKeyViewDto })
+  @ApiOkResponse({ type: ApiKeyViewDto, description: 'The key: its prefix and times, never the key.' })
   @ApiErrors([400, "A malformed id, or the caller's last active key."], [404, "The key does not exist, or is not one of the caller's keys."])
   revokeMine(@Param('key_id') keyId: string, @CurrentUser() user: UserEntity): Promise<ApiKeyView> {
     return this.keys.revoke(user.id, keyId, user);
@@ -80,7 +80,7 @@ export class ApiKeysController {
     summary: "List a user's API keys",
     description: 'Admin, or the user themself: prefixes and times, never a key.',
   })
-  @ApiOkResponse({ type: [ApiKeyViewDto] })
+  @ApiOkResponse({ type: [ApiKeyViewDto], description: 'The keys: prefixes and times, never a key.' })
   @ApiErrors([400, 'A malformed id.'], NOT_THEIRS, [404, 'The user does not exist.'])
   list(@Param('user_id') userId: string, @CurrentUser() user: UserEntity): Promise<ApiKeyView[]> {
     return this.keys.list(userId, user);
@@ -96,7 +96,7 @@ export class ApiKeysController {
     summary: 'Create an API key for a user',
     description: 'Admin, or the user themself. The key is returned once and stored only as a hash.',
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyViewDto })
+  @ApiCreatedResponse({ type: CreatedApiKeyViewDto, description: 'The new key, shown this once.' })
   @ApiErrors([400, 'A malformed id, or a body with fields.'], ...PAYLOAD_ERRORS, NOT_THEIRS, [404, 'The user does not exist.'])
   create(@Param('user_id') userId: string, @Body() body: unknown, @CurrentUser() user: UserEntity): Promise<CreatedApiKeyView> {
     requireNoFields(body);
@@ -113,7 +113,7 @@ export class ApiKeysController {
     description:
       'Admin, or the user themself; the key stops working at once. Revoking a revoked key answers it again (200). Nobody revokes their own last active key.',
   })
-  @ApiOkResponse({ type: ApiKeyViewDto })
+  @ApiOkResponse({ type: ApiKeyViewDto, description: 'The key: its prefix and times, never the key.' })
   @ApiErrors([400, "A malformed id, or the caller's own last active key."], NOT_THEIRS, [404, 'The user or the key does not exist.'])
   revoke(@Param('user_id') userId: string, @Param('key_id') keyId: string, @CurrentUser() user: UserEntity): Promise<ApiKeyView> {
     return this.keys.revoke(userId, keyId, user);

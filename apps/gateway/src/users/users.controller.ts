@@ -22,7 +22,7 @@ export class UsersController {
     summary: 'Create a user',
     description: 'Admin only. The new user’s API key is returned once and stored only as a hash.',
   })
-  @ApiCreatedResponse({ type: CreatedUserViewDto })
+  @ApiCreatedResponse({ type: CreatedUserViewDto, description: 'The new user with its API key, shown this once.' })
   @ApiErrors(...BODY_ERRORS, 403, [409, 'A user with this name already exists.', 'A user with this name already exists.'])
   create(@Body() dto: CreateUserDto, @CurrentUser() user: UserEntity): Promise<CreatedUserView> {
     return this.users.create(dto, user.id);
@@ -31,7 +31,7 @@ export class UsersController {
   @Get()
   @AdminOnly()
   @ApiOperation({ operationId: 'listUsers', summary: 'List users', description: 'Admin only.' })
-  @ApiOkResponse({ type: [UserViewDto] })
+  @ApiOkResponse({ type: [UserViewDto], description: 'Every user.' })
   @ApiErrors(403)
   list(): Promise<UserView[]> {
     return this.users.list();
@@ -54,7 +54,7 @@ export class UsersController {
   @Get('me')
   @Authenticated()
   @ApiOperation({ operationId: 'getCurrentUser', summary: 'Get the calling user', description: 'The user the API key belongs to.' })
-  @ApiOkResponse({ type: UserViewDto })
+  @ApiOkResponse({ type: UserViewDto, description: 'The user.' })
   me(@CurrentUser() user: UserEntity): UserView {
     return toUserView(user);
   }
