@@ -904,7 +904,7 @@ export interface components {
        */
       settings_version: number;
       /**
-       * @description Whether the runner holds the current version of every scope (SPEC §11.5).
+       * @description Whether the runner holds the current version of every scope.
        * @example true
        */
       in_sync: boolean;

@@ -14,7 +14,7 @@ export class FieldErrorDto {
   message!: string;
 }
 
-/** `{"error","message"[,"details"]}`: the body of every error response (SPEC §4). */
+/** `{"error","message"[,"details"]}`: the body of every error response (docs/reference/rest.md, Errors). */
 export class ErrorBodyDto {
   @ApiProperty({
     enum: ERROR_CODES,
@@ -72,7 +72,7 @@ export const PAYLOAD_ERRORS: ErrorEntry[] = [413, 415];
 /** Routes that take a JSON body: validation (400), size (413) and media type (415). */
 export const BODY_ERRORS: ErrorEntry[] = [400, ...PAYLOAD_ERRORS];
 
-/** SPEC §12: the token PUTs also answer 400 `invalid_token` when strict Hub validation rejects the token. */
+/** The token PUTs also answer 400 `invalid_token` when strict Hub validation rejects the token. */
 export const INVALID_TOKEN: ErrorEntry = [
   400,
   'The path or body is malformed (`bad_request`), or Hub validation is strict and the Hugging Face Hub rejected the token (`invalid_token`); nothing changed.',

@@ -31,7 +31,7 @@ export class SlotErrorDto implements SlotError {
   message!: string;
 }
 
-/** SPEC §4.4: one vLLM process of a model on one runner. */
+/** One vLLM process of a model on one runner. */
 export class SlotViewDto implements SlotView {
   @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
   id!: string;
@@ -127,7 +127,7 @@ export class RunnerViewDto implements RunnerView {
   memory_allocated!: number;
   @ApiProperty({ type: 'integer', minimum: 0, example: 3, description: 'The global settings version the runner applied.' })
   settings_version!: number;
-  @ApiProperty({ example: true, description: 'Whether the runner holds the current version of every scope (SPEC §11.5).' })
+  @ApiProperty({ example: true, description: 'Whether the runner holds the current version of every scope.' })
   in_sync!: boolean;
   @ApiProperty({ type: 'integer', minimum: 0, example: 4, description: 'How many scopes the runner holds.' })
   settings_applied!: number;
