@@ -9,6 +9,7 @@ import { GatewayConfig } from './src/config';
 import { GatewayModule } from './src/app.module';
 import { validationPipe } from './src/http/validation';
 import { setupOpenApi } from './src/docs';
+import { MAX_ENCODED_MODEL_ID } from './src/models/model-id';
 import { instrumentHttp } from './src/http/metrics';
 import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './src/http/json-body';
 import { letRefusedBodiesDrain } from './src/http/refused-body';
@@ -19,7 +20,9 @@ const log = createLogger('gateway', config.LOG_LEVEL);
 warnIfAnonymousNats(log, config);
 
 void runOrDie(log, 'gateway', async () => {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler });
+  // maxParamLength: a model id (256 characters) percent-encoded in one segment, `models/{id}/settings`;
+  // at Fastify's default (100) a longer `{id}` fell through to the `models/*` routes.
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler, maxParamLength: MAX_ENCODED_MODEL_ID });
   // bodyParser: false keeps Nest from registering its form-urlencoded parser: the API takes JSON only.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
     bufferLogs: true,

@@ -44,6 +44,20 @@ import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
 import { VersionController } from './version/version.controller';
 
+/** The gateway's HTTP API (the probes come with HealthModule); openapi-document.ts documents the same list. */
+// ScopedSettingsController before ModelsController: its `models/<id>/settings` routes are more specific than `models/*`.
+export const GATEWAY_CONTROLLERS = [
+  SystemSettingsController,
+  ScopedSettingsController,
+  UsersController,
+  ApiKeysController,
+  OrgsController,
+  RunnersController,
+  ModelsController,
+  AuditController,
+  VersionController,
+];
+
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
@@ -64,18 +78,7 @@ export class GatewayModule {
         NatsModule.forRoot({ name: 'gateway', settings: natsSettingsFromEnv(config) }),
         DiscoveryModule,
       ],
-      // ScopedSettingsController before ModelsController: its `models/<id>/settings` routes are more specific than `models/*`.
-      controllers: [
-        SystemSettingsController,
-        ScopedSettingsController,
-        UsersController,
-        ApiKeysController,
-        OrgsController,
-        RunnersController,
-        ModelsController,
-        AuditController,
-        VersionController,
-      ],
+      controllers: GATEWAY_CONTROLLERS,
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         UserRepository,

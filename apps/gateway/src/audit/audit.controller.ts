@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AUDIT_ACTIONS, AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX, type AuditPageView } from '@helix/contracts';
 import { AdminOnly } from '@helix/access';
+import { ApiErrors } from '../http/api-docs';
 import { ApiError } from '../http/errors';
 import { parseAuditQuery } from './audit-query';
 import { AuditService } from './audit.service';
@@ -23,18 +24,24 @@ const ENTRY_SCHEMA = {
 
 @ApiTags('audit')
 @ApiBearerAuth()
+@ApiErrors([400, 'A query parameter is malformed (the message names it).'], 401, 403, 503)
 @Controller('api/v1/audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
   @AdminOnly()
-  @ApiOperation({ summary: 'The audit log, newest first: token changes (fingerprints only), users, models and refused admin calls.' })
+  @ApiOperation({
+    operationId: 'listAuditEntries',
+    summary: 'List audit log entries',
+    description: 'Newest first: token changes (fingerprints only), users, models and refused admin calls. Admin only.',
+  })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: AUDIT_LIMIT_MAX, default: AUDIT_LIMIT_DEFAULT } })
   @ApiQuery({ name: 'before', required: false, schema: { type: 'string' }, description: 'the "next" cursor of the previous page' })
   @ApiQuery({ name: 'target', required: false, schema: { type: 'string' }, description: 'e.g. global, model:<id>, user:<id>' })
   @ApiQuery({ name: 'action', required: false, schema: { type: 'string', enum: [...AUDIT_ACTIONS] } })
   @ApiOkResponse({
+    description: 'One page of entries, newest first; `next` is the cursor of the next page (null on the last).',
     schema: {
       type: 'object',
       required: ['items', 'next'],

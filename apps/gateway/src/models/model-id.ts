@@ -3,6 +3,9 @@ import { ApiError } from '../http/errors';
 
 const PREFIX = '/api/v1/models/';
 
+/** The longest model id (256 characters) with every character percent-encoded as one path segment would be ("%2F"). */
+export const MAX_ENCODED_MODEL_ID = 3 * 256;
+
 /**
  * The model id from the request path: `/api/v1/models/Qwen/Qwen2.5-VL-7B-Instruct` and
  * `/api/v1/models/Qwen%2FQwen2.5-VL-7B-Instruct` both name `Qwen/Qwen2.5-VL-7B-Instruct`. Read from

@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   CreateModelDto,
   modelPatchFromUpdate,
   modelSpecErrors,
   modelSpecFromCreate,
+  ModelViewDto,
   Patterns,
   UpdateModelDto,
   type CreateModelRequest,
@@ -16,6 +17,7 @@ import {
 } from '@helix/contracts';
 import { AdminOnly, Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
+import { ApiErrors, ApiModelIdParam, BODY_ERRORS, WILDCARD } from '../http/api-docs';
 import { ApiError } from '../http/errors';
 import { OrgsService } from '../orgs/orgs.service';
 import { ServiceClient } from '../services/service-client';
@@ -25,9 +27,13 @@ import { modelIdFromUrl } from './model-id';
 
 const SERVICE = 'models service';
 
-/** Models: admins write, every user reads. Ids contain "/", so item routes take the rest of the path. */
+/**
+ * Models: admins write, every user reads. Ids contain "/", so item routes take the rest of the path
+ * (`*`); the API document shows that wildcard as the path parameter `{id}` (see docs.ts).
+ */
 @ApiTags('models')
 @ApiBearerAuth()
+@ApiErrors(401, 503)
 @Authenticated()
 @Controller('api/v1/models')
 export class ModelsController {
@@ -40,7 +46,13 @@ export class ModelsController {
   @Post()
   @HttpCode(201)
   @AdminOnly()
-  @ApiOperation({ summary: "Create a model (the seed's JSON verbatim); an enabled model is deployed on the best-fitting runner." })
+  @ApiOperation({
+    operationId: 'createModel',
+    summary: 'Create a model',
+    description: "The seed's JSON verbatim; an enabled model is deployed on the best-fitting runner. Admin only.",
+  })
+  @ApiCreatedResponse({ type: ModelViewDto, description: 'The model with its slots.' })
+  @ApiErrors(...BODY_ERRORS, 403, [404, 'The org_id or owner_id names an org or user that does not exist.'], [409, 'A model with this id already exists.'])
   async create(@Body() dto: CreateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const model = modelSpecFromCreate(dto);
     // The DTO checked each field; the whole model also meets the cross-field rules (the models-service re-checks all).
@@ -51,22 +63,35 @@ export class ModelsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List models with their slots.' })
+  @ApiOperation({ operationId: 'listModels', summary: 'List models', description: 'Every model with its slots.' })
+  @ApiOkResponse({ type: [ModelViewDto], description: 'Every model with its slots.' })
   list(): Promise<ModelView[]> {
     return this.services.request(Patterns.modelsList, {}, SERVICE);
   }
 
   @Get('*')
-  @ApiParam({ name: 'path', description: 'The model id, e.g. Qwen/Qwen2.5-VL-7B-Instruct (or URL-encoded)' })
-  @ApiOperation({ summary: 'A model with its slots (state, endpoint, error, token source and fingerprint).' })
+  @ApiModelIdParam(WILDCARD)
+  @ApiOperation({
+    operationId: 'getModel',
+    summary: 'Get a model',
+    description: 'A model with its slots (state, endpoint, error, token source and fingerprint).',
+  })
+  @ApiOkResponse({ type: ModelViewDto, description: 'The model with its slots.' })
+  @ApiErrors([400, 'The model id is malformed.'], [404, 'The model does not exist.'])
   get(@Req() req: FastifyRequest): Promise<ModelView> {
     return this.services.request(Patterns.modelsGet, { id: modelIdFromUrl(req.url) }, SERVICE);
   }
 
   @Put('*')
   @AdminOnly()
-  @ApiParam({ name: 'path', description: 'The model id' })
-  @ApiOperation({ summary: 'Change a model; absent fields keep their values. Changing memory, type, context or args replaces its slots.' })
+  @ApiModelIdParam(WILDCARD)
+  @ApiOperation({
+    operationId: 'updateModel',
+    summary: 'Update a model',
+    description: 'Absent fields keep their values. Changing memory, type, context or args replaces its slots. Admin only.',
+  })
+  @ApiOkResponse({ type: ModelViewDto, description: 'The model with its slots.' })
+  @ApiErrors(...BODY_ERRORS, 403, [404, 'The model, or the org or user named by org_id or owner_id, does not exist.'])
   async update(@Req() req: FastifyRequest, @Body() dto: UpdateModelDto, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const id = modelIdFromUrl(req.url);
     if (dto.id !== undefined && dto.id !== id)
@@ -79,8 +104,14 @@ export class ModelsController {
 
   @Delete('*')
   @AdminOnly()
-  @ApiParam({ name: 'path', description: 'The model id' })
-  @ApiOperation({ summary: "Clear the model's own token, stop its slots and delete it." })
+  @ApiModelIdParam(WILDCARD)
+  @ApiOperation({
+    operationId: 'deleteModel',
+    summary: 'Delete a model',
+    description: "Clears the model's own token, stops its slots and deletes it. Admin only.",
+  })
+  @ApiOkResponse({ type: ModelViewDto, description: 'The deleted model.' })
+  @ApiErrors([400, 'The model id is malformed.'], 403, [404, 'The model does not exist.'])
   async delete(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelView> {
     const request: DeleteModelRequest = { id: modelIdFromUrl(req.url), deleted_by: user.id };
     // The token goes first: a failed delete then leaves a model without its own token (the next

@@ -1,10 +1,11 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   Patterns,
   RUNNER_ID_PATTERN,
   RUNNERS_PAGE_MAX,
+  RunnerViewDto,
   type RunnerRecord,
   type RunnersListRequest,
   type RunnerView,
@@ -13,6 +14,7 @@ import {
 } from '@helix/contracts';
 import { AdminOnly } from '@helix/access';
 import { ApiError } from '../http/errors';
+import { ApiErrors } from '../http/api-docs';
 import { ServiceClient } from '../services/service-client';
 
 /** A page of GET /runners: `limit` absent means every runner (fetched page by page). */
@@ -23,6 +25,7 @@ export interface RunnersQuery {
 
 @ApiTags('runners')
 @ApiBearerAuth()
+@ApiErrors(401, 403, 503)
 @AdminOnly()
 @Controller('api/v1/runners')
 export class RunnersController {
@@ -34,7 +37,20 @@ export class RunnersController {
    * header while more may follow (the GitHub convention: the body keeps the SPEC's array shape).
    */
   @Get()
-  @ApiOperation({ summary: 'Runners with memory, slots, the settings version each applied and whether it is in sync.' })
+  @ApiOperation({
+    operationId: 'listRunners',
+    summary: 'List runners',
+    description:
+      'Runners with memory, GPUs, slots, the settings version each applied and whether it is in sync, in id order. Admin only. With `limit`, one page, and a `Link: <…>; rel="next"` header while more may follow.',
+  })
+  @ApiOkResponse({
+    type: [RunnerViewDto],
+    description: 'Every runner, or one page of them with `limit`.',
+    headers: {
+      Link: { description: 'With `limit`, while more runners may follow: `</api/v1/runners?limit=N&after=<last id>>; rel="next"`', schema: { type: 'string' } },
+    },
+  })
+  @ApiErrors(400)
   @ApiQuery({
     name: 'limit',
     required: false,

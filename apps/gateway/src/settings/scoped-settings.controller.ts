@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   ModelAccessViewDto,
@@ -12,6 +12,7 @@ import {
 } from '@helix/contracts';
 import { Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
+import { ApiErrors, ApiModelIdParam, INVALID_TOKEN, PAYLOAD_ERRORS } from '../http/api-docs';
 import { modelIdFromUrl } from '../models/model-id';
 import type { UserEntity } from '../users/user.entity';
 import { ScopeAccess } from './scope-access';
@@ -20,16 +21,18 @@ import { chainOf, tokenChain } from './token-chain';
 
 const ORG_PARAM = { name: 'org', description: 'The org id, e.g. acme', example: 'acme' };
 const USER_PARAM = { name: 'user_id', description: 'The user id (GET /api/v1/users)' };
-const MODEL_PARAM = {
-  name: 'id',
-  description: 'The model id, URL-encoded (Qwen%2FQwen2.5-VL-7B-Instruct); the plain form /models/Qwen/Qwen2.5-VL-7B-Instruct/settings works too.',
-  example: 'Qwen%2FQwen2.5-VL-7B-Instruct',
-};
 /** Model ids contain "/": the plain form of ids with two or three parts (deeper ids use the encoded form). */
 const PLAIN_MODEL_PATHS = (sub: string) => [`models/:p1/:p2/${sub}`, `models/:p1/:p2/:p3/${sub}`];
 
-const UNAUTHORIZED = { status: 401, description: 'No or unknown API key.' };
-const BAD_REQUEST = { status: 400, description: 'A malformed id or body (the message says which); nothing changed.' };
+/** The body errors of a PUT: validation, size, media type, and a token the Hub rejects (strict mode). */
+const PUT_ERRORS = [...PAYLOAD_ERRORS, INVALID_TOKEN] as const;
+const ORG_400 = [400, 'The org id is malformed.'] as const;
+const USER_400 = [400, 'The user id is malformed.'] as const;
+const MODEL_400 = [400, 'The model id is malformed.'] as const;
+const ORG_404 = [404, 'The org does not exist.'] as const;
+const USER_404 = [404, 'The user does not exist.'] as const;
+const MODEL_404 = [404, 'The model does not exist.'] as const;
+const MODEL_403 = [403, "The caller is not an admin, the model's owner or an owner of its org."] as const;
 
 /**
  * The Hugging Face token of an org, a user and a model (SPEC §11.3), and a model's resolution chain
@@ -37,7 +40,7 @@ const BAD_REQUEST = { status: 400, description: 'A malformed id or body (the mes
  */
 @ApiTags('scoped settings')
 @ApiBearerAuth()
-@ApiResponse(UNAUTHORIZED)
+@ApiErrors(401, 503)
 @Authenticated()
 @Controller('api/v1')
 export class ScopedSettingsController {
@@ -48,67 +51,72 @@ export class ScopedSettingsController {
 
   @Get('orgs/:org/settings')
   @ApiParam(ORG_PARAM)
-  @ApiOperation({ summary: "The org's token settings (admin or org member); never the token." })
-  @ApiOkResponse({ type: SettingsViewDto })
-  @ApiResponse({ status: 403, description: 'The caller is neither an admin nor a member of the org.' })
-  @ApiResponse({ status: 404, description: 'The org does not exist.' })
+  @ApiOperation({ operationId: 'getOrgSettings', summary: "Get an org's token settings", description: 'Admin or org member; never the token.' })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
+  @ApiErrors(ORG_400, [403, 'The caller is neither an admin nor a member of the org.'], ORG_404)
   async getOrg(@Param('org') org: string, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.get(await this.access.org(org, user, 'read'));
   }
 
   @Put('orgs/:org/settings')
   @ApiParam(ORG_PARAM)
-  @ApiOperation({ summary: 'Set or clear the org token (admin or org owner): used by models of the org without a model or owner token.' })
-  @ApiOkResponse({ type: SettingsViewDto })
-  @ApiResponse(BAD_REQUEST)
-  @ApiResponse({ status: 403, description: 'The caller is neither an admin nor an owner of the org.' })
-  @ApiResponse({ status: 404, description: 'The org does not exist.' })
+  @ApiOperation({
+    operationId: 'updateOrgSettings',
+    summary: "Set or clear an org's token",
+    description: 'Admin or org owner. Used by models of the org without a model or owner token.',
+  })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
+  @ApiErrors(...PUT_ERRORS, [403, 'The caller is neither an admin nor an owner of the org.'], ORG_404)
   async putOrg(@Param('org') org: string, @Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.update(await this.access.org(org, user, 'write'), dto.huggingface_token, user.id);
   }
 
   @Get('users/me/settings')
-  @ApiOperation({ summary: "The caller's own token settings." })
-  @ApiOkResponse({ type: SettingsViewDto })
+  @ApiOperation({ operationId: 'getMySettings', summary: 'Get my token settings', description: "The caller's own token settings; never the token." })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
   getMe(@CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.get({ scope: 'user', scopeId: user.id });
   }
 
   @Put('users/me/settings')
-  @ApiOperation({ summary: "Set or clear the caller's own token: used by the models they own without a model token." })
-  @ApiOkResponse({ type: SettingsViewDto })
-  @ApiResponse(BAD_REQUEST)
+  @ApiOperation({
+    operationId: 'updateMySettings',
+    summary: 'Set or clear my token',
+    description: "The caller's own token: used by the models they own without a model token.",
+  })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
+  @ApiErrors(...PUT_ERRORS)
   putMe(@Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.update({ scope: 'user', scopeId: user.id }, dto.huggingface_token, user.id);
   }
 
   @Get('users/:user_id/settings')
   @ApiParam(USER_PARAM)
-  @ApiOperation({ summary: "A user's token settings (admin or the user themself)." })
-  @ApiOkResponse({ type: SettingsViewDto })
-  @ApiResponse({ status: 403, description: 'The caller is neither an admin nor this user.' })
-  @ApiResponse({ status: 404, description: 'The user does not exist.' })
+  @ApiOperation({ operationId: 'getUserSettings', summary: "Get a user's token settings", description: 'Admin or the user themself; never the token.' })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
+  @ApiErrors(USER_400, [403, 'The caller is neither an admin nor this user.'], USER_404)
   async getUser(@Param('user_id') userId: string, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.get(await this.access.user(userId, user));
   }
 
   @Put('users/:user_id/settings')
   @ApiParam(USER_PARAM)
-  @ApiOperation({ summary: "Set or clear a user's token (admin or the user themself)." })
-  @ApiOkResponse({ type: SettingsViewDto })
-  @ApiResponse(BAD_REQUEST)
-  @ApiResponse({ status: 403, description: 'The caller is neither an admin nor this user.' })
-  @ApiResponse({ status: 404, description: 'The user does not exist.' })
+  @ApiOperation({ operationId: 'updateUserSettings', summary: "Set or clear a user's token", description: 'Admin or the user themself.' })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
+  @ApiErrors(...PUT_ERRORS, [403, 'The caller is neither an admin nor this user.'], USER_404)
   async putUser(@Param('user_id') userId: string, @Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     return this.settings.update(await this.access.user(userId, user), dto.huggingface_token, user.id);
   }
 
   @Get('models/:id/settings')
-  @ApiParam(MODEL_PARAM)
-  @ApiOperation({ summary: "A model's own token settings (admin, the model's owner, or an owner of the model's org)." })
-  @ApiOkResponse({ type: SettingsViewDto })
-  @ApiResponse({ status: 403, description: "The caller is not an admin, the model's owner or an owner of its org." })
-  @ApiResponse({ status: 404, description: 'The model does not exist.' })
+  @ApiModelIdParam()
+  @ApiOperation({
+    operationId: 'getModelSettings',
+    summary: "Get a model's own token settings",
+    description: "Admin, the model's owner, or an owner of the model's org; never the token.",
+  })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
+  @ApiErrors(MODEL_400, MODEL_403, MODEL_404)
   async getModel(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     const { target } = await this.access.model(modelIdFromUrl(req.url, 'settings'), user);
     return this.settings.get(target);
@@ -121,12 +129,14 @@ export class ScopedSettingsController {
   }
 
   @Put('models/:id/settings')
-  @ApiParam(MODEL_PARAM)
-  @ApiOperation({ summary: 'Set or clear the token of one model: it overrides every other level for that model.' })
-  @ApiOkResponse({ type: SettingsViewDto })
-  @ApiResponse(BAD_REQUEST)
-  @ApiResponse({ status: 403, description: "The caller is not an admin, the model's owner or an owner of its org." })
-  @ApiResponse({ status: 404, description: 'The model does not exist.' })
+  @ApiModelIdParam()
+  @ApiOperation({
+    operationId: 'updateModelSettings',
+    summary: "Set or clear a model's own token",
+    description: "It overrides every other level for that model. Admin, the model's owner, or an owner of the model's org.",
+  })
+  @ApiOkResponse({ type: SettingsViewDto, description: "The scope's token settings: whether a token is set, its fingerprint and Hub status, never the token." })
+  @ApiErrors(...PUT_ERRORS, MODEL_403, MODEL_404)
   async putModel(@Req() req: FastifyRequest, @Body() dto: UpdateScopedSettingsDto, @CurrentUser() user: UserEntity): Promise<SettingsView> {
     const { target } = await this.access.model(modelIdFromUrl(req.url, 'settings'), user);
     return this.settings.update(target, dto.huggingface_token, user.id);
@@ -139,11 +149,14 @@ export class ScopedSettingsController {
   }
 
   @Get('models/:id/token')
-  @ApiParam(MODEL_PARAM)
-  @ApiOperation({ summary: "Which token a start of this model would use: its chain model → owner's user → org → global (fingerprints only)." })
-  @ApiOkResponse({ type: TokenChainViewDto })
-  @ApiResponse({ status: 403, description: "The caller is not an admin, the model's owner or an owner of its org." })
-  @ApiResponse({ status: 404, description: 'The model does not exist.' })
+  @ApiModelIdParam()
+  @ApiOperation({
+    operationId: 'getModelTokenChain',
+    summary: "Get a model's token resolution chain",
+    description: "Which token a start of this model would use: its chain model → owner's user → org → global (fingerprints only).",
+  })
+  @ApiOkResponse({ type: TokenChainViewDto, description: 'The levels that apply to this model, highest first, and the first one set.' })
+  @ApiErrors(MODEL_400, MODEL_403, MODEL_404)
   async getTokenChain(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<TokenChainView> {
     const { model } = await this.access.model(modelIdFromUrl(req.url, 'token'), user);
     return tokenChain(model, (targets) => this.settings.getMany(targets));
@@ -156,13 +169,14 @@ export class ScopedSettingsController {
   }
 
   @Get('models/:id/access')
-  @ApiParam(MODEL_PARAM)
+  @ApiModelIdParam()
   @ApiOperation({
-    summary: "Whether the model's effective control-plane token (or none) can pull its repository from the Hugging Face Hub, before any GPU is spent.",
+    operationId: 'getModelAccess',
+    summary: "Check a model's access to the Hugging Face Hub",
+    description: "Whether the model's effective control-plane token (or none) can pull its repository from the Hugging Face Hub, before any GPU is spent.",
   })
-  @ApiOkResponse({ type: ModelAccessViewDto })
-  @ApiResponse({ status: 403, description: "The caller is not an admin, the model's owner or an owner of its org." })
-  @ApiResponse({ status: 404, description: 'The model does not exist.' })
+  @ApiOkResponse({ type: ModelAccessViewDto, description: "What the Hub answered for the model's repository." })
+  @ApiErrors(MODEL_400, MODEL_403, MODEL_404)
   async getAccess(@Req() req: FastifyRequest, @CurrentUser() user: UserEntity): Promise<ModelAccessView> {
     const { model } = await this.access.model(modelIdFromUrl(req.url, 'access'), user);
     return this.settings.modelAccess(model.id, chainOf(model));

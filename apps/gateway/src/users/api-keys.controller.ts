@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiKeyViewDto, CreatedApiKeyViewDto, type ApiKeyView, type CreatedApiKeyView } from '@helix/contracts';
 import { Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
+import { ApiErrors, PAYLOAD_ERRORS } from '../http/api-docs';
 import { ApiError } from '../http/errors';
 import { showableFieldName } from '../http/validation';
 import type { UserEntity } from './user.entity';
@@ -10,6 +11,7 @@ import { ApiKeysService } from './api-keys.service';
 
 const USER_PARAM = { name: 'user_id', description: 'The user id (GET /api/v1/users)' };
 const KEY_PARAM = { name: 'key_id', description: 'The key id (GET …/keys)' };
+const NOT_THEIRS = [403, "Another user's keys, and the caller is not an admin."] as const;
 const NO_FIELDS = {
   required: false,
   description: 'No fields: send {} or no body.',
@@ -23,15 +25,19 @@ const NO_FIELDS = {
  */
 @ApiTags('users')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'No, unknown or revoked API key.' })
+@ApiErrors(401, 503)
 @Controller('api/v1/users')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Get('me/keys')
   @Authenticated()
-  @ApiOperation({ summary: "The caller's API keys, revoked ones too, oldest first: prefixes and times, never a key." })
-  @ApiOkResponse({ type: [ApiKeyViewDto] })
+  @ApiOperation({
+    operationId: 'listMyApiKeys',
+    summary: 'List my API keys',
+    description: "The caller's API keys, revoked ones too, oldest first: prefixes and times, never a key.",
+  })
+  @ApiOkResponse({ type: [ApiKeyViewDto], description: 'The keys: prefixes and times, never a key.' })
   listMine(@CurrentUser() user: UserEntity): Promise<ApiKeyView[]> {
     return this.keys.list(user.id, user);
   }
@@ -40,8 +46,13 @@ export class ApiKeysController {
   @HttpCode(201)
   @Authenticated()
   @ApiBody(NO_FIELDS)
-  @ApiOperation({ summary: 'A new API key for the caller; the key is returned once and stored only as a hash.' })
-  @ApiCreatedResponse({ type: CreatedApiKeyViewDto })
+  @ApiOperation({
+    operationId: 'createMyApiKey',
+    summary: 'Create an API key for me',
+    description: 'The key is returned once and stored only as a hash.',
+  })
+  @ApiCreatedResponse({ type: CreatedApiKeyViewDto, description: 'The new key, shown this once.' })
+  @ApiErrors([400, 'The body has fields (send {} or no body).'], ...PAYLOAD_ERRORS)
   createMine(@Body() body: unknown, @CurrentUser() user: UserEntity): Promise<CreatedApiKeyView> {
     requireNoFields(body);
     return this.keys.create(user.id, user);
@@ -50,10 +61,13 @@ export class ApiKeysController {
   @Delete('me/keys/:key_id')
   @Authenticated()
   @ApiParam(KEY_PARAM)
-  @ApiOperation({ summary: "Revoke one of the caller's keys at once; revoking a revoked key answers it again (200)." })
-  @ApiOkResponse({ type: ApiKeyViewDto })
-  @ApiResponse({ status: 400, description: "A malformed id, or the caller's last active key." })
-  @ApiResponse({ status: 404, description: 'The key does not exist, or is not one of the caller keys.' })
+  @ApiOperation({
+    operationId: 'revokeMyApiKey',
+    summary: 'Revoke one of my API keys',
+    description: "Revokes one of the caller's keys at once; revoking a revoked key answers it again (200).",
+  })
+  @ApiOkResponse({ type: ApiKeyViewDto, description: 'The key: its prefix and times, never the key.' })
+  @ApiErrors([400, "A malformed id, or the caller's last active key."], [404, "The key does not exist, or is not one of the caller's keys."])
   revokeMine(@Param('key_id') keyId: string, @CurrentUser() user: UserEntity): Promise<ApiKeyView> {
     return this.keys.revoke(user.id, keyId, user);
   }
@@ -61,11 +75,13 @@ export class ApiKeysController {
   @Get(':user_id/keys')
   @Authenticated()
   @ApiParam(USER_PARAM)
-  @ApiOperation({ summary: "A user's API keys (admin, or the user themself): prefixes and times, never a key." })
-  @ApiOkResponse({ type: [ApiKeyViewDto] })
-  @ApiResponse({ status: 400, description: 'A malformed id.' })
-  @ApiResponse({ status: 403, description: "Another user's keys, and the caller is not an admin." })
-  @ApiResponse({ status: 404, description: 'The user does not exist.' })
+  @ApiOperation({
+    operationId: 'listUserApiKeys',
+    summary: "List a user's API keys",
+    description: 'Admin, or the user themself: prefixes and times, never a key.',
+  })
+  @ApiOkResponse({ type: [ApiKeyViewDto], description: 'The keys: prefixes and times, never a key.' })
+  @ApiErrors([400, 'A malformed id.'], NOT_THEIRS, [404, 'The user does not exist.'])
   list(@Param('user_id') userId: string, @CurrentUser() user: UserEntity): Promise<ApiKeyView[]> {
     return this.keys.list(userId, user);
   }
@@ -75,11 +91,13 @@ export class ApiKeysController {
   @Authenticated()
   @ApiParam(USER_PARAM)
   @ApiBody(NO_FIELDS)
-  @ApiOperation({ summary: 'A new API key for the user (admin, or the user themself); the key is returned once and stored only as a hash.' })
-  @ApiCreatedResponse({ type: CreatedApiKeyViewDto })
-  @ApiResponse({ status: 400, description: 'A malformed id, or a body with fields.' })
-  @ApiResponse({ status: 403, description: "Another user's keys, and the caller is not an admin." })
-  @ApiResponse({ status: 404, description: 'The user does not exist.' })
+  @ApiOperation({
+    operationId: 'createUserApiKey',
+    summary: 'Create an API key for a user',
+    description: 'Admin, or the user themself. The key is returned once and stored only as a hash.',
+  })
+  @ApiCreatedResponse({ type: CreatedApiKeyViewDto, description: 'The new key, shown this once.' })
+  @ApiErrors([400, 'A malformed id, or a body with fields.'], ...PAYLOAD_ERRORS, NOT_THEIRS, [404, 'The user does not exist.'])
   create(@Param('user_id') userId: string, @Body() body: unknown, @CurrentUser() user: UserEntity): Promise<CreatedApiKeyView> {
     requireNoFields(body);
     return this.keys.create(userId, user);
@@ -90,13 +108,13 @@ export class ApiKeysController {
   @ApiParam(USER_PARAM)
   @ApiParam(KEY_PARAM)
   @ApiOperation({
-    summary:
-      "Revoke a user's key at once (admin, or the user themself); revoking a revoked key answers it again (200). Nobody revokes their own last active key.",
+    operationId: 'revokeUserApiKey',
+    summary: "Revoke a user's API key",
+    description:
+      'Admin, or the user themself; the key stops working at once. Revoking a revoked key answers it again (200). Nobody revokes their own last active key.',
   })
-  @ApiOkResponse({ type: ApiKeyViewDto })
-  @ApiResponse({ status: 400, description: "A malformed id, or the caller's own last active key." })
-  @ApiResponse({ status: 403, description: "Another user's keys, and the caller is not an admin." })
-  @ApiResponse({ status: 404, description: 'The user or the key does not exist.' })
+  @ApiOkResponse({ type: ApiKeyViewDto, description: 'The key: its prefix and times, never the key.' })
+  @ApiErrors([400, "A malformed id, or the caller's own last active key."], NOT_THEIRS, [404, 'The user or the key does not exist.'])
   revoke(@Param('user_id') userId: string, @Param('key_id') keyId: string, @CurrentUser() user: UserEntity): Promise<ApiKeyView> {
     return this.keys.revoke(userId, keyId, user);
   }

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@helix/access';
+import { ApiErrors } from '../http/api-docs';
 
 /** GET /api/v1/version: what `helix version` shows as the server's version. */
 export class VersionViewDto {
@@ -41,9 +42,13 @@ export class VersionController {
 
   @Get()
   @Authenticated()
-  @ApiOperation({ summary: 'The release of the gateway and the REST API version (any user).' })
+  @ApiOperation({
+    operationId: 'getVersion',
+    summary: 'Show the server version',
+    description: 'The release of the gateway and the REST API version (any user).',
+  })
   @ApiOkResponse({ type: VersionViewDto, description: 'The release and the API version.' })
-  @ApiResponse({ status: 401, description: 'No API key, or an unknown one.' })
+  @ApiErrors(401, 503)
   version(): VersionViewDto {
     return this.view;
   }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
 import { parseMemory } from '../memory';
-import { MODEL_TYPES, normalizeRuntimeArgs, type ModelSpec } from '../models';
+import { MODEL_TYPES, normalizeRuntimeArgs, SUPPORTED_RUNTIMES, type ModelSpec } from '../models';
 import { MODEL_SPEC_RULES, ruleMessage, type FieldRule } from '../model-spec';
 
 // Each field has exactly one rule, taken from the shared MODEL_SPEC_RULES (so the models-service
@@ -30,16 +30,25 @@ function modelFields(required: boolean) {
     @Field('name', required, MODEL_SPEC_RULES.name)
     name?: string;
 
-    @ApiProperty({ enum: MODEL_TYPES, example: 'chat', required })
+    @ApiProperty({ enum: MODEL_TYPES, enumName: 'ModelType', example: 'chat', required })
     @Field('type', required, MODEL_SPEC_RULES.type)
     type?: ModelSpec['type'];
 
-    @ApiProperty({ example: 'vllm', required, description: 'Only vllm is supported; other runtimes are rejected with a 400.' })
+    @ApiProperty({
+      enum: SUPPORTED_RUNTIMES,
+      enumName: 'ModelRuntime',
+      example: 'vllm',
+      required,
+      description: 'Only vllm is supported; other runtimes are rejected with a 400.',
+    })
     @Field('runtime', required, MODEL_SPEC_RULES.runtime)
     runtime?: ModelSpec['runtime'];
 
     @ApiProperty({
-      oneOf: [{ type: 'integer' }, { type: 'string' }],
+      oneOf: [
+        { type: 'integer', format: 'int64', minimum: 1 },
+        { type: 'string', example: '39GB' },
+      ],
       example: '39GB',
       required,
       description: 'Bytes, or KB/MB/GB/TB (decimal) or KiB/MiB/GiB/TiB (binary). Responses give bytes.',
@@ -47,7 +56,7 @@ function modelFields(required: boolean) {
     @Field('memory', required, MEMORY_INPUT)
     memory?: number | string;
 
-    @ApiPropertyOptional({ type: Number, nullable: true, example: 32768, description: 'Required for chat models.' })
+    @ApiPropertyOptional({ type: 'integer', minimum: 1, nullable: true, example: 32768, description: 'Required for chat models.' })
     @Field('context_length', false, MODEL_SPEC_RULES.context_length)
     context_length?: number | null;
 
@@ -68,9 +77,12 @@ function modelFields(required: boolean) {
     prewarm?: boolean;
 
     @ApiPropertyOptional({
-      type: [String],
+      oneOf: [
+        { type: 'array', items: { type: 'string' } },
+        { type: 'object', required: ['args'], properties: { args: { type: 'array', items: { type: 'string' } } }, additionalProperties: false },
+      ],
       example: ['--trust-remote-code', '--max-model-len', '32768'],
-      description: 'An array of strings, or {"args": [...]}.',
+      description: 'An array of strings, or {"args": [...]}. Responses give the array.',
     })
     @Field('runtime_args', false, MODEL_SPEC_RULES.runtime_args)
     runtime_args?: string[] | { args: string[] };
