@@ -38,6 +38,17 @@ const jsm = await jetstreamManager(nc);
 const results = [];
 try {
   let published = 0;
+  /** A loaded machine can miss the publish ack's timeout: retried (a duplicate is harmless, the replay keeps the last per subject). */
+  async function publishRetrying(subject, data, h) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await js.publish(subject, data, { headers: h, timeout: 30_000 });
+      } catch (err) {
+        if (attempt === 5) throw err;
+        await sleep(500 * attempt);
+      }
+    }
+  }
   /** Tops the stream up to `n` scopes: orgs, users and models in turn, each with its own sealed token. */
   async function fillTo(n) {
     const kinds = ['org', 'user', 'model'];
@@ -61,8 +72,8 @@ try {
       const data = encoder.encode(JSON.stringify(event));
       const h = headers();
       h.set(SETTINGS_SIGNATURE_HEADER, signer.sign(subject, data));
-      inFlight.push(js.publish(subject, data, { headers: h }));
-      if (inFlight.length >= 2_000) {
+      inFlight.push(publishRetrying(subject, data, h));
+      if (inFlight.length >= 500) {
         await Promise.all(inFlight);
         inFlight = [];
       }
