@@ -121,6 +121,8 @@ try {
     return { ...summary(times, 2), statuses, rows_in_first_page: rows };
   }
 
+  // Every runner's NATS credentials in one go (one helix-nats-setup run, not one per runner).
+  await stack.natsAuth?.addRunners(Array.from({ length: LEVELS.at(-1) }, (_, r) => `bench-${r}`));
   for (const n of LEVELS) {
     // Runners up to n, a few at a time (each waits for its /readyz).
     const t0 = performance.now();

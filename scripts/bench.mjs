@@ -5,11 +5,12 @@
 // after the other (each starts its own stack), then writes every raw number and each goal of the scale
 // issue (product, baseline, ratio, goal, met) to bench-results/<date>.json and draws the ratios as
 // bench-results/ratios.svg (and a dated copy).
-//   node scripts/bench.mjs [--quick] [--only settings,join,gateway,models] [--no-build]
+//   node scripts/bench.mjs [--quick] [--only settings,join,gateway,models] [--merge] [--no-build]
+// --merge (with --only): the benchmarks not run keep their numbers from today's report.
 // --quick: a small version (N = 1, 2, 10 runners, 1k/10k scopes once, 2 s per gateway level, 20 creates)
 // written to bench-results/<date>-quick.{json,svg} (git-ignored).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,13 +43,24 @@ if (!flag('no-build')) {
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
 
+const dir = join(root, 'bench-results');
+const base = `${new Date().toISOString().slice(0, 10)}${QUICK ? '-quick' : ''}`;
+const previous = flag('merge') && existsSync(join(dir, `${base}.json`)) ? JSON.parse(readFileSync(join(dir, `${base}.json`), 'utf8')) : null;
+
 const tmp = mkdtempSync(join(tmpdir(), 'helix-bench-'));
 const started = new Date();
 const results = {};
 const failures = [];
 try {
   for (const [name, { script, args }] of Object.entries(plan)) {
-    if (!ONLY.includes(name)) continue;
+    if (!ONLY.includes(name)) {
+      if (previous?.benchmarks?.[name])
+        results[name] = {
+          ...previous.benchmarks[name],
+          merged_from_run_started_at: previous.benchmarks[name].merged_from_run_started_at ?? previous.started_at,
+        };
+      continue;
+    }
     const out = join(tmp, `${name}.json`);
     say(`${name}: node scripts/${script} ${args.join(' ')}`);
     const t0 = performance.now();
@@ -68,7 +80,7 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-const date = started.toISOString().slice(0, 10);
+const date = base.slice(0, 10);
 const goals = evaluateGoals(results);
 const report = {
   date,
@@ -80,9 +92,7 @@ const report = {
   goals,
   benchmarks: results,
 };
-const dir = join(root, 'bench-results');
 mkdirSync(dir, { recursive: true });
-const base = QUICK ? `${date}-quick` : date;
 writeFileSync(join(dir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
 const svg = renderSvg(report);
 writeFileSync(join(dir, `${base}.svg`), svg);
