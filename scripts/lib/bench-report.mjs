@@ -209,7 +209,7 @@ export function renderSvg(report) {
       g.product === null
         ? 'not measured'
         : onRatio
-          ? `${g.product} vs ${g.baseline} ${g.unit}`
+          ? `${g.ratio_is_lower_bound ? `not ready in ${g.product / 1000} s` : g.product} vs ${g.baseline} ${g.unit}`
           : `${g.product} ${g.unit} (limit ${g.goal.value} ${g.unit}${g.baseline !== null ? `; bare ${g.baseline}` : ''})`;
     out.push(`<text x="16" y="${y + 38}" fill="#555" font-size="12">${esc(detail)}</text>`);
     if (value !== null) {
