@@ -133,6 +133,19 @@ try {
     return { ms: performance.now() - t0, n: Number(out) };
   }
 
+  /** GET /api/v1/runners: p50 of 5 after one warm-up, and the statuses seen. */
+  async function runnersList() {
+    const times = [];
+    const statuses = {};
+    for (let k = 0; k < 6; k++) {
+      const t1 = performance.now();
+      const res = await stack.api('GET', '/api/v1/runners');
+      if (k >= 1) times.push(performance.now() - t1);
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    }
+    return { ...summary(times, 2), statuses };
+  }
+
   /** A runner process from spawn to /readyz (or the timeout), its replay as it logs it, and GET /api/v1/runners after. */
   async function runnerJoin(round) {
     const id = `bench-join-${round}`;
@@ -154,8 +167,9 @@ try {
     }
     if (readyMs === null) {
       process.stderr.write(`[bench-join] ${id}: not ready after ${TIMEOUT_MS / 1000} s\n`);
+      const list = await runnersList(); // with the acks that made it so far
       await stack.stopRunner(id);
-      return { readyMs: null, replayMs: null, verifyMs: null, held: null, rssMiB: null, list: null };
+      return { readyMs: null, replayMs: null, verifyMs: null, held: null, rssMiB: null, list };
     }
     const line = await runner.waitFor((l) => l.msg === 'settings replay complete', 5_000).catch(() => null);
     // After readiness the replayed events' signatures are checked in the background.
@@ -164,14 +178,7 @@ try {
       .then((r) => r.text())
       .then((t) => Number(/^process_resident_memory_bytes (\d+)/m.exec(t)?.[1] ?? NaN));
     await sleep(1_000); // the acks of the replay reach the settings-service
-    const times = [];
-    const statuses = {};
-    for (let k = 0; k < 6; k++) {
-      const t1 = performance.now();
-      const res = await stack.api('GET', '/api/v1/runners');
-      if (k >= 1) times.push(performance.now() - t1);
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-    }
+    const list = await runnersList();
     await stack.stopRunner(id);
     return {
       readyMs,
@@ -179,7 +186,7 @@ try {
       verifyMs: verified?.verify_ms ?? null,
       held: line?.scopes ?? null,
       rssMiB: rss / 2 ** 20,
-      list: { ...summary(times, 2), statuses },
+      list,
     };
   }
 
