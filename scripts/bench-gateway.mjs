@@ -2,23 +2,17 @@
 // Benchmark (not a test): authorized GET /api/v1/system/settings through the gateway against a bare
 // Fastify route returning the same JSON, measured in the same run on the same machine with
 // autocannon, at several connection counts. Prints req/s and the gateway ÷ bare ratio per count.
-//   node scripts/bench-gateway.mjs [--seconds 5] [--connections 1,16,64]
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+//   node scripts/bench-gateway.mjs [--seconds 5] [--connections 1,16,64] [--out file.json]
+import { ensurePinnedNode } from './lib/prepare.mjs';
+import { arg, listArg, machine, numArg, requireDist, requirePkg, round, writeOut } from './lib/bench-common.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
-const autocannon = require('autocannon');
-const Fastify = require('fastify');
+ensurePinnedNode();
+const { startStack } = requireDist('libs/testing/src/index.js');
+const autocannon = requirePkg('autocannon');
+const Fastify = requirePkg('fastify');
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
-const SECONDS = Number(arg('seconds', '5'));
-const CONNECTIONS = arg('connections', '1,16,64').split(',').map(Number);
+const SECONDS = numArg('seconds', 5);
+const CONNECTIONS = listArg('connections', arg('c', '1,16,64'));
 
 const load = (url, headers, connections) =>
   new Promise((ok, fail) => autocannon({ url, connections, duration: SECONDS, headers }, (err, result) => (err ? fail(err) : ok(result))));
@@ -40,11 +34,15 @@ try {
       connections: c,
       bare_fastify_rps: Math.round(b.requests.average),
       gateway_rps: Math.round(g.requests.average),
-      ratio: +(g.requests.average / b.requests.average).toFixed(3),
+      ratio: round(g.requests.average / b.requests.average, 3),
+      bare_fastify_p50_ms: b.latency.p50,
+      gateway_p50_ms: g.latency.p50,
       gateway_p99_ms: g.latency.p99,
     });
+    process.stderr.write(`[bench-gateway] ${JSON.stringify(rows.at(-1))}\n`);
   }
-  console.log(JSON.stringify({ machine: `${(await import('node:os')).cpus().length} cores`, seconds: SECONDS, authorized_get_system_settings: rows }, null, 2));
+  const result = writeOut({ benchmark: 'gateway', machine: machine(), seconds: SECONDS, authorized_get_system_settings: rows });
+  console.log(JSON.stringify(result, null, 2));
 } finally {
   await bare.close();
   await stack.stop();

@@ -1,32 +1,32 @@
 #!/usr/bin/env node
-// Benchmark (not a test): a runner joining while the SETTINGS stream holds N scoped tokens — time to
-// ready, and its replay alone — next to a bare ordered consumer replaying the same stream (last
-// message per subject) in the same run on the same nats-server. Runs the built product (npm run build).
-//   node scripts/bench-join.mjs [--scopes 1,10000,100000] [--rounds 3] [--profile]
-// --profile writes each runner's CPU profile to .test-results/profiles.
+// Benchmark (not a test): a runner joining while the SETTINGS stream holds N scoped tokens — spawn to
+// /readyz, and its replay alone — next to a bare ordered consumer replaying the same stream (last
+// message per subject) in the same run on the same nats-server: in this process (against the runner's
+// logged replay), and from a freshly spawned bare Node + NATS client process (against spawn → ready).
+// Also GET /api/v1/runners latency once the runner acknowledged. Runs the built product (npm run build).
+//   node scripts/bench-join.mjs [--scopes 1,10000,100000] [--rounds 3] [--big-rounds 1] [--timeout-s 240] [--profile] [--out file.json]
+// --big-rounds: rounds at 100,000 scopes and more; --timeout-s: a runner not ready by then is recorded as
+// timed out (ready ≥ the timeout). --profile writes each runner's CPU profile to .test-results/profiles.
 // The events are sealed and signed exactly as the settings-service does it and published straight into the
 // stream (setting 100,000 tokens through the API would measure the API, not the join).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ensurePinnedNode } from './lib/prepare.mjs';
+import { listArg, machine, median, numArg, requireDist, requirePkg, root, round, sleep, summary, writeOut } from './lib/bench-common.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
-const { settingsSubject, SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } = require(join(root, 'dist/libs/contracts/src/index.js'));
-const { EventSigner, Secret, SettingsBusCipher } = require(join(root, 'dist/libs/secrets/src/index.js'));
-const { headers } = require('@nats-io/nats-core');
-const { jetstream, jetstreamManager, DeliverPolicy } = require('@nats-io/jetstream');
+ensurePinnedNode();
+const { startStack } = requireDist('libs/testing/src/index.js');
+const { settingsSubject, SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, SETTINGS_UPDATED_ALL } = requireDist('libs/contracts/src/index.js');
+const { EventSigner, Secret, SettingsBusCipher } = requireDist('libs/secrets/src/index.js');
+const { headers } = requirePkg('@nats-io/nats-core');
+const { jetstream, jetstreamManager, DeliverPolicy } = requirePkg('@nats-io/jetstream');
 
-const argList = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return (i === -1 ? dflt : process.argv[i + 1]).split(',').map(Number);
-};
-const SCOPES = argList('scopes', '1,10000,100000');
-const [ROUNDS] = argList('rounds', '3');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const SCOPES = listArg('scopes', '1,10000,100000');
+const ROUNDS = numArg('rounds', 3);
+const BIG_ROUNDS = numArg('big-rounds', 1);
+const TIMEOUT_MS = numArg('timeout-s', 240) * 1000;
 const encoder = new TextEncoder();
 
 const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
@@ -38,6 +38,17 @@ const jsm = await jetstreamManager(nc);
 const results = [];
 try {
   let published = 0;
+  /** A loaded machine can miss the publish ack's timeout: retried (a duplicate is harmless, the replay keeps the last per subject). */
+  async function publishRetrying(subject, data, h) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await js.publish(subject, data, { headers: h, timeout: 30_000 });
+      } catch (err) {
+        if (attempt === 5) throw err;
+        await sleep(500 * attempt);
+      }
+    }
+  }
   /** Tops the stream up to `n` scopes: orgs, users and models in turn, each with its own sealed token. */
   async function fillTo(n) {
     const kinds = ['org', 'user', 'model'];
@@ -61,8 +72,8 @@ try {
       const data = encoder.encode(JSON.stringify(event));
       const h = headers();
       h.set(SETTINGS_SIGNATURE_HEADER, signer.sign(subject, data));
-      inFlight.push(js.publish(subject, data, { headers: h }));
-      if (inFlight.length >= 2_000) {
+      inFlight.push(publishRetrying(subject, data, h));
+      if (inFlight.length >= 500) {
         await Promise.all(inFlight);
         inFlight = [];
       }
@@ -85,51 +96,155 @@ try {
     return { ms, n };
   }
 
-  /** A runner process from spawn to /readyz, and its replay as it logs it. */
+  /**
+   * The same replay from a fresh process, as a runner does it: spawn a bare Node process that connects
+   * with the NATS client and replays the stream with an ordered consumer (last per subject), until it exits.
+   */
+  const bareProcessScript = `
+    const { connect, credsAuthenticator } = require('@nats-io/transport-node');
+    const { jetstream, DeliverPolicy } = require('@nats-io/jetstream');
+    (async () => {
+      const creds = process.env.BENCH_CREDS ? credsAuthenticator(require('node:fs').readFileSync(process.env.BENCH_CREDS)) : undefined;
+      const nc = await connect({ servers: process.env.BENCH_NATS, authenticator: creds });
+      const c = await jetstream(nc).consumers.get(process.env.BENCH_STREAM, { filter_subjects: process.env.BENCH_FILTER, deliver_policy: DeliverPolicy.LastPerSubject });
+      const messages = await c.consume();
+      let n = 0;
+      for await (const m of messages) { n++; if (m.info.pending === 0) break; }
+      process.stdout.write(String(n));
+      process.exit(0);
+    })();`;
+  async function bareProcessReplay() {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['-e', bareProcessScript], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        BENCH_NATS: stack.nats.url,
+        BENCH_CREDS: stack.natsAuth ? stack.natsAuth.creds('admin') : '',
+        BENCH_STREAM: SETTINGS_STREAM,
+        BENCH_FILTER: SETTINGS_UPDATED_ALL,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    const code = await new Promise((ok) => child.once('exit', ok));
+    if (code !== 0) throw new Error(`bare replay process exited ${code}`);
+    return { ms: performance.now() - t0, n: Number(out) };
+  }
+
+  /** GET /api/v1/runners: p50 of 5 after one warm-up, and the statuses seen. */
+  async function runnersList() {
+    const times = [];
+    const statuses = {};
+    for (let k = 0; k < 6; k++) {
+      const t1 = performance.now();
+      const res = await stack.api('GET', '/api/v1/runners');
+      if (k >= 1) times.push(performance.now() - t1);
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    }
+    return { ...summary(times, 2), statuses };
+  }
+
+  /** A runner process from spawn to /readyz (or the timeout), its replay as it logs it, and GET /api/v1/runners after. */
   async function runnerJoin(round) {
     const id = `bench-join-${round}`;
     const t0 = performance.now();
     const profile = process.argv.includes('--profile') ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(root, '.test-results/profiles')}` } : {};
-    const runner = await stack.startRunner({ id, env: { LOG_LEVEL: 'info', ...profile } });
-    const readyMs = performance.now() - t0;
-    const line = await runner.waitFor((l) => l.msg === 'settings replay complete');
+    const runner = await stack.startRunner({ id, env: { LOG_LEVEL: 'info', ...profile }, waitReady: false });
+    const url = stack.runnerHttp.get(id);
+    let readyMs = null;
+    while (performance.now() - t0 < TIMEOUT_MS && !runner.exited) {
+      const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) {
+        readyMs = performance.now() - t0;
+        break;
+      }
+      await sleep(50);
+    }
+    if (readyMs === null) {
+      process.stderr.write(`[bench-join] ${id}: not ready after ${TIMEOUT_MS / 1000} s\n`);
+      const list = await runnersList(); // with the acks that made it so far
+      await stack.stopRunner(id);
+      return { readyMs: null, replayMs: null, verifyMs: null, held: null, rssMiB: null, list };
+    }
+    const line = await runner.waitFor((l) => l.msg === 'settings replay complete', 5_000).catch(() => null);
     // After readiness the replayed events' signatures are checked in the background.
-    const verified = await runner.waitFor((l) => l.msg === 'settings replay verified', 300_000);
-    const rss = await fetch(`${stack.runnerHttp.get(id)}/metrics`)
+    const verified = await runner.waitFor((l) => l.msg === 'settings replay verified', Math.max(10_000, TIMEOUT_MS - readyMs)).catch(() => null);
+    const rss = await fetch(`${url}/metrics`)
       .then((r) => r.text())
       .then((t) => Number(/^process_resident_memory_bytes (\d+)/m.exec(t)?.[1] ?? NaN));
+    await sleep(1_000); // the acks of the replay reach the settings-service
+    const list = await runnersList();
     await stack.stopRunner(id);
-    return { readyMs, replayMs: line?.replay_ms ?? NaN, verifyMs: verified?.verify_ms ?? NaN, held: line?.scopes ?? NaN, rssMiB: rss / 2 ** 20 };
+    return {
+      readyMs,
+      replayMs: line?.replay_ms ?? null,
+      verifyMs: verified?.verify_ms ?? null,
+      held: line?.scopes ?? null,
+      rssMiB: rss / 2 ** 20,
+      list,
+    };
   }
 
+  const med = (xs, digits = 1) => {
+    const known = xs.filter((x) => x !== null && Number.isFinite(x));
+    return known.length === 0 ? null : round(median(known), digits);
+  };
   for (const n of SCOPES) {
+    const t0 = performance.now();
     await fillTo(n);
+    process.stderr.write(`[bench-join] ${n} scopes published in ${Math.round(performance.now() - t0)} ms\n`);
     const info = await jsm.streams.info(SETTINGS_STREAM);
     const bare = [];
-    const join = [];
-    for (let r = 0; r < ROUNDS; r++) {
+    const bareProc = [];
+    const joins = [];
+    const rounds = n >= 100_000 ? BIG_ROUNDS : ROUNDS;
+    for (let r = 0; r < rounds; r++) {
       bare.push(await bareReplay());
-      join.push(await runnerJoin(`${n}-${r}`));
+      bareProc.push(await bareProcessReplay());
+      joins.push(await runnerJoin(`${n}-${r}`));
     }
+    const timedOut = joins.filter((j) => j.readyMs === null).length;
     const row = {
       scopes: n,
       stream_messages: info.state.messages,
-      bare_replay_ms: +median(bare.map((b) => b.ms)).toFixed(1),
-      runner_replay_ms: +median(join.map((j) => j.replayMs)).toFixed(1),
-      runner_spawn_to_ready_ms: +median(join.map((j) => j.readyMs)).toFixed(1),
-      runner_background_verify_ms: +median(join.map((j) => j.verifyMs)).toFixed(1),
-      runner_scopes_held: median(join.map((j) => j.held)),
-      runner_rss_mib: +median(join.map((j) => j.rssMiB)).toFixed(1),
+      rounds,
+      bare_replay_ms: med(bare.map((b) => b.ms)),
+      bare_replay_messages: median(bare.map((b) => b.n)),
+      bare_process_spawn_to_replayed_ms: med(bareProc.map((b) => b.ms)),
+      runner_spawn_to_ready_ms: timedOut > rounds / 2 ? null : round(median(joins.map((j) => j.readyMs ?? Infinity)), 1),
+      runner_timed_out_rounds: timedOut,
+      ready_timeout_ms: TIMEOUT_MS,
+      runner_replay_ms: med(joins.map((j) => j.replayMs)),
+      runner_background_verify_ms: med(joins.map((j) => j.verifyMs)),
+      runner_scopes_held: med(
+        joins.map((j) => j.held),
+        0,
+      ),
+      runner_rss_mib: med(joins.map((j) => j.rssMiB)),
+      get_runners_p50_ms: med(
+        joins.map((j) => j.list?.p50_ms ?? null),
+        2,
+      ),
+      get_runners_statuses: joins.map((j) => j.list?.statuses ?? null),
     };
-    row.replay_ratio = +(row.runner_replay_ms / row.bare_replay_ms).toFixed(2);
+    // Spawn → ready against spawn → replayed of a bare process; timed out: a lower bound (the timeout ÷ the bare replay).
+    row.ready_ratio = round((row.runner_spawn_to_ready_ms ?? TIMEOUT_MS) / row.bare_process_spawn_to_replayed_ms, 2);
+    row.ready_ratio_is_lower_bound = row.runner_spawn_to_ready_ms === null;
+    row.replay_ratio = row.runner_replay_ms === null ? null : round(row.runner_replay_ms / row.bare_replay_ms, 2);
     results.push(row);
-    console.log(JSON.stringify(row));
+    process.stderr.write(`[bench-join] ${JSON.stringify(row)}\n`);
   }
+  writeOut({ benchmark: 'join', machine: machine(), levels: results });
 } finally {
   await nc.close();
   await stack.stop();
 }
-console.table(results);
+console.log(JSON.stringify({ levels: results }, null, 2));
 
 function uuidOf(i) {
   const hex = i.toString(16).padStart(12, '0');

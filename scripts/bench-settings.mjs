@@ -1,91 +1,181 @@
 #!/usr/bin/env node
-// Benchmark (not a test): PUT /api/v1/system/settings → every runner's `settings.applied` ack,
-// p50/p99 over N sequential updates with 2 runners, next to raw JetStream publish → ordered-consumer
-// receive measured in the same run on the same nats-server. Runs the built product (npm run build).
-//   node scripts/bench-settings.mjs [--updates 200] [--runners 2]
+// Benchmark (not a test): PUT /api/v1/system/settings → every runner's `settings.applied` ack, p50/p99
+// over sequential updates at each fan-out N, next to raw JetStream publish → N ordered consumers (one
+// NATS connection each, like the runners; time until all N received) measured in the same run on the
+// same nats-server. Also: CPU per rotation summed over every process of the stack (gateway,
+// settings-service, models-service, runners, nats-server, Postgres and its backends, from
+// /proc/<pid>/stat), gross and net of the idle CPU (heartbeats…) measured just before, the slope
+// per extra runner, and GET /api/v1/runners latency at each N. Runs the built product (npm run build).
+//   node scripts/bench-settings.mjs [--runners 1,2,10,50,100] [--updates 200] [--out file.json]
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { ensurePinnedNode } from './lib/prepare.mjs';
+import { cpuMs, listArg, machine, numArg, requireDist, requirePkg, round, sleep, stackRoots, summary, writeOut } from './lib/bench-common.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const { startStack } = require(join(root, 'dist/libs/testing/src/index.js'));
-const { jetstream, jetstreamManager, DeliverPolicy } = require('@nats-io/jetstream');
+ensurePinnedNode();
+const { startStack } = requireDist('libs/testing/src/index.js');
+const { jetstream, jetstreamManager, DeliverPolicy } = requirePkg('@nats-io/jetstream');
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-};
-const UPDATES = arg('updates', 200);
-const RUNNERS = arg('runners', 2);
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const summary = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, p50_ms: +pct(s, 50).toFixed(3), p99_ms: +pct(s, 99).toFixed(3), max_ms: +s.at(-1).toFixed(3) };
-};
+const LEVELS = listArg('runners', '2').sort((a, b) => a - b);
+const UPDATES = numArg('updates', 200);
+const WARMUP = 10;
+const IDLE_MS = numArg('idle-ms', 3000);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
-const stack = await startStack({ env: { LOG_LEVEL: 'warn' }, runners: Array.from({ length: RUNNERS }, (_, r) => ({ id: `bench-${r}` })) });
+const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
 const nc = await stack.connectNats();
+const rawConnections = [];
+const levels = [];
 try {
-  // Raw JetStream: publish → ordered consumer receive, one message in flight at a time.
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'], max_msgs_per_subject: 1 });
   const js = jetstream(nc);
-  const consumer = await js.consumers.get('BENCH', { filter_subjects: 'bench.>', deliver_policy: DeliverPolicy.All });
-  const messages = await consumer.consume();
-  const it = messages[Symbol.asyncIterator]();
-  const raw = [];
-  for (let i = 0; i < UPDATES + 20; i++) {
-    const t0 = performance.now();
-    await js.publish('bench.global', new TextEncoder().encode(JSON.stringify({ i })));
-    await it.next();
-    if (i >= 20) raw.push(performance.now() - t0); // first 20 warm up
-  }
-  void messages.close(); // an ordered consumer's close waits on a pull that will not complete
 
-  // Every runner's ack for a version, seen on the wire (core subscription on settings.applied.<runner id>).
+  // Raw consumers: each one counts the message it receives towards `rawWaiting`.
+  let rawWaiting = null;
+  async function addRawConsumer() {
+    const c = await stack.connectNats('admin', { name: `bench-raw-${rawConnections.length}` });
+    rawConnections.push(c);
+    const consumer = await jetstream(c).consumers.get('BENCH', { filter_subjects: 'bench.>', deliver_policy: DeliverPolicy.New });
+    const messages = await consumer.consume();
+    void (async () => {
+      for await (const m of messages) {
+        const { i } = JSON.parse(decoder.decode(m.data));
+        if (rawWaiting && rawWaiting.i === i && ++rawWaiting.count === rawWaiting.of) rawWaiting.done(performance.now());
+      }
+    })().catch(() => undefined);
+  }
+  let rawSeq = 0;
+  async function rawRound(n) {
+    const times = [];
+    for (let k = 0; k < UPDATES + 20; k++) {
+      const i = ++rawSeq;
+      const received = new Promise((done) => (rawWaiting = { i, count: 0, of: n, done }));
+      const t0 = performance.now();
+      await js.publish('bench.global', encoder.encode(JSON.stringify({ i })));
+      const t1 = await received;
+      if (k >= 20) times.push(t1 - t0); // the first 20 warm up
+    }
+    rawWaiting = null;
+    return summary(times);
+  }
+
+  // Every runner's ack for a version of the global scope, seen on the wire (single or batched form).
   const waiting = new Map();
   const sub = nc.subscribe('settings.applied.*');
   void (async () => {
     for await (const m of sub) {
-      const ack = JSON.parse(new TextDecoder().decode(m.data));
-      const w = waiting.get(ack.version);
-      if (w && ++w.count === RUNNERS) w.done(performance.now());
+      const ack = JSON.parse(decoder.decode(m.data));
+      const acks = Array.isArray(ack.acks) ? ack.acks : [ack];
+      for (const a of acks) {
+        if (a.scope !== 'global') continue;
+        const w = waiting.get(a.version);
+        if (!w || w.runners.has(ack.runner_id)) continue;
+        w.runners.add(ack.runner_id);
+        if (w.runners.size === w.of) w.done(performance.now());
+      }
     }
   })();
   await nc.flush();
 
-  const put = (token) => stack.api('PUT', '/api/v1/system/settings', { huggingface_token: token }).then((r) => r.body);
-  const toAck = [];
-  const toResponse = [];
-  for (let i = 0; i < UPDATES + 10; i++) {
-    let done;
-    const acked = new Promise((r) => (done = r));
-    const version = i + 1;
-    waiting.set(version, { count: 0, done });
-    const t0 = performance.now();
-    const body = await put(`hf_bench_${randomBytes(8).toString('hex')}`);
-    const tResponse = performance.now();
-    if (body.version !== version) throw new Error(`unexpected version ${body.version}, wanted ${version}`);
-    const tAck = await acked;
-    waiting.delete(version);
-    if (i >= 10) {
-      toResponse.push(tResponse - t0);
-      toAck.push(tAck - t0);
+  let version = 0;
+  async function productRound(n) {
+    const toAck = [];
+    const toResponse = [];
+    let cpu0 = 0;
+    let tStart = 0;
+    for (let k = 0; k < UPDATES + WARMUP; k++) {
+      if (k === WARMUP) {
+        cpu0 = cpuMs(stackRoots(stack));
+        tStart = performance.now();
+      }
+      const v = ++version;
+      const acked = new Promise((done) => waiting.set(v, { runners: new Set(), of: n, done }));
+      const t0 = performance.now();
+      const res = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: `hf_bench_${randomBytes(8).toString('hex')}` });
+      const tResponse = performance.now();
+      if (res.status !== 200 || res.body.version !== v) throw new Error(`PUT: ${res.status}, version ${res.body?.version}, wanted ${v}`);
+      const tAck = await acked;
+      waiting.delete(v);
+      if (k >= WARMUP) {
+        toResponse.push(tResponse - t0);
+        toAck.push(tAck - t0);
+      }
     }
+    const cpu = cpuMs(stackRoots(stack)) - cpu0;
+    return { toAck: summary(toAck), toResponse: summary(toResponse), cpuMs: cpu, loopMs: performance.now() - tStart };
+  }
+
+  async function runnersList() {
+    const times = [];
+    const statuses = {};
+    let rows = null;
+    for (let k = 0; k < 12; k++) {
+      const t0 = performance.now();
+      const res = await stack.api('GET', '/api/v1/runners');
+      if (k >= 2) times.push(performance.now() - t0);
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      rows = Array.isArray(res.body) ? res.body.length : Array.isArray(res.body?.items) ? res.body.items.length : rows;
+    }
+    return { ...summary(times, 2), statuses, rows_in_first_page: rows };
+  }
+
+  // Every runner's NATS credentials in one go (one helix-nats-setup run, not one per runner).
+  await stack.natsAuth?.addRunners(Array.from({ length: LEVELS.at(-1) }, (_, r) => `bench-${r}`));
+  for (const n of LEVELS) {
+    // Runners up to n, a few at a time (each waits for its /readyz).
+    const t0 = performance.now();
+    while (stack.runners.size < n) {
+      const batch = Array.from({ length: Math.min(5, n - stack.runners.size) }, (_, b) => `bench-${stack.runners.size + b}`);
+      await Promise.all(batch.map((id) => stack.startRunner({ id })));
+    }
+    while (rawConnections.length < n) await addRawConsumer();
+    process.stderr.write(`[bench-settings] ${n} runners ready in ${Math.round(performance.now() - t0)} ms\n`);
+    await sleep(1000);
+
+    const raw = await rawRound(n);
+    const idle0 = cpuMs(stackRoots(stack));
+    await sleep(IDLE_MS);
+    const idleMsPerS = ((cpuMs(stackRoots(stack)) - idle0) * 1000) / IDLE_MS;
+    const product = await productRound(n);
+    const gross = product.cpuMs / UPDATES;
+    const net = Math.max(0, (product.cpuMs - (idleMsPerS * product.loopMs) / 1000) / UPDATES);
+    const list = await runnersList();
+    const row = {
+      runners: n,
+      raw_jetstream_publish_to_all_consumers: raw,
+      put_response: product.toResponse,
+      put_to_all_runner_acks: product.toAck,
+      p50_ratio: round(product.toAck.p50_ms / raw.p50_ms, 2),
+      p99_ratio: round(product.toAck.p99_ms / raw.p99_ms, 2),
+      idle_cpu_ms_per_s: round(idleMsPerS, 1),
+      cpu_ms_per_rotation_gross: round(gross, 2),
+      cpu_ms_per_rotation_net: round(net, 2),
+      get_runners: list,
+    };
+    levels.push(row);
+    process.stderr.write(`[bench-settings] ${JSON.stringify(row)}\n`);
   }
   sub.unsubscribe();
 
-  const result = {
-    machine: `${(await import('node:os')).cpus().length} cores`,
-    raw_jetstream_publish_to_receive: summary(raw),
-    put_response: summary(toResponse),
-    put_to_all_runner_acks: { runners: RUNNERS, ...summary(toAck) },
-  };
+  const first = levels[0];
+  const last = levels.at(-1);
+  const slope = (key) => (last.runners > first.runners ? round((last[key] - first[key]) / (last.runners - first.runners), 3) : null);
+  const result = writeOut({
+    benchmark: 'settings-fanout',
+    machine: machine(),
+    updates_per_level: UPDATES,
+    levels,
+    cpu_ms_per_extra_runner_per_rotation: {
+      net: slope('cpu_ms_per_rotation_net'),
+      gross: slope('cpu_ms_per_rotation_gross'),
+      between: [first.runners, last.runners],
+    },
+  });
   console.log(JSON.stringify(result, null, 2));
 } finally {
+  await Promise.all(rawConnections.map((c) => c.close().catch(() => undefined)));
   await nc.close().catch(() => undefined);
   await stack.stop();
 }
