@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { createLogger } from '@helix/logging';
 import { loadConfigOrExit } from '@helix/config';
 import { installShutdown, runOrDie, warnIfAnonymousNats } from '@helix/bootstrap';
@@ -10,6 +10,7 @@ import { GatewayModule } from './src/app.module';
 import { validationPipe } from './src/http/validation';
 import { setupOpenApi } from './src/docs';
 import { instrumentHttp } from './src/http/metrics';
+import { genRequestId, installAccessLog, installRequestContext } from './src/http/access-log';
 import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './src/http/json-body';
 import { letRefusedBodiesDrain } from './src/http/refused-body';
 import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathRule } from './src/http/request-path';
@@ -19,7 +20,7 @@ const log = createLogger('gateway', config.LOG_LEVEL);
 warnIfAnonymousNats(log, config);
 
 void runOrDie(log, 'gateway', async () => {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler });
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler, genReqId: genRequestId });
   // bodyParser: false keeps Nest from registering its form-urlencoded parser: the API takes JSON only.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
     bufferLogs: true,
@@ -28,6 +29,8 @@ void runOrDie(log, 'gateway', async () => {
   });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  installAccessLog(fastify, log);
+  installRequestContext(fastify, await app.resolve(PinoLogger));
   const routes = collectRoutes(fastify);
   acceptJsonBodiesOnly(fastify);
   letRefusedBodiesDrain(fastify);

@@ -42,6 +42,7 @@ import { AuditLogRepository } from './audit/audit-log.repository';
 import { AuditService } from './audit/audit.service';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
+import { RunnerMetrics } from './runners/runner-metrics';
 
 @Module({})
 export class GatewayModule {
@@ -103,6 +104,7 @@ export class GatewayModule {
           return [{ name: 'nats', check: () => nats?.check() ?? false }, databaseReadiness(db)];
         }),
         ServiceClient,
+        RunnerMetrics,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         RouteAccessCheck,
         { provide: APP_FILTER, useClass: ErrorFilter },

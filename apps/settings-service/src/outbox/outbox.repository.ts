@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { PinoLogger } from 'nestjs-pino';
 import { SETTINGS_UPDATED_PREFIX } from '@helix/contracts';
+import { currentRequestId } from '@helix/logging';
 import { OutboxEntity, type OutboxEvent } from '../entities';
 
 /** One publisher at a time across replicas, so versions of a subject are published in commit order. */
@@ -14,6 +16,8 @@ export interface PendingEvent {
   subject: string;
   msgId: string;
   event: OutboxEvent;
+  /** The gateway request id of the change, if it came from one. */
+  requestId: string | null;
 }
 
 /**
@@ -23,10 +27,15 @@ export interface PendingEvent {
  */
 @Injectable()
 export class OutboxRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly logger: PinoLogger,
+  ) {}
 
+  /** Inside a NATS request, the row keeps the request's id (from the logging context) for the event's header. */
   async add(tx: EntityManager, subject: string, msgId: string, event: OutboxEvent): Promise<void> {
-    await tx.getRepository(OutboxEntity).insert({ subject, msgId, payload: event } as QueryDeepPartialEntity<OutboxEntity>);
+    const requestId = currentRequestId(this.logger) ?? null;
+    await tx.getRepository(OutboxEntity).insert({ subject, msgId, payload: event, requestId } as QueryDeepPartialEntity<OutboxEntity>);
   }
 
   /** Runs `work` holding the publish lock, or returns false at once if another replica holds it. */
@@ -50,7 +59,7 @@ export class OutboxRepository {
   /** The oldest events first (commit order of each subject). */
   async oldest(tx: EntityManager, limit: number): Promise<PendingEvent[]> {
     const rows = await tx.getRepository(OutboxEntity).createQueryBuilder('o').orderBy('o.id', 'ASC').limit(limit).getMany();
-    return rows.map((r) => ({ id: r.id, subject: r.subject, msgId: r.msgId, event: r.payload }));
+    return rows.map((r) => ({ id: r.id, subject: r.subject, msgId: r.msgId, event: r.payload, requestId: r.requestId }));
   }
 
   async hasPending(tx: EntityManager, subject: string): Promise<boolean> {
@@ -68,6 +77,14 @@ export class OutboxRepository {
       [`${SETTINGS_UPDATED_PREFIX}.%`],
     );
     return pending;
+  }
+
+  /** Events waiting to be published, and the age in seconds of the oldest (0 when none): the outbox lag. */
+  async lag(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [row]: Array<{ pending: string; age: string | null }> = await this.db.query(
+      'SELECT count(*) AS pending, extract(epoch FROM now() - min(created_at)) AS age FROM settings.outbox WHERE published_at IS NULL',
+    );
+    return { pending: Number(row.pending), oldestAgeSeconds: row.age === null ? 0 : Math.max(0, Number(row.age)) };
   }
 
   /** After JetStream stored the event. */
