@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { repoRoot } from '@helix/local-infra';
 import { eventually, startStack, type Stack } from '@helix/testing';
 
 /**
@@ -13,6 +17,26 @@ const access = (fields: Record<string, unknown>) => (l: any) => l.msg === 'reque
 
 async function metricsText(base: string): Promise<string> {
   return (await fetch(`${base}/metrics`)).text();
+}
+
+/** Every helix_* metric name in the Grafana dashboard's and the alert rules' expressions. */
+function referencedMetrics(): Map<string, string> {
+  const names = new Map<string, string>();
+  const add = (expr: string, where: string) => {
+    for (const name of expr.match(/\bhelix_[a-z0-9_]+/g) ?? []) names.set(name, where);
+  };
+  const dashboard = JSON.parse(readFileSync(join(repoRoot(), 'deploy/grafana/helix.json'), 'utf8'));
+  for (const panel of dashboard.panels) for (const target of panel.targets ?? []) add(target.expr, `dashboard panel "${panel.title}"`);
+  const rules = parse(readFileSync(join(repoRoot(), 'deploy/prometheus/helix-rules.yaml'), 'utf8'));
+  for (const group of rules.groups) for (const rule of group.rules) add(rule.expr, `alert ${rule.alert}`);
+  return names;
+}
+
+/** Whether a /metrics exposition declares `name` (a histogram's _bucket/_count/_sum through its base name). */
+function declares(text: string, name: string): boolean {
+  if (text.includes(`# TYPE ${name} `)) return true;
+  const base = name.replace(/_(bucket|count|sum)$/, '');
+  return base !== name && text.includes(`# TYPE ${base} histogram`);
 }
 
 /** The value of one sample (`name{labels}`) in a Prometheus text exposition, or undefined. */
@@ -167,5 +191,14 @@ describe('logs and metrics for operators', () => {
     const runner = await metricsText(stack.runnerHttp.get('obs-1')!);
     expect(runner).toContain('# TYPE helix_runner_vllm_restarts_total counter');
     expect(runner).toContain('# TYPE helix_runner_hf_auth_failures_total counter');
+  });
+
+  it('every metric the Grafana dashboard and the alert rules use is exported by a running service', async () => {
+    const texts = await Promise.all([stack.url, stack.settingsHealth[0], stack.modelsHealth, stack.runnerHttp.get('obs-1')!].map(metricsText));
+    const all = texts.join('\n');
+    const referenced = referencedMetrics();
+    expect(referenced.size).toBeGreaterThanOrEqual(10);
+    const missing = [...referenced].filter(([name]) => !declares(all, name)).map(([name, where]) => `${name} (${where})`);
+    expect(missing).toEqual([]);
   });
 });
