@@ -59,13 +59,14 @@ describe('logs and metrics for operators', () => {
   it('starts without NestJS narration at info, and every line has a msg', () => {
     const apps = [stack.gateway, stack.models, ...stack.settings, ...stack.runners.values()];
     for (const app of apps) {
-      // (NestMicroservice's warnings that global enhancers came too late are not narration: warn level.)
       const contexts = app
         .json()
         .filter((l: any) => l.level === 'info')
         .map((l: any) => l.context);
       for (const noisy of NEST_BOOT) expect(contexts, `${app.name} logs ${noisy} at info`).not.toContain(noisy);
       for (const line of app.json()) expect(typeof line.msg, `${app.name}: ${JSON.stringify(line)}`).toBe('string');
+      // The services' deadline interceptor and error filter (which logs errors with their stack) are applied.
+      expect(app.lines.filter((l) => l.includes('registration must occur before initialization'))).toEqual([]);
     }
   });
 

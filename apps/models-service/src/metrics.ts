@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { Gauge } from 'prom-client';
 import { SLOT_STATES } from '@helix/contracts';
 import { OFFLINE_AFTER_MS } from './runners/runners.service';
+import { SHOWN_STATE_SQL } from './slots/slot.repository';
 
 let source: ModelsMetrics | undefined;
 
@@ -21,7 +22,7 @@ const runners = new Gauge({
 });
 
 /**
- * Slots by state and reason (the error code: `no_capacity` for a scheduled slot waiting for room,
+ * Slots by state (as shown by the API) and reason (the error code: `no_capacity` for a scheduled slot waiting for room,
  * `hf_auth`, `oom`, `crash`, `start_timeout` for a failed one; `none` otherwise).
  */
 const slots = new Gauge({
@@ -54,7 +55,7 @@ export class ModelsMetrics {
 
   async slots(): Promise<Array<{ state: string; reason: string; count: number }>> {
     const rows: Array<{ state: string; reason: string; count: string }> = await this.db.query(
-      "SELECT state, coalesce(error->>'code', 'none') AS reason, count(*) AS count FROM models.slots GROUP BY 1, 2",
+      `SELECT ${SHOWN_STATE_SQL} AS state, coalesce(s.error->>'code', 'none') AS reason, count(*) AS count FROM models.slots s GROUP BY 1, 2`,
     );
     return rows.map((r) => ({ state: r.state, reason: r.reason, count: Number(r.count) }));
   }
