@@ -145,6 +145,12 @@ describe('logs and metrics for operators', () => {
     expect(invalid.status).toBe(400);
     expect(await stack.gateway.waitFor(access({ request_id: 'obs-400' }))).toMatchObject({ status: 400 });
 
+    // Refused before any route: a malformed escape (the router's own error) and a non-canonical path.
+    const before = stack.gateway.json().filter(access({ status: 400, route: 'unmatched' })).length;
+    expect((await stack.raw('GET', '/api/v1/models/%zz?token=abc')).status).toBe(400);
+    expect((await stack.raw('GET', '/api/v1//runners')).status).toBe(400);
+    await eventually(() => stack.gateway.json().filter(access({ status: 400, route: 'unmatched' })).length === before + 2, 10_000, 'two 400s logged');
+
     // Process output only: the user-creation response itself holds the new key.
     const logs = stack
       .texts()
@@ -157,6 +163,7 @@ describe('logs and metrics for operators', () => {
       expect(text).not.toContain('hl-not-a-real-key-0123456789');
       expect(text).not.toContain(TOKEN);
       expect(text).not.toContain('secret=1');
+      expect(text).not.toContain('token=abc');
       expect(text).not.toMatch(/"authorization"/i);
     }
   });

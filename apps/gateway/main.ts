@@ -10,7 +10,7 @@ import { GatewayModule } from './src/app.module';
 import { validationPipe } from './src/http/validation';
 import { setupOpenApi } from './src/docs';
 import { instrumentHttp } from './src/http/metrics';
-import { genRequestId, installAccessLog, installRequestContext } from './src/http/access-log';
+import { accessLoggedFrameworkErrors, genRequestId, installAccessLog, installRequestContext } from './src/http/access-log';
 import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './src/http/json-body';
 import { letRefusedBodiesDrain } from './src/http/refused-body';
 import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathRule } from './src/http/request-path';
@@ -20,7 +20,12 @@ const log = createLogger('gateway', config.LOG_LEVEL);
 warnIfAnonymousNats(log, config);
 
 void runOrDie(log, 'gateway', async () => {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler, genReqId: genRequestId });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: accessLoggedFrameworkErrors(frameworkErrors, log),
+    clientErrorHandler,
+    genReqId: genRequestId,
+  });
   // bodyParser: false keeps Nest from registering its form-urlencoded parser: the API takes JSON only.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
     bufferLogs: true,

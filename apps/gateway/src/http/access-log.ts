@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type pino from 'pino';
 import type { PinoLogger } from 'nestjs-pino';
 import { HTTP_REQUEST_ID_HEADER, safeRequestId } from '@helix/logging';
@@ -33,22 +33,40 @@ export function installAccessLog(fastify: FastifyInstance, log: pino.Logger): vo
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = routePattern(request);
-    if (!PROBE_ROUTES.has(route)) {
-      const status = reply.statusCode;
-      const fields = {
-        request_id: request.id,
-        method: request.method,
-        route,
-        status,
-        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
-        user_id: (request as FastifyRequest & { user?: { id?: string } }).user?.id ?? null,
-      };
-      if (status >= 500) log.warn(fields, 'request completed');
-      else log.info(fields, 'request completed');
-    }
+    logRequest(log, request, reply);
     done();
   });
+}
+
+function logRequest(log: pino.Logger, request: FastifyRequest, reply: FastifyReply): void {
+  const route = routePattern(request);
+  if (PROBE_ROUTES.has(route)) return;
+  const status = reply.statusCode;
+  const fields = {
+    request_id: request.id,
+    method: request.method,
+    route,
+    status,
+    duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+    user_id: (request as FastifyRequest & { user?: { id?: string } }).user?.id ?? null,
+  };
+  if (status >= 500) log.warn(fields, 'request completed');
+  else log.info(fields, 'request completed');
+}
+
+type FrameworkErrors = NonNullable<FastifyServerOptions['frameworkErrors']>;
+
+/**
+ * The router's own refusals (a malformed escape, an over-long parameter) are answered before any
+ * hook runs: they get their access line and X-Request-Id here.
+ */
+export function accessLoggedFrameworkErrors(handler: FrameworkErrors, log: pino.Logger): FrameworkErrors {
+  return (error, request, reply) => {
+    const r = reply as FastifyReply;
+    void r.header(HTTP_REQUEST_ID_HEADER, request.id);
+    r.raw.once('finish', () => logRequest(log, request as FastifyRequest, r));
+    handler(error, request, reply);
+  };
 }
 
 /**
