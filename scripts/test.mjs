@@ -6,8 +6,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureInstalled, ensurePinnedNode, root } from './lib/prepare.mjs';
 
-// A fresh machine: install npm dependencies and nats-server, then run on the pinned Node 24.
-ensureInstalled({ needNats: true });
+// A fresh machine: install npm dependencies, nats-server and promtool, then run on the pinned Node 24.
+ensureInstalled({ needNats: true, needPromtool: true });
 ensurePinnedNode();
 const bin = (name) => resolve(root, 'node_modules/.bin', name);
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env }).status ?? 1;

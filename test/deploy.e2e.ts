@@ -19,7 +19,7 @@ import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(__dirname, '..');
@@ -80,6 +80,7 @@ const MODELS: Record<string, Model> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy as unknown as Model,
   'networking.k8s.io/v1/Ingress': Ingress as unknown as Model,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor as unknown as Model,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule as unknown as Model,
 };
 
 /** Schema errors of each object, "Kind/name: message"; a kind without a schema is an error too. */
@@ -432,7 +433,7 @@ describe('helm chart deploy/helm/helix', () => {
       expect((find(objects, 'Deployment', `${RELEASE}-settings-service`).spec as { replicas?: number }).replicas).toBe(2);
       for (const c of ['gateway', 'settings-service', 'models-service'])
         expect(find(objects, 'PodDisruptionBudget', `${RELEASE}-${c}`).apiVersion).toBe('policy/v1');
-      expect(objects.filter((o) => o.kind === 'Ingress' || o.kind === 'ServiceMonitor')).toEqual([]);
+      expect(objects.filter((o) => o.kind === 'Ingress' || o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule')).toEqual([]);
       expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     });
 
@@ -476,6 +477,10 @@ describe('helm chart deploy/helm/helix', () => {
     const ingress = find(objects, 'Ingress', `${RELEASE}-gateway`).spec as { tls: Array<{ secretName: string }> };
     expect(ingress.tls[0].secretName).toBe('helix-gateway-tls');
     expect(objects.filter((o) => o.kind === 'ServiceMonitor').length).toBe(4);
+    // The alert rules are deploy/prometheus/helix-rules.yaml's (the file promtool tests), unchanged.
+    const rules = find(objects, 'PrometheusRule', RELEASE);
+    expect(rules.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    expect(rules.spec).toEqual({ groups: (parseYaml(readFileSync(join(root, 'deploy/prometheus/helix-rules.yaml'), 'utf8')) as { groups: unknown[] }).groups });
     const hpa = find(objects, 'HorizontalPodAutoscaler', `${RELEASE}-gateway`).spec as { minReplicas: number; maxReplicas: number };
     expect([hpa.minReplicas, hpa.maxReplicas]).toEqual([3, 12]);
     const runner = podOf(objects, 'DaemonSet', `${RELEASE}-runner`);

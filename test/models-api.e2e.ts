@@ -54,7 +54,7 @@ describe('model routes: validation, errors and authorization', () => {
     expect(res.body).toMatchObject({ enabled: true, auto_pull: false, prewarm: false, runtime_args: [], description: '', context_length: null });
     // Enabled but no runner: recorded as not placed, with a clear reason.
     expect(res.body.slots).toEqual([
-      expect.objectContaining({ state: 'failed', runner_id: null, error: { code: 'no_capacity', message: expect.stringMatching(/No online runner/) } }),
+      expect.objectContaining({ state: 'scheduled', runner_id: null, error: { code: 'no_capacity', message: expect.stringMatching(/No online runner/) } }),
     ]);
   });
 

@@ -91,7 +91,7 @@ describe('GPU placement on a runner with two 40 GB GPUs', () => {
     const res = await stack.api('POST', '/api/v1/models', model('t/25', '25GB'));
     expect(res.body.slots).toEqual([
       expect.objectContaining({
-        state: 'failed',
+        state: 'scheduled',
         runner_id: null,
         gpus: [],
         error: {
@@ -188,7 +188,7 @@ describe('GPU placement on a runner with two 40 GB GPUs', () => {
     // The runner came back empty, but the control plane still holds both GPUs for r/a and r/b (until
     // it notices the slots are gone): a third 30 GB model must not land on either.
     const third = await stack.api('POST', '/api/v1/models', model('r/c', '30GB'));
-    expect(third.body.slots[0]).toMatchObject({ state: 'failed', error: { code: 'no_capacity' } });
+    expect(third.body.slots[0]).toMatchObject({ state: 'scheduled', error: { code: 'no_capacity' } });
 
     // The lost slots are re-placed; two of the three models run, on different GPUs, the third waits.
     const overbooked: unknown[] = [];

@@ -47,7 +47,7 @@ describe('scheduling: placement, capacity, offline runners, prewarm', () => {
     expect(res.status).toBe(201);
     expect(res.body.slots).toEqual([
       expect.objectContaining({
-        state: 'failed',
+        state: 'scheduled',
         runner_id: null,
         error: { code: 'no_capacity', message: expect.stringMatching(/No online runner has 20GB of GPU memory free \(the most free is 10GB on gpu-a\)/) },
       }),
@@ -74,8 +74,8 @@ describe('scheduling: placement, capacity, offline runners, prewarm', () => {
     process.kill(runnerA.pid, 'SIGSTOP'); // silent: no heartbeats, no goodbye
     try {
       await expect.poll(runnerStates, { timeout: 30_000, interval: 200 }).toEqual({ 'gpu-a': 'offline', 'gpu-b': 'online' });
-      // big/model (20GB, gpu-a's only model) does not fit in gpu-b's 5GB free: it waits as no_capacity.
-      const slots = await running('big/model', (s) => s.length === 1 && s[0].state === 'failed' && s[0].error?.code === 'no_capacity', 15_000);
+      // big/model (20GB, gpu-a's only model) does not fit in gpu-b's 5GB free: it waits, scheduled with no_capacity.
+      const slots = await running('big/model', (s) => s.length === 1 && s[0].state === 'scheduled' && s[0].error?.code === 'no_capacity', 15_000);
       expect(slots[0].runner_id).toBeNull();
       // Free room on gpu-b: the model moves there.
       expect((await stack.api('DELETE', '/api/v1/models/fit/one')).status).toBe(200);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { createLogger } from '@helix/logging';
 import { loadConfigOrExit } from '@helix/config';
 import { installShutdown, runOrDie, warnIfAnonymousNats } from '@helix/bootstrap';
@@ -11,6 +11,7 @@ import { validationPipe } from './src/http/validation';
 import { setupOpenApi } from './src/docs';
 import { MAX_ENCODED_MODEL_ID } from './src/models/model-id';
 import { instrumentHttp } from './src/http/metrics';
+import { accessLoggedFrameworkErrors, genRequestId, installAccessLog, installRequestContext } from './src/http/access-log';
 import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './src/http/json-body';
 import { letRefusedBodiesDrain } from './src/http/refused-body';
 import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathRule } from './src/http/request-path';
@@ -22,7 +23,13 @@ warnIfAnonymousNats(log, config);
 void runOrDie(log, 'gateway', async () => {
   // maxParamLength: a model id (256 characters) percent-encoded in one segment, `models/{id}/settings`;
   // at Fastify's default (100) a longer `{id}` fell through to the `models/*` routes.
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, frameworkErrors, clientErrorHandler, maxParamLength: MAX_ENCODED_MODEL_ID });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: accessLoggedFrameworkErrors(frameworkErrors, log),
+    clientErrorHandler,
+    genReqId: genRequestId,
+    maxParamLength: MAX_ENCODED_MODEL_ID,
+  });
   // bodyParser: false keeps Nest from registering its form-urlencoded parser: the API takes JSON only.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, {
     bufferLogs: true,
@@ -31,6 +38,8 @@ void runOrDie(log, 'gateway', async () => {
   });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  installAccessLog(fastify, log);
+  installRequestContext(fastify, await app.resolve(PinoLogger));
   const routes = collectRoutes(fastify);
   acceptJsonBodiesOnly(fastify);
   letRefusedBodiesDrain(fastify);

@@ -18,8 +18,8 @@ function sh(cmd, args) {
 
 export const onPath = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 
-/** Installs npm dependencies and (when needed and possible) nats-server. */
-export function ensureInstalled({ needNats }) {
+/** Installs npm dependencies and (when needed and possible) nats-server and promtool. */
+export function ensureInstalled({ needNats, needPromtool = false }) {
   if (!existsSync(join(root, 'node_modules/.bin/swc'))) {
     say('installing npm dependencies (npm ci)…');
     sh('npm', ['ci', '--no-audit', '--no-fund']);
@@ -33,6 +33,12 @@ export function ensureInstalled({ needNats }) {
       say('nats-server is not installed: install it (e.g. "sudo apt-get install nats-server") or set HELIX_NATS_URL.');
       process.exit(1);
     }
+  }
+  // promtool (Debian package `prometheus`) checks the alert rules; without it that test fails and says so.
+  if (needPromtool && !onPath('promtool') && process.getuid?.() === 0 && onPath('apt-get')) {
+    say('installing promtool (apt-get install prometheus)…');
+    sh('apt-get', ['update', '-qq']);
+    sh('apt-get', ['install', '-y', '-qq', 'prometheus']);
   }
 }
 

@@ -43,6 +43,7 @@ import { AuditService } from './audit/audit.service';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
 import { VersionController } from './version/version.controller';
+import { RunnerMetrics } from './runners/runner-metrics';
 
 /** The gateway's HTTP API (the probes come with HealthModule); openapi-document.ts documents the same list. */
 // ScopedSettingsController before ModelsController: its `models/<id>/settings` routes are more specific than `models/*`.
@@ -108,6 +109,7 @@ export class GatewayModule {
           return [{ name: 'nats', check: () => nats?.check() ?? false }, databaseReadiness(db)];
         }),
         ServiceClient,
+        RunnerMetrics,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         RouteAccessCheck,
         { provide: APP_FILTER, useClass: ErrorFilter },

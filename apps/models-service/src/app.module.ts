@@ -26,6 +26,7 @@ import { Reconciler } from './scheduling/reconciler.service';
 import { RunnerCommands } from './slots/runner-commands';
 import { SlotTracker } from './slots/slot-tracker.service';
 import { SlotStatusSubscriber } from './slots/slot-status.subscriber';
+import { ModelsMetrics } from './metrics';
 
 @Module({})
 export class ModelsServiceModule {
@@ -65,6 +66,7 @@ export class ModelsServiceModule {
         Reconciler,
         ModelsService,
         ModelAudit,
+        ModelsMetrics,
       ],
     };
   }

@@ -23,6 +23,7 @@ import { StreamRepairScheduler } from './outbox/stream-repair.service';
 import { RunnerAckRepository } from './acks/runner-ack.repository';
 import { AcksConsumer } from './acks/acks.consumer';
 import { SyncStatusService } from './acks/sync-status.service';
+import { SettingsMetrics } from './settings/settings-metrics';
 
 @Module({})
 export class SettingsServiceModule {
@@ -55,6 +56,7 @@ export class SettingsServiceModule {
         { provide: EventVerifier, inject: [EventSigner], useFactory: (signer: EventSigner) => EventVerifier.fromBase64(signer.verifyKeyBase64()) },
         HfTokenRepository,
         OutboxRepository,
+        SettingsMetrics,
         RunnerAckRepository,
         SettingsStreams,
         SettingsEventFactory,

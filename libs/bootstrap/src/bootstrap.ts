@@ -28,10 +28,14 @@ export async function bootstrapService(options: {
   return runOrDie(log, name, async () => {
     const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
+    // Deferred: NestJS builds the NATS handlers when the microservice starts listening, after the
+    // interceptor and filter below are registered (otherwise it builds them here, without them).
     const microservice = app.connectMicroservice<MicroserviceOptions>(
       { transport: Transport.NATS, options: { ...natsConnectionOptions(natsSettingsFromEnv(config), name), queue: options.queue } },
-      { inheritAppConfig: true },
+      { inheritAppConfig: true, deferInitialization: true },
     );
+    // The application's own init runs the lifecycle hooks once; the microservice must not run them again.
+    (microservice as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
     // Every request handler: refused after its deadline, and its errors in the §4 shape (one place each).
     microservice.useGlobalInterceptors(new DeadlineInterceptor());
     microservice.useGlobalFilters(new RpcErrorFilter(name.replace('-', ' '), log));

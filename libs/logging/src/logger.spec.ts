@@ -54,4 +54,19 @@ describe('pinoOptions', () => {
     loud.log.debug('shown');
     expect(loud.lines.map((l) => l.msg)).toEqual(['shown']);
   });
+
+  it("moves NestJS's start-up narration from info to debug, and leaves every other line alone", () => {
+    const info = capture('info');
+    info.log.info({ context: 'RoutesResolver' }, 'SettingsController {/}:');
+    info.log.info({ context: 'InstanceLoader' }, 'LoggerModule dependencies initialized');
+    info.log.warn({ context: 'NestMicroservice' }, 'a warning stays');
+    info.log.info({ context: 'SettingsService' }, 'token settings updated');
+    expect(info.lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'a warning stays'],
+      ['info', 'token settings updated'],
+    ]);
+    const debug = capture('debug');
+    debug.log.info({ context: 'RouterExplorer' }, 'Mapped {/healthz, GET} route');
+    expect(debug.lines).toMatchObject([{ level: 'debug', context: 'RouterExplorer', msg: 'Mapped {/healthz, GET} route' }]);
+  });
 });

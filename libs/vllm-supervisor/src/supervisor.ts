@@ -5,6 +5,7 @@ import { buildVllmArgs, stripOwnedFlags } from './args';
 import { buildVllmEnv, gpuEnv } from './env';
 import { vllmLauncher } from './launcher';
 import { classifyLine, LineRing } from './output';
+import { hfAuthFailures, vllmRestarts } from './metrics';
 import { PortAllocator } from './ports';
 import type { ExitInfo, Launch, SupervisorLogger, VllmProcessHandle } from './vllm-process';
 
@@ -402,6 +403,7 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
     if (phase.kind === 'running' && Date.now() - phase.since >= (this.options.stableAfterMs ?? 600_000)) slot.failures = 0;
 
     if (detected?.code === 'hf_auth') {
+      hfAuthFailures.inc({ model: modelId });
       if (slot.nextToken) this.relaunchWith(slot, slot.nextToken);
       else this.park(slot);
       return;
@@ -431,6 +433,7 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
       return;
     }
     slot.failures += 1;
+    vllmRestarts.inc({ model: slot.spec.modelId, code: error.code });
     const delay = backoffDelayMs(slot.failures, this.initialMs, this.maxMs);
     this.log.warn(
       { slot_id: slot.status.slotId, model: slot.spec.modelId, error, restart: slot.failures, max_restarts: max, delay_ms: delay },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram } from 'prom-client';
+import { routePattern } from './access-log';
 
 const requests = new Histogram({
   name: 'helix_gateway_http_request_duration_seconds',
@@ -11,7 +12,7 @@ const requests = new Histogram({
 /** Per-route latency and status counts; the route pattern (not the URL) keeps label cardinality bounded. */
 export function instrumentHttp(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions?.url ?? 'unmatched';
+    const route = routePattern(request);
     if (route === '/metrics') return;
     requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });

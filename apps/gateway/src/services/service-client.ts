@@ -4,6 +4,7 @@ import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isErrorBody } from '@helix/contracts';
 import { deadlineHeaders } from '@helix/rpc';
+import { currentRequestId, REQUEST_ID_HEADER } from '@helix/logging';
 import { ApiError } from '../http/errors';
 import { isNotSent } from './not-sent';
 
@@ -15,7 +16,8 @@ const RECONNECT_POLL_MS = 200;
  * Request/reply to a service over NATS; service errors keep their code, anything else is a 503.
  * While NATS is reconnecting the Nest client refuses to send at all, so such a request is held
  * (not lost, not sent twice) until the connection is back or the deadline passes. The deadline
- * travels as a NATS header, so a service never applies a request after the gateway gave up on it.
+ * travels as a NATS header, so a service never applies a request after the gateway gave up on it;
+ * so does the request id (Helix-Request-Id), which the service's log lines for the request carry.
  */
 @Injectable()
 export class ServiceClient implements OnApplicationShutdown {
@@ -26,7 +28,11 @@ export class ServiceClient implements OnApplicationShutdown {
 
   async request<T>(pattern: string, payload: unknown, service: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
     const deadline = Date.now() + timeoutMs;
-    const record = new NatsRecordBuilder(payload ?? {}).setHeaders(deadlineHeaders(deadline)).build();
+    const headers = deadlineHeaders(deadline);
+    // The service's log lines for this request carry the gateway's request id.
+    const requestId = currentRequestId(this.logger);
+    if (requestId) headers.set(REQUEST_ID_HEADER, requestId);
+    const record = new NatsRecordBuilder(payload ?? {}).setHeaders(headers).build();
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw unavailable(service, 'did not answer in time');

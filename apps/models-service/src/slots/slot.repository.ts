@@ -180,9 +180,20 @@ export class SlotRepository {
   }
 }
 
-/** Rows as SlotViews: the driver gives timestamps as Dates, the view has ISO strings. */
+/**
+ * The state a slot is shown in. The model's one unplaced row is stored `failed` with `no_capacity`
+ * (placement, the reconciler and the memory rules read it so), but it has not failed: it waits for
+ * room and is placed when room appears, so it is shown `scheduled`, its error still `no_capacity`.
+ */
+export const SHOWN_STATE_SQL = `(CASE WHEN s.state = 'failed' AND s.runner_id IS NULL AND s.error->>'code' = 'no_capacity' THEN 'scheduled' ELSE s.state END)`;
+
+export function shownState(slot: Pick<SlotView, 'state' | 'runner_id' | 'error'>): SlotView['state'] {
+  return slot.state === 'failed' && slot.runner_id === null && slot.error?.code === 'no_capacity' ? 'scheduled' : slot.state;
+}
+
+/** Rows as SlotViews: the driver gives timestamps as Dates, the view has ISO strings; see shownState. */
 function views(rows: Array<Omit<SlotView, 'created' | 'updated'> & { created: Date; updated: Date }>): SlotView[] {
-  return rows.map((r) => ({ ...r, created: new Date(r.created).toISOString(), updated: new Date(r.updated).toISOString() }));
+  return rows.map((r) => ({ ...r, state: shownState(r), created: new Date(r.created).toISOString(), updated: new Date(r.updated).toISOString() }));
 }
 
 /** TypeORM returns [rows, count] for UPDATE/DELETE … RETURNING on postgres, and plain rows for SELECT. */

@@ -8,6 +8,7 @@ import { SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM, SETTINGS_UPDATED_ALL, setti
 import { EventVerifier, SettingsBusCipher } from '@helix/secrets';
 import { TokenStore, type ResolveContext, type ResolvedToken } from '@helix/token-store';
 import { InjectNats, NatsLink, runConsumer, waitForStream, type ConsumerLoop } from '@helix/nats';
+import { REQUEST_ID_HEADER, safeRequestId } from '@helix/logging';
 import { RUNNER_CONFIG, RUNNER_SETTINGS, TOKEN_STORE, type RunnerConfig, type RunnerSettings } from '../config';
 import { AckPublisher } from './ack-publisher';
 import { decodeSettingsEvent, type DecodedSettingsEvent, type EventKeys } from './settings-event-decoder';
@@ -32,6 +33,8 @@ interface ReceivedEvent {
   seq: number;
   data: Uint8Array;
   signature: string | undefined;
+  /** The gateway request id of the change (Helix-Request-Id header), for the applied line. */
+  requestId: string | undefined;
 }
 
 /** Replayed events verified and applied per turn of the event loop once the runner is ready. */
@@ -197,7 +200,13 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
    */
   private handle(msg: JsMsg): void {
     this.watch.delivered(msg.seq);
-    const received: ReceivedEvent = { subject: msg.subject, seq: msg.seq, data: msg.data, signature: msg.headers?.get(SETTINGS_SIGNATURE_HEADER) || undefined };
+    const received: ReceivedEvent = {
+      subject: msg.subject,
+      seq: msg.seq,
+      data: msg.data,
+      signature: msg.headers?.get(SETTINGS_SIGNATURE_HEADER) || undefined,
+      requestId: safeRequestId(msg.headers?.get(REQUEST_ID_HEADER)),
+    };
     if (this.replayed) {
       this.settleSubject(msg.subject); // a replayed event of the same scope first: versions then compare
       this.process(received);
@@ -286,7 +295,7 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     this.apply(received, decodeSettingsEvent(received.subject, received.data, received.signature, this.keys));
   }
 
-  private apply(msg: Pick<ReceivedEvent, 'subject' | 'seq'>, decoded: DecodedSettingsEvent): void {
+  private apply(msg: Pick<ReceivedEvent, 'subject' | 'seq'> & { requestId?: string }, decoded: DecodedSettingsEvent): void {
     const where = { runner_id: this.settings.runnerId, subject: msg.subject, seq: msg.seq };
     if (!decoded.ok) {
       ignored.inc({ reason: decoded.reason });
@@ -327,8 +336,9 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     const tokenProvided = update.token !== null;
     if (event.scope === 'global') globalVersion.set(event.version);
     // SPEC §6 (global) and §11.5 (every scope): one line per applied version, with its scope.
+    const request = msg.requestId ? { request_id: msg.requestId } : {};
     this.logger.info(
-      { runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, token_provided: tokenProvided, version: event.version },
+      { ...request, runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, token_provided: tokenProvided, version: event.version },
       'updated hugging face token from control plane',
     );
     const appliedSettings: AppliedSettings = { scope: event.scope, scopeId: event.scope_id, version: event.version, tokenProvided };

@@ -22,6 +22,10 @@ export class OutboxEntity {
   @Column({ type: 'jsonb' })
   payload!: OutboxEvent;
 
+  /** The gateway request id of the change (Helix-Request-Id header of the published event), when there was one. */
+  @Column({ type: 'text', name: 'request_id', nullable: true })
+  requestId!: string | null;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { connect } from '@nats-io/transport-node';
 import type { Msg } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { register } from 'prom-client';
 import { AUDIT_RECORDED, AUDIT_STREAM, SETTINGS_STREAM, settingsSubject } from '@helix/contracts';
 import { fingerprint, Secret } from '@helix/secrets';
 import { ensureAuditStream } from '@helix/nats';
@@ -43,6 +44,11 @@ describe('settings outbox', () => {
 
   // Published rows are deleted, so every row left is waiting.
   const unpublished = async (db: DataSource) => Number((await db.query('SELECT count(*) AS n FROM settings.outbox'))[0].n);
+
+  /** A gauge's value as a scrape of /metrics reads it. */
+  async function gauge(name: string): Promise<number | undefined> {
+    return (await register.getSingleMetric(name)?.get())?.values[0]?.value;
+  }
 
   async function streamLastSeq(): Promise<number> {
     const nc = await connect({ servers: nats.url });
@@ -91,11 +97,16 @@ describe('settings outbox', () => {
     expect(row.version).toBe(1);
     await new Promise((r) => setTimeout(r, 1_500)); // the publisher tries and fails meanwhile
     expect(await unpublished(db)).toBe(2); // the settings event and its audit event
+    // The outbox lag on /metrics (HelixOutboxLag): what waits, and for how long.
+    expect(await gauge('helix_settings_outbox_pending')).toBe(2);
+    expect(await gauge('helix_settings_outbox_oldest_age_seconds')).toBeGreaterThan(1);
 
     await nats.start();
     await until(async () => (await unpublished(db)) === 0, 'the outbox drained after NATS returned');
     await app.get(OutboxPublisher).flush();
     expect(await streamLastSeq()).toBe(before + 1);
+    expect(await gauge('helix_settings_outbox_pending')).toBe(0);
+    expect(await gauge('helix_settings_outbox_oldest_age_seconds')).toBe(0);
   });
 
   it('two replicas draining the same outbox publish every version once, in order', async () => {

@@ -6,10 +6,10 @@ import { encodeJson, InjectNats, isNoResponders, isStreamNotFound, isTimeout, Na
 import { Counter, Gauge } from 'prom-client';
 import { SingleFlight } from '@helix/tasks';
 import { AUDIT_RECORDED, SETTINGS_SIGNATURE_HEADER } from '@helix/contracts';
+import { REQUEST_ID_HEADER } from '@helix/logging';
 import { EventSigner } from '@helix/secrets';
-import type { OutboxEvent } from '../entities';
 import { SettingsStreams } from '../streams/settings-streams';
-import { OutboxRepository } from './outbox.repository';
+import { OutboxRepository, type PendingEvent } from './outbox.repository';
 
 const POLL_MS = 1_000;
 const BATCH = 100;
@@ -26,7 +26,31 @@ const published = new Counter({
   name: 'helix_settings_outbox_published_total',
   help: 'outbox events (settings.updated, audit.recorded) published to JetStream',
 });
-const pending = new Gauge({ name: 'helix_settings_outbox_pending', help: 'outbox events not yet published (as last seen by this replica)' });
+/** The outbox lag, read from the database at each scrape (every replica reports the same table). */
+let lagSource: OutboxRepository | undefined;
+async function readLag(): Promise<{ pending: number; oldestAgeSeconds: number } | undefined> {
+  try {
+    return await lagSource?.lag();
+  } catch {
+    return undefined; // database unavailable: keep the last value rather than fail the whole scrape
+  }
+}
+new Gauge({
+  name: 'helix_settings_outbox_pending',
+  help: 'outbox events (settings.updated, audit.recorded) committed but not yet published to JetStream',
+  async collect() {
+    const lag = await readLag();
+    if (lag) this.set(lag.pending);
+  },
+});
+new Gauge({
+  name: 'helix_settings_outbox_oldest_age_seconds',
+  help: 'age of the oldest outbox event not yet published (0 when the outbox is empty)',
+  async collect() {
+    const lag = await readLag();
+    if (lag) this.set(lag.oldestAgeSeconds);
+  },
+});
 
 /**
  * Publishes committed outbox rows to JetStream in commit order, and deletes each once JetStream
@@ -48,8 +72,11 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     @InjectPinoLogger('OutboxPublisher') private readonly logger: PinoLogger,
   ) {
     this.js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
+    lagSource = outbox;
     this.flight = new SingleFlight(
-      () => this.drainOnce(),
+      // A pass publishes the rows of many requests: its lines carry each row's own request id,
+      // not the one of the request whose kick happened to start the pass.
+      () => this.logger.runInContext(() => this.drainOnce()),
       (err) => this.logger.warn({ err }, 'outbox publish pass failed; will retry'),
     );
   }
@@ -75,17 +102,18 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     await this.flight.idle();
   }
 
-  private async publish(subject: string, msgID: string, event: OutboxEvent): Promise<void> {
-    const data = encodeJson(event);
-    const signed = event.type === 'settings.updated' ? { headers: signatureHeaders(this.signer, subject, data) } : {};
-    await this.js.publish(subject, data, { msgID, ...signed });
+  private async publish(row: PendingEvent): Promise<void> {
+    const data = encodeJson(row.event);
+    const h = headers();
+    if (row.event.type === 'settings.updated') h.set(SETTINGS_SIGNATURE_HEADER, this.signer.sign(row.subject, data));
+    if (row.requestId) h.set(REQUEST_ID_HEADER, row.requestId);
+    await this.js.publish(row.subject, data, { msgID: row.msgId, headers: h });
   }
 
   private async drainOnce(): Promise<void> {
     // Not locked: another replica is draining or StreamRepair is comparing; either may have read the
     // outbox before our row was committed, so look again shortly rather than at the next poll.
     const locked = await this.outbox.tryWithPublishLock(BATCH, async (tx, rows) => {
-      pending.set(rows.length);
       const done: string[] = [];
       // A subject that failed keeps its later rows for the next pass (order per subject). Other
       // subjects go on: a missing AUDIT stream (no gateway yet) never holds back a token change.
@@ -93,7 +121,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
       for (const row of rows) {
         if (blocked.has(row.subject)) continue;
         try {
-          await this.publish(row.subject, row.msgId, row.event);
+          await this.publish(row);
         } catch (err) {
           // NATS is down or the stream is missing: keep the rest for the next pass, in order.
           if (row.subject !== AUDIT_RECORDED && (isStreamNotFound(err) || isNoResponders(err))) await this.streams.ensure().catch(() => undefined);
@@ -107,8 +135,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
         }
         done.push(row.id);
         published.inc();
-        pending.dec();
-        logPublished(this.logger, row.event);
+        logPublished(this.logger, row);
       }
       // Deleted when the pass commits: a crash before that republishes, and the Nats-Msg-Id drops the copy.
       await this.outbox.remove(tx, done);
@@ -118,15 +145,11 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-/** The SPEC §15 signature goes on every settings.updated message (set and clear), over the exact bytes published. */
-function signatureHeaders(signer: EventSigner, subject: string, data: Uint8Array): ReturnType<typeof headers> {
-  const h = headers();
-  h.set(SETTINGS_SIGNATURE_HEADER, signer.sign(subject, data));
-  return h;
-}
-
-function logPublished(logger: PinoLogger, event: OutboxEvent): void {
-  if (event.type === 'audit.recorded') logger.debug({ action: event.action, target: event.target }, 'published an audit event');
-  else if (event.scope === 'global') logger.info({ version: event.version }, 'initiated system settings sync to all runners');
-  else logger.info({ scope: event.scope, scope_id: event.scope_id, version: event.version }, 'initiated settings sync to all runners');
+/** Each line carries the request id of the change that wrote the row (none for a repair). */
+function logPublished(logger: PinoLogger, row: PendingEvent): void {
+  const { event } = row;
+  const request = row.requestId ? { request_id: row.requestId } : {};
+  if (event.type === 'audit.recorded') logger.debug({ ...request, action: event.action, target: event.target }, 'published an audit event');
+  else if (event.scope === 'global') logger.info({ ...request, version: event.version }, 'initiated system settings sync to all runners');
+  else logger.info({ ...request, scope: event.scope, scope_id: event.scope_id, version: event.version }, 'initiated settings sync to all runners');
 }

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { PinoLogger } from 'nestjs-pino';
 import { SETTINGS_UPDATED_PREFIX } from '@helix/contracts';
+import { currentRequestId } from '@helix/logging';
 import { OutboxEntity, type OutboxEvent } from '../entities';
 
 /** One publisher at a time across replicas, so versions of a subject are published in commit order. */
@@ -14,6 +16,8 @@ export interface PendingEvent {
   subject: string;
   msgId: string;
   event: OutboxEvent;
+  /** The gateway request id of the change, if it came from one. */
+  requestId: string | null;
 }
 
 /**
@@ -23,17 +27,25 @@ export interface PendingEvent {
  */
 @Injectable()
 export class OutboxRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly logger: PinoLogger,
+  ) {}
 
+  /** Inside a NATS request, the row keeps the request's id (from the logging context) for the event's header. */
   async add(tx: EntityManager, subject: string, msgId: string, event: OutboxEvent): Promise<void> {
     await this.addAll(tx, [{ subject, msgId, event }]);
   }
 
-  /** Several events in one INSERT, in this order (their ids, hence their publish order, follow it). */
-  async addAll(tx: EntityManager, events: Array<Omit<PendingEvent, 'id'>>): Promise<void> {
+  /**
+   * Several events in one INSERT, in this order (their ids, hence their publish order, follow it).
+   * Inside a NATS request, each row keeps the request's id (from the logging context) for the event's header.
+   */
+  async addAll(tx: EntityManager, events: Array<Omit<PendingEvent, 'id' | 'requestId'>>): Promise<void> {
+    const requestId = currentRequestId(this.logger) ?? null;
     await tx
       .getRepository(OutboxEntity)
-      .insert(events.map(({ subject, msgId, event }) => ({ subject, msgId, payload: event }) as QueryDeepPartialEntity<OutboxEntity>));
+      .insert(events.map(({ subject, msgId, event }) => ({ subject, msgId, payload: event, requestId }) as QueryDeepPartialEntity<OutboxEntity>));
   }
 
   /**
@@ -43,17 +55,18 @@ export class OutboxRepository {
    */
   tryWithPublishLock(limit: number, work: (tx: EntityManager, oldest: PendingEvent[]) => Promise<void>): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const rows: Array<{ locked: boolean; id: string | null; subject: string; msg_id: string; payload: OutboxEvent }> = await tx.query(
-        `SELECT l.locked, o.id, o.subject, o.msg_id, o.payload
+      const rows: Array<{ locked: boolean; id: string | null; subject: string; msg_id: string; payload: OutboxEvent; request_id: string | null }> =
+        await tx.query(
+          `SELECT l.locked, o.id, o.subject, o.msg_id, o.payload, o.request_id
            FROM (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked) l
            LEFT JOIN LATERAL (SELECT * FROM settings.outbox ORDER BY id LIMIT $2) o ON l.locked
           ORDER BY o.id`,
-        [PUBLISH_LOCK, limit],
-      );
+          [PUBLISH_LOCK, limit],
+        );
       if (!rows[0]?.locked) return false;
       await work(
         tx,
-        rows.filter((r) => r.id !== null).map((r) => ({ id: String(r.id), subject: r.subject, msgId: r.msg_id, event: r.payload })),
+        rows.filter((r) => r.id !== null).map((r) => ({ id: String(r.id), subject: r.subject, msgId: r.msg_id, event: r.payload, requestId: r.request_id })),
       );
       return true;
     });
@@ -82,6 +95,14 @@ export class OutboxRepository {
       [`${SETTINGS_UPDATED_PREFIX}.%`],
     );
     return pending;
+  }
+
+  /** Events waiting to be published, and the age in seconds of the oldest (0 when none): the outbox lag. */
+  async lag(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [row]: Array<{ pending: string; age: string | null }> = await this.db.query(
+      'SELECT count(*) AS pending, extract(epoch FROM now() - min(created_at)) AS age FROM settings.outbox WHERE published_at IS NULL',
+    );
+    return { pending: Number(row.pending), oldestAgeSeconds: row.age === null ? 0 : Math.max(0, Number(row.age)) };
   }
 
   /** After JetStream stored the events (one statement for a publish pass). */

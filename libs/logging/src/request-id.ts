@@ -1,0 +1,15 @@
+/** The NATS header (requests and JetStream events) that carries the gateway's request id. */
+export const REQUEST_ID_HEADER = 'Helix-Request-Id';
+
+/** The HTTP header a client may send and that every gateway response carries. */
+export const HTTP_REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * A request id is taken from outside only when it is a short token of letters, digits and
+ * `-._:`: anything else (long, spaces, quotes, control characters) could forge or break log lines.
+ */
+const SAFE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export function safeRequestId(value: unknown): string | undefined {
+  return typeof value === 'string' && SAFE.test(value) ? value : undefined;
+}
