@@ -13,6 +13,7 @@ import { instrumentHttp } from './src/http/metrics';
 import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './src/http/json-body';
 import { letRefusedBodiesDrain } from './src/http/refused-body';
 import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathRule } from './src/http/request-path';
+import { serveConsole } from './src/console/console';
 
 const config = loadConfigOrExit(GatewayConfig);
 const log = createLogger('gateway', config.LOG_LEVEL);
@@ -29,6 +30,7 @@ void runOrDie(log, 'gateway', async () => {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   const routes = collectRoutes(fastify);
+  await serveConsole(app, log);
   acceptJsonBodiesOnly(fastify);
   letRefusedBodiesDrain(fastify);
   app.useGlobalPipes(validationPipe());
