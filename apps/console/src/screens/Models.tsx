@@ -94,6 +94,7 @@ function ModelCard({ row: { model, chain } }: { row: ModelRow }) {
                             <strong>{slot.error.code}</strong>: {slot.error.message}
                           </p>
                           {advice && <p className="advice">What to do: {advice}</p>}
+                          {slot.error.code === 'hf_auth' && <a href="#/tokens">Go to the Tokens screen</a>}
                         </div>
                       ) : (
                         '—'
