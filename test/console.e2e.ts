@@ -133,6 +133,9 @@ describe('web console (SPEC §14) in Chromium', () => {
     throw new Error(`"${name}" not reached with ${max} presses of Tab`);
   };
 
+  /** Opens a screen from the navigation bar. */
+  const go = (page: Page, screen: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: screen, exact: true }).click();
+
   const syncCount = (page: Page) => page.getByTestId('sync-count');
 
   it('serves the console at /console/ (and redirects / there) with a strict CSP and the other security headers, on the API too', async () => {
@@ -291,7 +294,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     expect(created.status, created.text).toBe(201);
     const page = await open();
     await signIn(page, stack.adminKey);
-    await page.getByRole('link', { name: 'Models' }).click();
+    await go(page, 'Models');
     const card = page.getByRole('region', { name: GATED });
     await card.getByText('hf_auth', { exact: true }).waitFor({ timeout: 30_000 });
     await card.getByText(/^What to do: No Hugging Face token was available .* Set the token of model gated\/console-demo or the global token/).waitFor();
@@ -299,7 +302,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     await expectAccessible(page, 'models screen with an hf_auth slot');
     await shot(page, 'models-hf-auth');
 
-    await page.getByRole('link', { name: 'Tokens' }).click();
+    await go(page, 'Tokens');
     const field = page.getByLabel(`New Hugging Face token for model ${GATED}`);
     await field.fill(T.model);
     await field.press('Enter');
@@ -308,7 +311,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     await expectAccessible(page, 'tokens screen');
     await shot(page, 'tokens');
 
-    await page.getByRole('link', { name: 'Models' }).click();
+    await go(page, 'Models');
     const row = card.getByRole('row', { name: new RegExp(`^(${RUNNERS.join('|')}) running model ${fp(T.model)}`) });
     await row.waitFor({ timeout: 30_000 });
     expect(await card.getByText('hf_auth', { exact: true }).count()).toBe(0);
@@ -350,12 +353,12 @@ describe('web console (SPEC §14) in Chromium', () => {
   it('runners and audit screens: live data, accessible; the Swagger UI keeps working under its own policy', async () => {
     const page = await open();
     await signIn(page, stack.adminKey);
-    await page.getByRole('link', { name: 'Runners' }).click();
+    await go(page, 'Runners');
     for (const id of RUNNERS) await page.getByRole('rowheader', { name: id }).waitFor();
     await expectAccessible(page, 'runners screen');
     await shot(page, 'runners');
 
-    await page.getByRole('link', { name: 'Audit log' }).click();
+    await go(page, 'Audit log');
     await page.getByRole('cell', { name: 'token.clear' }).first().waitFor();
     // A change made elsewhere shows up without a reload.
     expect((await stack.api('POST', '/api/v1/orgs', { id: 'console-live' })).status).toBe(201);
