@@ -227,10 +227,22 @@ describe('web console (SPEC §14) in Chromium', () => {
     expect(await page.getByLabel(GLOBAL_FIELD).count()).toBe(0);
     expect(await page.getByTestId('sync-count').count()).toBe(0);
 
+    // Forms for the scopes this user may change: their own token, their model's; an org's only as its owner.
+    expect((await stack.api('POST', '/api/v1/orgs', { id: 'console-team' })).status).toBe(201);
+    expect((await stack.api('PUT', `/api/v1/orgs/console-team/members/${viewer.id}`, { role: 'member' })).status).toBe(200);
+    const own = { id: 'viewer/own-model', name: 'Own', type: 'embed', runtime: 'vllm', memory: '1GB', enabled: false, owner_id: viewer.id };
+    expect((await stack.api('POST', '/api/v1/models', own)).status).toBe(201);
     await page.goto(`${stack.url}/console/#/tokens`);
     await page.getByLabel('New Hugging Face token for your user').waitFor();
+    await page.getByLabel('New Hugging Face token for model viewer/own-model').waitFor();
+    const team = page.getByRole('region', { name: 'Org console-team (console-team)' });
+    await team.getByText("Only the org's owners and admins may change this token.").waitFor();
     expect(await page.getByLabel(GLOBAL_FIELD).count()).toBe(0);
     expect(await page.getByText("Another user's token").count()).toBe(0);
+    expect(await team.getByRole('textbox').count()).toBe(0);
+    // Made an owner, the org's form appears (no reload).
+    expect((await stack.api('PUT', `/api/v1/orgs/console-team/members/${viewer.id}`, { role: 'owner' })).status).toBe(200);
+    await page.getByLabel('New Hugging Face token for org console-team').waitFor();
 
     await page.goto(`${stack.url}/console/#/audit`);
     const refusal = page.getByRole('alert');
@@ -323,7 +335,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     const page = await open();
     await page.goto(`${stack.url}/console/`);
     await page.getByLabel('API key').waitFor();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), LIVE).toBe('api-key');
     await page.keyboard.type(stack.adminKey);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
@@ -336,6 +348,8 @@ describe('web console (SPEC §14) in Chromium', () => {
     expect(await page.getByLabel(GLOBAL_FIELD).inputValue()).toBe('');
     expect((await stack.api('GET', '/api/v1/system/settings')).body.huggingface_token_fingerprint).toBe(fp(T.keyboard));
 
+    // The Clear button appears with the next refresh of the settings (the token is set now).
+    await page.getByRole('button', { name: 'Clear token…' }).waitFor();
     await tabTo(page, 'Clear token…', 5);
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog');
@@ -364,6 +378,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     expect((await stack.api('POST', '/api/v1/orgs', { id: 'console-live' })).status).toBe(201);
     await page.getByRole('cell', { name: 'org:console-live' }).waitFor();
     await page.getByLabel('Action').selectOption('org.create');
+    await page.getByLabel('Target').fill('org:console-live');
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => page.locator('tbody tr').count(), LIVE).toBe(1);
     await expectAccessible(page, 'audit screen');
