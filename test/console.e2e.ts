@@ -24,6 +24,23 @@ const GATED = 'gated/console-demo';
 const RUNNERS = ['con-gpu-1', 'con-gpu-2'];
 const GLOBAL_FIELD = 'New Hugging Face token for the global scope';
 
+/**
+ * The page's globals, for the functions that page.evaluate runs in the browser (the test project is
+ * compiled without the DOM library; these declarations are local to this file).
+ */
+interface PageElement {
+  id?: string;
+  textContent: string | null;
+  value?: number;
+  max?: number;
+  labels?: ArrayLike<{ textContent: string | null }>;
+  getAttribute(name: string): string | null;
+}
+declare const document: { activeElement: PageElement | null; cookie: string };
+declare const window: Record<string, unknown>;
+declare const localStorage: Record<string, string> & { length: number };
+declare const sessionStorage: Record<string, string> & { length: number };
+
 const axeSource = readFileSync(join(repoRoot(), 'node_modules/axe-core/axe.min.js'), 'utf8');
 /** Waits for live updates (the console polls once a second); a bound for a hung run, not a timing assertion. */
 const LIVE = { timeout: 20_000, interval: 100 };
@@ -106,7 +123,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     const violations = await page.evaluate(async () => {
       const axe = (
         window as unknown as {
-          axe: { run(ctx: Document): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }> };
+          axe: { run(ctx: unknown): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }> };
         }
       ).axe;
       const result = await axe.run(document);
@@ -124,7 +141,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     for (let presses = 1; presses <= max; presses++) {
       await page.keyboard.press('Tab');
       const focused = await page.evaluate(() => {
-        const el = document.activeElement as HTMLInputElement | null;
+        const el = document.activeElement;
         if (!el) return '';
         return (el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
       });
@@ -257,7 +274,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     await signIn(page, stack.adminKey);
     await expect.poll(() => syncCount(page).textContent(), LIVE).toBe('2/2');
     // A marker that a reload would lose: every change below must arrive without one.
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate(() => (window.marker = 42));
 
     // One runner is frozen (SIGSTOP): it cannot apply the new version until it resumes.
     const slow = stack.runners.get(RUNNERS[1])!;
@@ -273,7 +290,7 @@ describe('web console (SPEC §14) in Chromium', () => {
         .first()
         .waitFor();
       await expect.poll(() => syncCount(page).textContent(), LIVE).toBe('1/2');
-      expect(await page.locator('#sync-bar').evaluate((el: HTMLProgressElement) => [el.value, el.max])).toEqual([1, 2]);
+      expect(await page.locator('#sync-bar').evaluate((el) => [(el as unknown as PageElement).value, (el as unknown as PageElement).max])).toEqual([1, 2]);
       await page.getByText('Rotation in progress: 1 of 2 runners').waitFor();
       await shot(page, 'overview-rotation');
     } finally {
@@ -281,7 +298,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     }
     await expect.poll(() => syncCount(page).textContent(), LIVE).toBe('2/2');
     await page.getByText('All 2 online runners are in sync').waitFor();
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => window.marker)).toBe(42);
 
     // Clearing asks first; Cancel keeps the token.
     await page.getByRole('button', { name: 'Clear token…' }).click();
@@ -297,7 +314,7 @@ describe('web console (SPEC §14) in Chromium', () => {
     expect((await stack.api('GET', '/api/v1/system/settings')).body.huggingface_token_set).toBe(false);
     await expect.poll(() => page.locator('.details dd').first().textContent(), LIVE).toBe('not set');
     await expect.poll(() => syncCount(page).textContent(), LIVE).toBe('2/2');
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => window.marker)).toBe(42);
   });
 
   it('a gated model without a token shows the hf_auth advice, and starts once a token is set in the console', async () => {
