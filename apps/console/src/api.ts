@@ -42,5 +42,18 @@ export function apiClient(apiKey: string): Api {
   };
 }
 
+/**
+ * A read that may be refused or gone by the time it is made (a model deleted, a membership removed
+ * between the list and the detail): undefined then, so one item does not stop a whole screen.
+ */
+export async function optional<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return undefined;
+    throw err;
+  }
+}
+
 /** A model id in a path: its own segment, `/` encoded (SPEC §4.3 accepts both forms). */
 export const modelPath = (id: string, suffix = ''): string => `/api/v1/models/${encodeURIComponent(id)}${suffix}`;

@@ -1,5 +1,5 @@
 import type { MembershipView, ModelView, OrgView } from '@helix/contracts';
-import type { Api } from './api';
+import { optional, type Api } from './api';
 
 export interface OrgAccess {
   org: OrgView;
@@ -13,8 +13,8 @@ export async function orgAccess(api: Api, me: { id: string; admin: boolean }): P
   if (me.admin) return orgs.map((org) => ({ org, canWrite: true }));
   return Promise.all(
     orgs.map(async (org) => {
-      const members = await api<MembershipView[]>('GET', `/api/v1/orgs/${encodeURIComponent(org.id)}/members`);
-      return { org, canWrite: members.some((m) => m.user_id === me.id && m.role === 'owner') };
+      const members = await optional(api<MembershipView[]>('GET', `/api/v1/orgs/${encodeURIComponent(org.id)}/members`));
+      return { org, canWrite: members?.some((m) => m.user_id === me.id && m.role === 'owner') ?? false };
     }),
   );
 }

@@ -1,5 +1,5 @@
 import type { ModelView, TokenChainView } from '@helix/contracts';
-import { modelPath, type Api } from '../api';
+import { modelPath, optional, type Api } from '../api';
 import { bytes, scopeLabel, slotAdvice } from '../format';
 import { usePoll, useSession } from '../poll';
 import { managesModel, orgAccess } from '../scopes';
@@ -16,7 +16,7 @@ async function loadModels(api: Api, me: { id: string; admin: boolean }): Promise
   return Promise.all(
     models.map(async (model) => ({
       model,
-      chain: managesModel(model, me, orgs) ? await api<TokenChainView>('GET', modelPath(model.id, '/token')) : undefined,
+      chain: managesModel(model, me, orgs) ? await optional(api<TokenChainView>('GET', modelPath(model.id, '/token'))) : undefined,
     })),
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ModelView, SettingsView, UserView } from '@helix/contracts';
-import { modelPath, type Api } from '../api';
+import { modelPath, optional, type Api } from '../api';
 import { usePoll, useSession } from '../poll';
 import { managesModel, orgAccess } from '../scopes';
 import { ErrorNote, Loading } from '../components/Notes';
@@ -38,7 +38,8 @@ async function loadScopes(api: Api, me: UserView): Promise<ScopeCard[]> {
       path: modelPath(model.id, '/settings'),
       canWrite: true,
     });
-  return Promise.all(wanted.map(async (w) => ({ ...w, view: await api<SettingsView>('GET', w.path) })));
+  const cards = await Promise.all(wanted.map(async (w) => ({ ...w, view: await optional(api<SettingsView>('GET', w.path)) })));
+  return cards.filter((c): c is ScopeCard => c.view !== undefined);
 }
 
 export function Tokens() {
