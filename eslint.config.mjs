@@ -18,6 +18,8 @@ const boundaries = (extra = []) => [
       { sourceTag: 'kind:pure', onlyDependOnLibsWithTags: ['kind:pure', ...extra] },
       { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing', 'type:local-infra'] },
       { sourceTag: 'type:local-infra', onlyDependOnLibsWithTags: ['type:local-infra', ...extra] },
+      // The web console runs in the browser: pure libs only, and only their types (rule below).
+      { sourceTag: 'scope:browser', onlyDependOnLibsWithTags: ['kind:pure'] },
     ],
   },
 ];
@@ -36,7 +38,7 @@ export default [
     rules: js.configs.recommended.rules,
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module', projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { '@nx': nx, '@typescript-eslint': tseslint.plugin },
     rules: {
@@ -46,6 +48,23 @@ export default [
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['@helix/*/*'], message: 'Import a lib through its single entry point, @helix/<lib>.' }] }],
+    },
+  },
+  {
+    // The web console talks to the REST API only: types from @helix/contracts, no server code in the bundle.
+    files: ['apps/console/**/*.ts', 'apps/console/**/*.tsx'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@helix/*'], allowTypeImports: true, message: 'The console may import types only from the libs (import type …).' },
+            { group: ['node:*', '@nestjs/*', '@nats-io/*', 'typeorm', 'pg', 'pino'], message: 'The console runs in the browser: no server code.' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Compiles every app and lib with SWC (keeps decorator metadata, rewrites @helix/* aliases to
-// relative paths), so each app starts as `node dist/apps/<app>/main.js`. Type errors are caught by
-// `npm run typecheck`, which .ci/run runs before the tests.
+// relative paths), so each app starts as `node dist/apps/<app>/main.js`, and bundles the web
+// console (apps/console, React) with Vite into static files in dist/apps/console. Type errors are
+// caught by `npm run typecheck`, which .ci/run runs before the tests.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,7 +12,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // `--clean` starts from an empty dist/; by default files are overwritten in place so a build never
 // pulls the rug from processes (or parallel test runs) using dist/.
 if (process.argv.includes('--clean')) rmSync(resolve(root, 'dist'), { recursive: true, force: true });
-execFileSync(resolve(root, 'node_modules/.bin/swc'), ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  resolve(root, 'node_modules/.bin/swc'),
+  ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts,apps/console/**', '--quiet'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
+// The console is browser code: Vite bundles it (it replaces dist/apps/console as a whole).
+const { build } = await import('vite');
+await build({ configFile: resolve(root, 'apps/console/vite.config.mjs'), logLevel: 'warn' });

@@ -198,6 +198,7 @@ try {
     [
       '',
       `[helix] ready: ${url}  (API docs: ${url}/api/docs)`,
+      `[helix] web console: ${url}/console/  (sign in with the admin API key below)`,
       `[helix] admin API key: ${rel(adminKey.file)} (mode 0600); keys: ${rel(encryptionKey.file)}, ${rel(settingsKey.file)}, ${rel(eventSigningKey.file)}`,
       '[helix] try, in another terminal from the repo root:',
       `  export HELIX_URL=${url} HELIX_API_KEY=$(cat ${rel(adminKey.file)})`,

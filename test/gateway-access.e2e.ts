@@ -22,6 +22,10 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/docs/docs/swagger-ui-init.js': 'public',
   'GET /api/docs-json': 'public',
   'GET /api/docs-yaml': 'public',
+  // The web console (SPEC §14): static files; / and /console redirect to /console/.
+  'GET /': 'public',
+  'GET /console': 'public',
+  'GET /console/*': 'public',
   'GET /api/v1/system/settings': 'admin',
   'PUT /api/v1/system/settings': 'admin',
   'POST /api/v1/users': 'admin',
@@ -135,7 +139,8 @@ function spellings(path: string): Array<[string, string]> {
       ['/%61%70%69/%76%31', path.replace('/api/v1', '/%61%70%69/%76%31')],
     );
   }
-  return variants;
+  // A "spelling" that is the plain path itself (no letter to escape in "/") is not another spelling.
+  return variants.filter(([, target]) => target !== path);
 }
 
 /** Our path rule answers most spellings; Node's HTTP parser refuses a few (a backslash) before it. */
@@ -246,8 +251,8 @@ describe('gateway access: every route, every spelling of its path', () => {
         expect(res.status, `${who} ${method} ${target} (${spelling})`).toBe(400);
         if (method === 'HEAD') continue;
         expect(res.body, `${who} ${method} ${target}`).toEqual({ error: 'bad_request', message: expect.stringMatching(REFUSED_PATH) });
-        // The answer never repeats what was sent.
-        expect(res.text).not.toContain(target);
+        // The answer never repeats what was sent (a target of "//", for "/", is also the rule's own wording).
+        if (target !== '//') expect(res.text).not.toContain(target);
         expect(res.text).not.toMatch(/%[0-9a-f]{2}|helix\.example|mallory|attacker/i);
       }
     }

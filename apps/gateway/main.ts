@@ -15,6 +15,7 @@ import { accessLoggedFrameworkErrors, genRequestId, installAccessLog, installReq
 import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './src/http/json-body';
 import { letRefusedBodiesDrain } from './src/http/refused-body';
 import { clientErrorHandler, collectRoutes, frameworkErrors, installRequestPathRule } from './src/http/request-path';
+import { serveConsole } from './src/console/console';
 
 const config = loadConfigOrExit(GatewayConfig);
 const log = createLogger('gateway', config.LOG_LEVEL);
@@ -41,6 +42,7 @@ void runOrDie(log, 'gateway', async () => {
   installAccessLog(fastify, log);
   installRequestContext(fastify, await app.resolve(PinoLogger));
   const routes = collectRoutes(fastify);
+  await serveConsole(app, log);
   acceptJsonBodiesOnly(fastify);
   letRefusedBodiesDrain(fastify);
   app.useGlobalPipes(validationPipe());
