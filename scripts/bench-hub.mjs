@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark (not a test): what the Hugging Face Hub check adds to a PUT (SPEC §12). Two stacks in the
+// Benchmark (not a test): what the Hugging Face Hub check adds to a PUT (docs/reference/hub.md). Two stacks in the
 // same run against the same bin/hf-hub-sim: HELIX_HF_VALIDATION=off and =warn; p50/p99 of
 // PUT /api/v1/system/settings over N sequential updates, and the ratio.
 //   node scripts/bench-hub.mjs [--updates 100]

@@ -41,7 +41,7 @@ function secretFile(name, make) {
 const encryptionKey = secretFile('encryption.key', () => randomBytes(32).toString('base64'));
 const settingsKey = secretFile('settings.key', () => randomBytes(32).toString('base64'));
 const adminKey = secretFile('admin-api-key', () => `hl-${randomBytes(32).toString('base64url')}`);
-// SPEC §15: the settings-service signs settings.updated events with the seed; runners verify with the public key.
+// docs/reference/security.md: the settings-service signs settings.updated events with the seed; runners verify with the public key.
 const { EventSigner, generateEventKeyPair } = require(join(root, 'dist/libs/secrets/src/index.js'));
 const eventSigningKey = secretFile('event-signing.key', () => generateEventKeyPair().signingKey);
 const eventVerifyKey = secretFile('event-verify.key', () => EventSigner.fromBase64(eventSigningKey.value).verifyKeyBase64());
@@ -132,7 +132,7 @@ try {
   let natsUrl = process.env.HELIX_NATS_URL;
   let natsAuth;
   if (!natsUrl) {
-    // SPEC §15: our own NATS runs with per-process credentials (bin/helix-nats-setup, kept in the data dir).
+    // docs/reference/security.md: our own NATS runs with per-process credentials (bin/helix-nats-setup, kept in the data dir).
     natsAuth = await setupNatsAuth({ dir: join(dataDir, 'nats-auth'), runners: [runnerId] });
     nats = await startNats({ port: await pickPort(4222, 'NATS'), storeDir: join(dataDir, 'nats'), configFile: natsAuth.config });
     natsUrl = nats.url;

@@ -10,7 +10,7 @@ const TOKEN_B = `hf_auditBravo${Date.now()}xyz`;
 const TOKEN_C = `hf_auditCharlie${Date.now()}xyz`;
 const MODEL = { id: 'audit/model-one', name: 'Audit', type: 'embed', runtime: 'vllm', memory: '1GB', enabled: false };
 
-/** SPEC §13 end to end: every action recorded once, by the right actor, with fingerprints only. */
+/** docs/reference/rest.md end to end: every action recorded once, by the right actor, with fingerprints only. */
 describe('audit log', () => {
   let stack: Stack;
   let admin: { id: string; name: string };

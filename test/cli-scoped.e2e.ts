@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
 /**
- * The built `helix` CLI's scoped-token commands (SPEC §11.3, §11.4, §11.6) against the real stack:
+ * The built `helix` CLI's scoped-token commands (docs/reference/rest.md and docs/reference/cli.md) against the real stack:
  * org, user and model settings, the resolution chain, user delete; as admins, owners, members and
  * outsiders. Every output of every run is kept and scanned for the tokens at the end.
  */

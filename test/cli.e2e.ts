@@ -23,7 +23,7 @@ const TOKEN_README = `hf_cliReadme${stamp}z`;
 const TOKENS = [TOKEN_A, TOKEN_B, TOKEN_C, TOKEN_README];
 
 const SEED_ID = 'Qwen/Qwen2.5-VL-7B-Instruct';
-/** Seed Step 2 (SPEC §9), verbatim. */
+/** Seed Step 2 (docs/reference/cli.md), verbatim. */
 const SEED_FLAGS = [
   'model',
   'create',

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoSecrets, repoRoot, startStack, type Stack } from '@helix/testing';
 
 /**
- * SPEC §14: the web console in Debian's Chromium (playwright-core), against the real built stack
+ * apps/console/README.md: the web console in Debian's Chromium (playwright-core), against the real built stack
  * (two runners with the vLLM simulator). After every test, the page's DOM, storage, console and
  * network log are searched for every token value used, and no URL carries an API key.
  */
@@ -52,7 +52,7 @@ interface Opened {
   urls: string[];
 }
 
-describe('web console (SPEC §14) in Chromium', () => {
+describe('web console (apps/console/README.md) in Chromium', () => {
   let stack: Stack;
   let browser: Browser;
   let viewer: { id: string; api_key: string };

@@ -258,7 +258,7 @@ function variablesTheAppsRead(): Set<string> {
   return names;
 }
 /**
- * Variables the chart sets that SPEC fixes but no app reads yet (ignored until then: loadConfig
+ * Variables the chart sets that the reference fixes but no app reads yet (ignored until then: loadConfig
  * drops unknown variables). Remove a name once the code reads it.
  */
 const SPEC_ONLY_VARIABLES = new Set<string>();
@@ -403,7 +403,7 @@ describe('helm chart deploy/helm/helix', () => {
       });
     }
 
-    it('passes only variables the apps read (or SPEC fixes), so a renamed variable fails here', () => {
+    it('passes only variables the apps read (or the reference fixes), so a renamed variable fails here', () => {
       const known = variablesTheAppsRead();
       const unknown = pods(objects)
         .flatMap((p) => p.spec.containers.flatMap((c) => (c.env ?? []).map((e) => e.name)))
@@ -453,7 +453,7 @@ describe('helm chart deploy/helm/helix', () => {
         for (const rule of policy(c).ingress ?? []) expect(rule.from?.length ?? 0).toBeGreaterThan(0);
       }
       for (const c of ['gateway', 'models-service']) expect(egressPorts(policy(c))).toEqual([4222, 53, 53, 5432].sort());
-      // The settings-service also asks the Hugging Face Hub about tokens (SPEC §12): HTTPS only.
+      // The settings-service also asks the Hugging Face Hub about tokens (docs/reference/hub.md): HTTPS only.
       expect(egressPorts(policy('settings-service'))).toEqual([4222, 443, 53, 53, 5432].sort());
       expect(egressPorts(policy('runner'))).toEqual([4222, 443, 53, 53].sort());
       const hub = render(['--set', 'networkPolicy.huggingFaceHub.enabled=false']);

@@ -22,7 +22,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/docs/docs/swagger-ui-init.js': 'public',
   'GET /api/docs-json': 'public',
   'GET /api/docs-yaml': 'public',
-  // The web console (SPEC §14): static files; / and /console redirect to /console/.
+  // The web console (apps/console/README.md): static files; / and /console redirect to /console/.
   'GET /': 'public',
   'GET /console': 'public',
   'GET /console/*': 'public',
@@ -61,7 +61,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/models/:id/token': 'authenticated',
   'GET /api/v1/models/:p1/:p2/token': 'authenticated',
   'GET /api/v1/models/:p1/:p2/:p3/token': 'authenticated',
-  // SPEC §12: same rights as the token chain (ScopeAccess.model).
+  // docs/reference/hub.md: same rights as the token chain (ScopeAccess.model).
   'GET /api/v1/models/:id/access': 'authenticated',
   'GET /api/v1/models/:p1/:p2/access': 'authenticated',
   'GET /api/v1/models/:p1/:p2/:p3/access': 'authenticated',
@@ -77,16 +77,16 @@ const EXPECTED: Record<string, Access> = {
 };
 
 /**
- * Routes any user may call whose answer depends on the caller's place in the org (SPEC §11.1,
+ * Routes any user may call whose answer depends on the caller's place in the org (docs/reference/rest.md,
  * checked by the gateway's OrgsService). The non-admin key below belongs to a plain member of the
  * sample org: it may read the org, but changing its members is refused with 403.
  */
 const NON_ADMIN_REFUSED_BY_SERVICE = new Set([
   'PUT /api/v1/orgs/:org/members/:user_id',
   'DELETE /api/v1/orgs/:org/members/:user_id',
-  // A member may read the org's token settings, not change them (§11.3).
+  // A member may read the org's token settings, not change them (docs/reference/rest.md).
   'PUT /api/v1/orgs/:org/settings',
-  // The sample models have no owner and no org: only an admin may see or change their token (§11.3).
+  // The sample models have no owner and no org: only an admin may see or change their token (docs/reference/rest.md).
   ...['GET', 'PUT'].flatMap((m) => [':id', ':p1/:p2', ':p1/:p2/:p3'].map((p) => `${m} /api/v1/models/${p}/settings`)),
   ...[':id', ':p1/:p2', ':p1/:p2/:p3'].flatMap((p) => [`GET /api/v1/models/${p}/token`, `GET /api/v1/models/${p}/access`]),
 ]);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoSecrets, startStack, type Stack } from '@helix/testing';
 
 /**
- * Input found by fuzzing the gateway. Whatever arrives, the answer is a §4 body with a documented
+ * Input found by fuzzing the gateway. Whatever arrives, the answer is a docs/reference/rest.md body with a documented
  * code, never a 500, and it never repeats what was sent (a token may be anywhere in a request).
  */
 const DOCUMENTED_CODES = ['unauthorized', 'forbidden', 'bad_request', 'not_found', 'conflict', 'unavailable'];
@@ -67,7 +67,7 @@ function send(
   });
 }
 
-/** The §4 shape and nothing else: a documented code and one sentence. */
+/** The docs/reference/rest.md shape and nothing else: a documented code and one sentence. */
 function expectErrorShape(res: RawResponse, status: number, code = 'bad_request'): void {
   expect(res.status, res.text.slice(0, 300)).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -190,7 +190,7 @@ describe('gateway: hostile input', () => {
     const tenMegabytes = () =>
       Buffer.concat([Buffer.from(`{"huggingface_token":"${newToken()}","pad":"`), Buffer.alloc(10 * 1024 * 1024, 'a'), Buffer.from('"}')]);
 
-    it('a 10 MB body with Content-Length gets a 413 in the §4 shape before the connection closes', async () => {
+    it('a 10 MB body with Content-Length gets a 413 in the docs/reference/rest.md shape before the connection closes', async () => {
       const body = tenMegabytes();
       const res = await send(stack, { headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body });
       expectErrorShape(res, 413);
@@ -204,7 +204,7 @@ describe('gateway: hostile input', () => {
       expectErrorShape(res, 413);
     });
 
-    it('20 KB of headers get a 431 in the §4 shape', async () => {
+    it('20 KB of headers get a 431 in the docs/reference/rest.md shape', async () => {
       const res = await send(stack, { method: 'GET', path: '/api/v1/users', headers: { 'x-padding': 'a'.repeat(20 * 1024) } });
       expectErrorShape(res, 431);
       expect(res.text).not.toContain('aaaa');
@@ -212,7 +212,7 @@ describe('gateway: hostile input', () => {
     });
   });
 
-  describe("Fastify's own errors are answered in the §4 shape", () => {
+  describe("Fastify's own errors are answered in the docs/reference/rest.md shape", () => {
     it('a malformed escape in the path (FST_ERR_BAD_URL)', async () => {
       const res = await send(stack, { method: 'GET', path: '/api/v1/models/a%' });
       expectErrorShape(res, 400);
@@ -239,7 +239,7 @@ describe('gateway: hostile input', () => {
     });
   });
 
-  it('no answer was a 500, every one had the §4 shape, and no token reached a response or a log line', async () => {
+  it('no answer was a 500, every one had the docs/reference/rest.md shape, and no token reached a response or a log line', async () => {
     const hostile = stack.responses.filter((r) => r.label.startsWith('hostile'));
     expect(hostile.length).toBeGreaterThan(20);
     expect(hostile.filter((r) => Number(r.label.split('→ ')[1]) >= 500)).toEqual([]);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dumpPostgres, freePort, repoRoot, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
 /**
- * SPEC §12 against bin/hf-hub-sim: every token set is checked with the Hub's whoami (valid,
+ * docs/reference/hub.md against bin/hf-hub-sim: every token set is checked with the Hub's whoami (valid,
  * invalid, unverified) in warn and strict modes, for the global and scoped tokens, and
  * GET /api/v1/models/{id}/access asks the Hub with the model's effective token. The simulator's
  * access log shows the token only ever arrived as a header.
@@ -217,7 +217,7 @@ describe('Hugging Face Hub validation, strict mode', () => {
 
     const refused = await stack.api('PUT', '/api/v1/system/settings', { huggingface_token: T.wrong });
     expect(refused.status).toBe(400);
-    expect(refused.body).toEqual({ error: 'invalid_token', message: 'Hugging Face rejected this token (401)' }); // SPEC §12's text exactly
+    expect(refused.body).toEqual({ error: 'invalid_token', message: 'Hugging Face rejected this token (401)' }); // docs/reference/hub.md's text exactly
     expect((await stack.api('GET', '/api/v1/system/settings')).body).toEqual(before);
     expect((await stack.api('POST', '/api/v1/orgs', { id: 'strictco', name: 'Strict Co' })).status).toBe(201);
     expect((await stack.api('PUT', '/api/v1/orgs/strictco/settings', { huggingface_token: T.wrong })).status).toBe(400);

@@ -8,7 +8,7 @@ import { deadlineHeaders } from '@helix/rpc';
 import { dumpPostgres, repoRoot, scanForSecrets, spawnApp, startStack, type Stack } from '@helix/testing';
 
 /**
- * SPEC §15, NATS credentials: every process connects with its own credentials and may use only
+ * docs/reference/security.md, NATS credentials: every process connects with its own credentials and may use only
  * its own subjects. Each forged message of the issue is sent with no credentials and with another
  * role's credentials: NATS refuses it (the server logs the violation), and nothing changes.
  */
@@ -22,7 +22,7 @@ interface Outcome {
   outcome: string;
 }
 
-describe('the bus is authenticated and least-privilege (SPEC §15)', () => {
+describe('the bus is authenticated and least-privilege (docs/reference/security.md)', () => {
   let stack: Stack;
   const clients = new Map<string, { nc: NatsConnection; violations: PermissionViolationError[] }>();
   const matrix: Outcome[] = [];

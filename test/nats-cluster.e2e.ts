@@ -86,7 +86,7 @@ describe(`settings streams with ${REPLICAS} replicas on a three-node NATS cluste
   }
 
   beforeAll(async () => {
-    // Every node runs the operator-mode configuration of bin/helix-nats-setup (SPEC §15), every process its own credentials.
+    // Every node runs the operator-mode configuration of bin/helix-nats-setup (docs/reference/security.md), every process its own credentials.
     natsAuth = await setupNatsAuth({ runners: RUNNERS, admin: true });
     [cluster, pg] = await Promise.all([startNatsCluster({ nodes: 3, include: natsAuth.config, readyTimeoutMs: 90_000 }), startPostgres()]);
     const keys = generateEventKeyPair();

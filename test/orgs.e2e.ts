@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpPostgres, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
-/** SPEC §11.1 (organizations and membership) and §11.2 (model ownership), against the real stack. */
+/** docs/reference/rest.md (organizations and membership) and docs/reference/rest.md (model ownership), against the real stack. */
 const TOKEN = 'hf_orgsSuiteCanary0123456789abcdef';
 const MODEL = { name: 'owned', type: 'embed', runtime: 'vllm', memory: '1GB', enabled: false };
 const enc = (id: string) => `/api/v1/models/${encodeURIComponent(id)}`;
@@ -10,7 +10,7 @@ const enc = (id: string) => `/api/v1/models/${encodeURIComponent(id)}`;
 type Who = 'admin' | 'owner' | 'member' | 'outsider' | 'none';
 const WHO: Who[] = ['admin', 'owner', 'member', 'outsider', 'none'];
 
-describe('orgs and membership (SPEC §11.1) and model ownership (§11.2)', () => {
+describe('orgs and membership (docs/reference/rest.md) and model ownership (docs/reference/rest.md)', () => {
   let stack: Stack;
   const keys = {} as Record<Who, string | null>;
   const ids = {} as Record<'owner' | 'member' | 'outsider' | 'tara', string>;

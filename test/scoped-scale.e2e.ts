@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scanForSecrets, startStack, type Stack } from '@helix/testing';
 
 /**
- * SPEC §11.5: a runner that joins replays every scope before it is ready, and one that was offline
+ * docs/reference/events.md: a runner that joins replays every scope before it is ready, and one that was offline
  * while scopes changed catches up. 1,000 scoped tokens set through the API; ground truth is the
  * token a model start hands vLLM (the simulator's /sim/info fingerprint), for sampled scopes.
  */
@@ -28,7 +28,7 @@ async function inParallel<T>(items: T[], width: number, work: (item: T) => Promi
   );
 }
 
-describe('1,000 scoped tokens: a joining runner holds them all, an offline one catches up (SPEC §11.5)', () => {
+describe('1,000 scoped tokens: a joining runner holds them all, an offline one catches up (docs/reference/events.md)', () => {
   let stack: Stack;
   const userIds: string[] = [];
   const ok = async (method: string, path: string, body?: unknown) => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dumpPostgres, eventually, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
 /**
- * SPEC §11.2–§11.5 against the real stack: tokens per org, user and model, resolved on the runner
+ * docs/reference/rest.md and docs/reference/events.md against the real stack: tokens per org, user and model, resolved on the runner
  * (ground truth: the fingerprint the vLLM simulator received), their permission table, bad input,
  * deletions, the resolution chain, the audit trail and secrecy.
  */
@@ -27,7 +27,7 @@ const small = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: 
 type Who = 'admin' | 'orgOwner' | 'orgMember' | 'outsider' | 'modelOwner' | 'none';
 const WHO: Who[] = ['admin', 'orgOwner', 'orgMember', 'outsider', 'modelOwner', 'none'];
 
-describe('scoped tokens: org, user and model (SPEC §11)', () => {
+describe('scoped tokens: org, user and model (docs/reference/rest.md)', () => {
   let stack: Stack;
   const keys = {} as Record<Who, string | null>;
   const ids = {} as Record<'alice' | 'bob' | 'orgOwner' | 'orgMember' | 'outsider' | 'modelOwner' | 'doomed', string>;
@@ -206,7 +206,7 @@ describe('scoped tokens: org, user and model (SPEC §11)', () => {
     expect(retried).toEqual([[parkedUser.id], [parkedOrg.id]]);
   });
 
-  describe('the permission table of §11.3, for each kind of caller', () => {
+  describe('the permission table of docs/reference/rest.md, for each kind of caller', () => {
     const MODEL = 'matrix/owned';
     /** Every scope a matrix request could change, as versions seen by the admin. */
     const versions = async () => {

@@ -97,7 +97,7 @@ describe('events that fail to parse, to validate or to decrypt are skipped, neve
     await stack?.stop();
   });
 
-  it('an unsigned event (a forged clear with a huge version, SPEC §15) is ignored by every runner, which keeps its token and stays in sync', async () => {
+  it('an unsigned event (a forged clear with a huge version, docs/reference/security.md) is ignored by every runner, which keeps its token and stays in sync', async () => {
     const forged = new TextEncoder().encode(JSON.stringify(event({ version: 1_000_000, huggingface_token: null })));
     await jetstream(nc).publish(GLOBAL, forged);
     for (const id of ['gpu-p1', 'gpu-p2']) {

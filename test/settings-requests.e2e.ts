@@ -7,7 +7,7 @@ import { Secret, SettingsBusCipher } from '@helix/secrets';
 import { scanForSecrets, startStack, type Stack } from '@helix/testing';
 
 /**
- * SPEC §15, replay-proof requests: gateway → settings-service change requests carry a proof (HMAC
+ * docs/reference/security.md, replay-proof requests: gateway → settings-service change requests carry a proof (HMAC
  * over the whole request, a nonce, an expiry). Captured on the bus and sent again, altered, forged
  * or late, they change nothing.
  */

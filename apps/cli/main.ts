@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `helix` command (SPEC §9). No framework: commander + fetch, see apps/cli/README.md.
+// The `helix` command (docs/reference/cli.md). No framework: commander + fetch, see apps/cli/README.md.
 import { run } from './src/cli';
 import { Output } from './src/output';
 

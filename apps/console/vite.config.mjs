@@ -1,4 +1,4 @@
-// The web console (SPEC §14): static files in dist/apps/console, served by the gateway at /console/.
+// The web console (apps/console/README.md): static files in dist/apps/console, served by the gateway at /console/.
 // No runtime network resource: everything is bundled; CSS goes to its own file (the CSP has no
 // 'unsafe-inline'), and small assets may be inlined as data: URLs (allowed for images only).
 import { resolve } from 'node:path';

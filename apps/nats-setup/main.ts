@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `helix-nats-setup <dir> [--runner <id>]… [--admin]` (SPEC §15): writes <dir>/nats.conf and one
+// `helix-nats-setup <dir> [--runner <id>]… [--admin]` (docs/reference/security.md): writes <dir>/nats.conf and one
 // NATS credentials file per role. Running it again reuses the keys in <dir>/keys and issues the
 // credentials again (e.g. for a new runner) without a server restart.
 import { resolve } from 'node:path';

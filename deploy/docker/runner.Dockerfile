@@ -1,6 +1,6 @@
 # The GPU runner: vLLM's own image plus Node.js 24 and the built runner (it starts `vllm serve`).
 #   docker build -f deploy/docker/runner.Dockerfile -t helix/runner:0.1.0 .
-# The vLLM tag is pinned; move it deliberately (the runner passes vLLM's CLI flags, SPEC §7).
+# The vLLM tag is pinned; move it deliberately (the runner passes vLLM's CLI flags, libs/vllm-supervisor/README.md).
 # scripts/check-deploy.mjs (run by test/deploy.e2e.ts) checks the COPY sources and runtime deps.
 
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim

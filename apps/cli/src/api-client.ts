@@ -44,7 +44,7 @@ export function normaliseBaseUrl(raw: string): string {
 }
 
 /**
- * Model ids contain "/" (e.g. Qwen/Qwen2.5-VL-7B-Instruct); SPEC §4.3 routes them as path segments,
+ * Model ids contain "/" (e.g. Qwen/Qwen2.5-VL-7B-Instruct); docs/reference/rest.md routes them as path segments,
  * so every segment is encoded on its own.
  */
 export function modelPath(id: string): string {

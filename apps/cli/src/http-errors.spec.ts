@@ -15,7 +15,7 @@ describe('describeHttpFailure', () => {
     expect(msg).toContain('403');
   });
 
-  it("403 from a scope's route relays who may (SPEC §11.3); without a sentence it asks for admin", () => {
+  it("403 from a scope's route relays who may (docs/reference/rest.md); without a sentence it asks for admin", () => {
     const msg = describeHttpFailure({
       status: 403,
       body: { error: 'forbidden', message: 'Only an admin or a member of this org may see its token settings.' },

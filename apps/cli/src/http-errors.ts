@@ -35,7 +35,7 @@ export function invalidFields(body: unknown): { fields: string[]; messages: stri
   return { fields, messages };
 }
 
-/** The one-line explanation of an HTTP error response (SPEC §9): what went wrong and what to do. */
+/** The one-line explanation of an HTTP error response (docs/reference/cli.md): what went wrong and what to do. */
 export function describeHttpFailure(failure: HttpFailure): string {
   const { status, body } = failure;
   const message = serverMessage(body);
@@ -45,7 +45,7 @@ export function describeHttpFailure(failure: HttpFailure): string {
         ? 'the API key was rejected (HTTP 401 unauthorized); set HELIX_API_KEY (or pass --api-key) to a valid Helix API key'
         : 'no API key given (HTTP 401 unauthorized); set HELIX_API_KEY (or pass --api-key) to a Helix API key';
     case 403:
-      // Admin routes say admin privileges are required (SPEC §9); a scope's route (§11.3) says who may.
+      // Admin routes say admin privileges are required (docs/reference/cli.md); a scope's route (docs/reference/rest.md) says who may.
       if (message && !/admin privileges are required/i.test(message)) return `permission denied: ${message} (HTTP 403 forbidden)`;
       return 'admin privileges are required for this command (HTTP 403 forbidden); use the API key of an admin user';
     case 400: {

@@ -3,7 +3,7 @@ import { SEED_MODEL } from '@helix/testing';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors';
 import { buildModelBody, memoryValue, parseContext, readModelFile, type ModelBody } from './model-input';
 
-/** SPEC §4.3, verbatim. */
+/** docs/reference/rest.md, verbatim. */
 const SEED: ModelBody = SEED_MODEL;
 
 function errorOf(fn: () => unknown): CliError {

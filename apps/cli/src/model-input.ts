@@ -20,7 +20,7 @@ export interface ModelFlags {
   owner?: string;
 }
 
-/** The body of POST /api/v1/models (SPEC §4.3). Unknown keys from a file are passed through for the API to judge. */
+/** The body of POST /api/v1/models (docs/reference/rest.md). Unknown keys from a file are passed through for the API to judge. */
 export type ModelBody = Record<string, unknown> & { id?: string };
 
 /** `--context 32768`: a positive integer. */

@@ -48,7 +48,7 @@ const CHAIN: TokenChainView = {
   ],
 };
 
-/** The §11.3 routes: a PUT answers the view of the token it got. */
+/** The docs/reference/rest.md routes: a PUT answers the view of the token it got. */
 function gateway(req: Seen): { status: number; body?: unknown } {
   const put = req.method === 'PUT' ? ((req.body as { huggingface_token: string | null }).huggingface_token ?? null) : null;
   let m: RegExpExecArray | null;

@@ -5,7 +5,7 @@ import type { Output } from './output';
 import { checkToken, COMMAND_LINE_TOKEN_WARNING, readTokenFromStdin, type TokenInput } from './token-input';
 
 /**
- * The three ways of every `… settings set` command (SPEC §9, §11.6): exactly one of
+ * The three ways of every `… settings set` command (docs/reference/cli.md): exactly one of
  * `--huggingface-token <t>`, `--huggingface-token-stdin` and `--clear-hf-token`.
  */
 export interface TokenFlags {

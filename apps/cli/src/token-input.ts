@@ -1,6 +1,6 @@
 import { CliError } from './errors';
 
-/** SPEC §4.1: 1–1024 printable ASCII characters without white space. */
+/** docs/reference/rest.md: 1–1024 printable ASCII characters without white space. */
 export const HF_TOKEN_PATTERN = /^[\x21-\x7E]{1,1024}$/;
 const MAX_STDIN_BYTES = 64 * 1024;
 

@@ -243,7 +243,7 @@ describe('views', () => {
   });
 
   it('no rendering of any server object prints a token carried in a field it does not display (property)', () => {
-    // The fields the views display on purpose (SPEC §4): all but names, ids and fingerprints are typed non-strings.
+    // The fields the views display on purpose (docs/reference/rest.md): all but names, ids and fingerprints are typed non-strings.
     const displayed = new Set([
       ...Object.keys(settings),
       'model_id',

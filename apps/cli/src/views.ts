@@ -19,7 +19,7 @@ import type {
 import { formatBytes, text, yesNo } from './format';
 import { renderFields, renderTable } from './table';
 
-/** A model as GET /api/v1/models/<id> returns it (SPEC §4.3); fields the CLI does not know are ignored. */
+/** A model as GET /api/v1/models/<id> returns it (docs/reference/rest.md); fields the CLI does not know are ignored. */
 export interface ModelView {
   id: string;
   name?: string;
@@ -62,7 +62,7 @@ export function renderSyncSummary(sync: SyncSummary | 'unknown'): string {
 
 /**
  * `settings get`: one plain line when some online runner has not applied the current settings yet
- * (every scope, SPEC §11.5), else ''.
+ * (every scope, docs/reference/events.md), else ''.
  */
 export function outOfSyncLine(runners: RunnerView[]): string {
   const online = runners.filter((r) => r.state === 'online');
@@ -72,7 +72,7 @@ export function outOfSyncLine(runners: RunnerView[]): string {
   return `Out of sync: ${behind.length} of ${online.length} online runner${online.length === 1 ? '' : 's'} ${behind.length === 1 ? 'has' : 'have'} not applied the current settings yet (${names}); wait for them with: helix runner wait --in-sync`;
 }
 
-/** Where a level without a token leaves the models that use it (SPEC §11.2). */
+/** Where a level without a token leaves the models that use it (docs/reference/rest.md). */
 export const FALLBACK: Record<Scope, string> = {
   global: 'runners fall back to their own HF_TOKEN',
   org: "the org's models fall back to the global token",
@@ -88,7 +88,7 @@ export function scopeLabel(scope: Scope | undefined, scopeId: string | null | un
 
 /**
  * `helix system|org|user|model settings get|set`: never the token, only whether one is set and its
- * fingerprint. A scoped view (SPEC §11.3) also says whose token it is; the global view is unchanged.
+ * fingerprint. A scoped view (docs/reference/rest.md) also says whose token it is; the global view is unchanged.
  */
 export function renderSettings(settings: SettingsView | SystemSettingsView, sync?: SyncSummary | 'unknown'): string {
   const set = settings.huggingface_token_set === true;
@@ -107,7 +107,7 @@ export function renderSettings(settings: SettingsView | SystemSettingsView, sync
   return renderFields(fields);
 }
 
-/** SPEC §12: valid (owner, role), invalid, or unverified; absent from an older server's view: not shown as anything. */
+/** docs/reference/hub.md: valid (owner, role), invalid, or unverified; absent from an older server's view: not shown as anything. */
 function renderHubCheck(settings: SettingsView): string {
   const status = settings.huggingface_token_status;
   if (status === 'valid') return `valid (account ${text(settings.huggingface_token_owner)}, role ${text(settings.huggingface_token_role)})`;
@@ -123,7 +123,7 @@ const ACCESS_ADVICE: Record<ModelAccessView['access'], string> = {
   unknown: 'the Hub could not be asked; try again, or check HELIX_HF_ENDPOINT on the settings-service',
 };
 
-/** `helix model access <id>` (SPEC §12). */
+/** `helix model access <id>` (docs/reference/hub.md). */
 export function renderModelAccess(view: ModelAccessView): string {
   return renderFields([
     ['Model', text(view.model_id)],
@@ -137,7 +137,7 @@ const isEffective = (level: TokenChainLevel, effective: TokenChainView['effectiv
   effective !== null && level.set === true && level.scope === effective.scope && (level.scope_id ?? null) === (effective.scope_id ?? null);
 
 /**
- * `helix model token <id>`: the resolution chain of SPEC §11.4, first level first, the effective
+ * `helix model token <id>`: the resolution chain of docs/reference/rest.md, first level first, the effective
  * one marked, then one line saying which level a start of the model uses. Fingerprints only.
  */
 export function renderTokenChain(view: TokenChainView): string {
@@ -314,7 +314,7 @@ export function renderCreatedUser(user: CreatedUserView): string {
   ].join('\n');
 }
 
-/** `helix user delete`: what went with the user (SPEC §11.3: its token is cleared). */
+/** `helix user delete`: what went with the user (docs/reference/rest.md: its token is cleared). */
 export function renderDeletedUser(user: UserView | undefined, id: string): string {
   const who = user?.name ? `${user.name} (id ${user.id ?? id})` : id;
   return `Deleted user ${who}: its API keys no longer work, its Hugging Face token was cleared, its memberships were removed and its models no longer have an owner.`;

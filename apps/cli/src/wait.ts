@@ -26,7 +26,7 @@ export interface SyncProgress {
   behind: Array<{ id: string; settings_version: number }>;
 }
 
-/** Online runners only: an offline runner replays every scope when it comes back (SPEC §11.5). */
+/** Online runners only: an offline runner replays every scope when it comes back (docs/reference/events.md). */
 export function syncProgress(runners: RunnerView[], minVersion?: number): SyncProgress {
   const online = runners.filter((r) => r.state === 'online');
   const ok = (r: RunnerView): boolean => r.in_sync === true && (minVersion === undefined || (r.settings_version ?? 0) >= minVersion);
@@ -49,7 +49,7 @@ export interface WaitOptions {
 }
 
 /**
- * Polls GET /api/v1/runners until every online runner is in sync (SPEC §4.4, §11.5), or fails with
+ * Polls GET /api/v1/runners until every online runner is in sync (docs/reference/rest.md and docs/reference/events.md), or fails with
  * exit code 3 once the timeout has passed. A 403 (not an admin) says that waiting needs an admin key.
  */
 export async function waitForRunnersInSync(client: ApiClient, out: Output, options: WaitOptions): Promise<SyncProgress> {

@@ -1,4 +1,4 @@
-// The REST API (SPEC §4), called with the API key in the Authorization header, never in a URL.
+// The REST API (docs/reference/rest.md), called with the API key in the Authorization header, never in a URL.
 import type { ErrorBody } from '@helix/contracts';
 
 export class ApiError extends Error {
@@ -16,7 +16,7 @@ export type Api = <T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, b
 const isErrorBody = (v: unknown): v is ErrorBody =>
   typeof v === 'object' && v !== null && typeof (v as ErrorBody).error === 'string' && typeof (v as ErrorBody).message === 'string';
 
-/** A client bound to one API key. Errors carry the API's own sentence (SPEC §4 error shape). */
+/** A client bound to one API key. Errors carry the API's own sentence (docs/reference/rest.md error shape). */
 export function apiClient(apiKey: string): Api {
   return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, accept: 'application/json' };
@@ -55,5 +55,5 @@ export async function optional<T>(read: Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** A model id in a path: its own segment, `/` encoded (SPEC §4.3 accepts both forms). */
+/** A model id in a path: its own segment, `/` encoded (docs/reference/rest.md accepts both forms). */
 export const modelPath = (id: string, suffix = ''): string => `/api/v1/models/${encodeURIComponent(id)}${suffix}`;

@@ -2,7 +2,7 @@ import type { Scope, SettingsView, SlotView, TokenChainView, TokenSource } from 
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
-/** Bytes in decimal units, as the API's `memory` strings (SPEC §4.3). */
+/** Bytes in decimal units, as the API's `memory` strings (docs/reference/rest.md). */
 export function bytes(n: number): string {
   let v = n;
   let i = 0;
@@ -37,7 +37,7 @@ export function scopeLabel(scope: Scope | TokenSource, scopeId?: string | null):
   }
 }
 
-/** The Hub's verdict on a token (SPEC §12), or null when the API does not report one. */
+/** The Hub's verdict on a token (docs/reference/hub.md), or null when the API does not report one. */
 export function hubStatus(view: Pick<SettingsView, 'huggingface_token_status' | 'huggingface_token_owner' | 'huggingface_token_role'>): string | null {
   const status = view.huggingface_token_status;
   if (!status) return null;
@@ -47,7 +47,7 @@ export function hubStatus(view: Pick<SettingsView, 'huggingface_token_status' | 
 }
 
 /**
- * What an operator should do about a slot's error (SPEC §4.4): for `hf_auth`, which token to set or
+ * What an operator should do about a slot's error (docs/reference/rest.md): for `hf_auth`, which token to set or
  * fix: the level the process used, else the most specific level of the model's chain.
  */
 export function slotAdvice(slot: SlotView, chain: TokenChainView | undefined): string | null {

@@ -3,7 +3,7 @@ import { optional, type Api } from './api';
 
 export interface OrgAccess {
   org: OrgView;
-  /** May change the org's token: admin or owner (SPEC §11.3). */
+  /** May change the org's token: admin or owner (docs/reference/rest.md). */
   canWrite: boolean;
 }
 
@@ -19,7 +19,7 @@ export async function orgAccess(api: Api, me: { id: string; admin: boolean }): P
   );
 }
 
-/** Who may read and change a model's token and chain: admin, its owner, owners of its org (SPEC §11.3). */
+/** Who may read and change a model's token and chain: admin, its owner, owners of its org (docs/reference/rest.md). */
 export function managesModel(model: ModelView, me: { id: string; admin: boolean }, orgs: OrgAccess[]): boolean {
   if (me.admin || model.owner_id === me.id) return true;
   return model.org_id !== null && orgs.some((o) => o.org.id === model.org_id && o.canWrite);

@@ -1,4 +1,4 @@
-// The API key lives only in this tab's session storage (SPEC §14): never a URL, cookie or local storage.
+// The API key lives only in this tab's session storage (apps/console/README.md): never a URL, cookie or local storage.
 const KEY = 'helix-console.api-key';
 
 export const session = {

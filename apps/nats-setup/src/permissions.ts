@@ -15,7 +15,7 @@ import {
   settingsAppliedSubject,
 } from '@helix/contracts';
 
-/** What one NATS user may publish and subscribe to (SPEC §15); replies to requests it received are always allowed. */
+/** What one NATS user may publish and subscribe to (docs/reference/security.md); replies to requests it received are always allowed. */
 export interface RolePermissions {
   publish: string[];
   subscribe: string[];
@@ -50,7 +50,7 @@ const ownStream = (stream: string): string[] => [
 const servicePrefix = (service: 'settings' | 'models'): string => `svc.${service}.>`;
 
 /**
- * The permission matrix of SPEC §15, derived from the subjects in @helix/contracts so a renamed
+ * The permission matrix of docs/reference/security.md, derived from the subjects in @helix/contracts so a renamed
  * subject cannot drift from its permission:
  * - only the gateway publishes service requests (`svc.>`);
  * - only the settings-service publishes `settings.updated.>` and manages the SETTINGS streams;

@@ -10,7 +10,7 @@ export class RunnerConfig extends ServiceConfig {
   @IsKeyList()
   HELIX_SETTINGS_KEY!: string;
 
-  /** Verifies the settings-service's signature on settings.updated events (Ed25519 public key, SPEC §15). */
+  /** Verifies the settings-service's signature on settings.updated events (Ed25519 public key, docs/reference/security.md). */
   @IsBase64Key32()
   HELIX_EVENT_VERIFY_KEY!: string;
 

@@ -12,16 +12,16 @@ export class SettingsServiceConfig extends MicroserviceConfig {
   @IsKeyList()
   HELIX_SETTINGS_KEY!: string;
 
-  /** Signs every settings.updated event (Ed25519 seed, SPEC §15): runners accept only what it signed. */
+  /** Signs every settings.updated event (Ed25519 seed, docs/reference/security.md): runners accept only what it signed. */
   @IsBase64Key32()
   HELIX_EVENT_SIGNING_KEY!: string;
 
-  /** Replicas of the SETTINGS and SETTINGS_ACKS streams (SPEC §15): 3 on a three-node NATS cluster. */
+  /** Replicas of the SETTINGS and SETTINGS_ACKS streams (docs/reference/security.md): 3 on a three-node NATS cluster. */
   @EnvInt()
   @IsStreamReplicas()
   HELIX_NATS_STREAM_REPLICAS = 1;
 
-  /** The Hugging Face Hub that tokens are checked against (SPEC §12); e.g. bin/hf-hub-sim's URL. */
+  /** The Hugging Face Hub that tokens are checked against (docs/reference/hub.md); e.g. bin/hf-hub-sim's URL. */
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'HELIX_HF_ENDPOINT must be an http(s) URL' })
   HELIX_HF_ENDPOINT = 'https://huggingface.co';
 

@@ -36,7 +36,7 @@ export async function bootstrapService(options: {
     );
     // The application's own init runs the lifecycle hooks once; the microservice must not run them again.
     (microservice as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
-    // Every request handler: refused after its deadline, and its errors in the §4 shape (one place each).
+    // Every request handler: refused after its deadline, and its errors in the docs/reference/rest.md shape (one place each).
     microservice.useGlobalInterceptors(new DeadlineInterceptor());
     microservice.useGlobalFilters(new RpcErrorFilter(name.replace('-', ' '), log));
     installShutdown(app, log);
@@ -47,7 +47,7 @@ export async function bootstrapService(options: {
   });
 }
 
-/** SPEC §15: connecting without HELIX_NATS_CREDS is for development only, and says so at start. */
+/** docs/reference/security.md: connecting without HELIX_NATS_CREDS is for development only, and says so at start. */
 export function warnIfAnonymousNats(log: pino.Logger, config: NatsEnv): void {
   if (isAnonymous(natsSettingsFromEnv(config)))
     log.warn('connecting to NATS without credentials (HELIX_NATS_CREDS is not set): for development only, any client on the bus can impersonate this process');

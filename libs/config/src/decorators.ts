@@ -80,7 +80,7 @@ export function IsIntBetween(min: number, max: number, options?: ValidationOptio
 }
 
 /**
- * HELIX_NATS_STREAM_REPLICAS (SPEC §15): how many JetStream servers keep a copy of each stream the
+ * HELIX_NATS_STREAM_REPLICAS (docs/reference/security.md): how many JetStream servers keep a copy of each stream the
  * service owns. 1 (the default) suits a single nats-server; 3 survives the loss of one server of a
  * cluster. JetStream allows at most 5.
  */

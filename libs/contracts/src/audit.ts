@@ -4,7 +4,7 @@ import { parseJsonObject, isRecord, type ParseResult } from './parse-result';
 import { scopeKey, type Scope } from './settings';
 
 /**
- * Every action the audit log records (SPEC §13). Adding one is a line here plus a call to
+ * Every action the audit log records (docs/reference/rest.md). Adding one is a line here plus a call to
  * `auditEvent(...)` where the change commits; the route, the parser and the CLI follow this list.
  */
 export const AUDIT_ACTIONS = [
@@ -69,7 +69,7 @@ export interface TokenAuditDetails {
   version: number;
   old_fingerprint: string | null;
   new_fingerprint: string | null;
-  /** SPEC §12: what the Hub said about the new token (null for a clear). */
+  /** docs/reference/hub.md: what the Hub said about the new token (null for a clear). */
   hub_status?: string | null;
   hub_owner?: string | null;
   hub_role?: string | null;

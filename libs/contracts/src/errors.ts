@@ -1,11 +1,11 @@
-/** The error codes of SPEC §4, shared by the gateway and the services' RPC errors. */
+/** The error codes of docs/reference/rest.md, shared by the gateway and the services' RPC errors. */
 export type ErrorCode = 'unauthorized' | 'forbidden' | 'bad_request' | 'invalid_token' | 'not_found' | 'conflict' | 'unavailable';
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   bad_request: 400,
-  /** SPEC §12, strict mode: the Hub rejected the token. */
+  /** docs/reference/hub.md, strict mode: the Hub rejected the token. */
   invalid_token: 400,
   not_found: 404,
   conflict: 409,

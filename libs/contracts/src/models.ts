@@ -4,7 +4,7 @@ import { isRecord, parsed, rejected, type ParseResult } from './parse-result';
 import type { SlotView } from './runners';
 import { SCOPES, type TokenSource } from './settings';
 
-/** SPEC §4.3: the model types Helix knows. */
+/** docs/reference/rest.md: the model types Helix knows. */
 export const MODEL_TYPES = ['chat', 'embed', 'image'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
@@ -55,9 +55,9 @@ export interface ModelSpec {
   auto_pull: boolean;
   prewarm: boolean;
   runtime_args: string[];
-  /** SPEC §11.2: the org the model belongs to (an existing org id), or null. */
+  /** docs/reference/rest.md: the org the model belongs to (an existing org id), or null. */
   org_id: string | null;
-  /** SPEC §11.2: the user who owns the model (an existing user id), or null (a system model). */
+  /** docs/reference/rest.md: the user who owns the model (an existing user id), or null (a system model). */
   owner_id: string | null;
 }
 
@@ -115,7 +115,7 @@ export interface SlotStopCommand {
 
 export type SlotCommandReply = { accepted: true } | ErrorBody;
 
-/** Every level a slot's token can come from (SPEC §4.4 `hf_token_source`), as TokenSource is built. */
+/** Every level a slot's token can come from (docs/reference/rest.md `hf_token_source`), as TokenSource is built. */
 export const TOKEN_SOURCES = [...SCOPES, 'env', 'none'] as const satisfies readonly TokenSource[];
 
 export const SLOT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

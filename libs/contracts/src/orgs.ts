@@ -1,4 +1,4 @@
-/** SPEC §11.1: organizations, their members, and the ids that name them. */
+/** docs/reference/rest.md: organizations, their members, and the ids that name them. */
 
 /** Org ids: 1–64 of `a-z 0-9 -`, starting with a letter or digit (safe in a path segment and a NATS subject). */
 export const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;

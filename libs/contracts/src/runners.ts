@@ -15,7 +15,7 @@ export interface SlotError {
   message: string;
 }
 
-/** A slot: one vLLM process on one runner (SPEC §4.4). */
+/** A slot: one vLLM process on one runner (docs/reference/rest.md). */
 export interface SlotView {
   id: string;
   model_id: string;
@@ -75,7 +75,7 @@ export interface RunnerView {
   memory_total: number;
   memory_allocated: number;
   settings_version: number;
-  /** True when the runner has applied the current version of every scope (SPEC §11.5). */
+  /** True when the runner has applied the current version of every scope (docs/reference/events.md). */
   in_sync: boolean;
   /** How many scopes the runner holds. */
   settings_applied: number;

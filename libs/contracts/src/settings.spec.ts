@@ -18,7 +18,7 @@ const EVENT = {
 const fieldsOf = (result: { ok: boolean; errors?: Array<{ field: string }> }) => (result.ok ? [] : result.errors!.map((e) => e.field));
 
 describe('parseSettingsUpdatedEvent', () => {
-  it('accepts the SPEC §5 event, a clear (null token) and a scoped event', () => {
+  it('accepts the docs/reference/events.md event, a clear (null token) and a scoped event', () => {
     expect(parseSettingsUpdatedEvent(bytes(EVENT))).toEqual({ ok: true, value: EVENT });
     expect(parseSettingsUpdatedEvent(bytes({ ...EVENT, huggingface_token: null, fingerprint: null })).ok).toBe(true);
     expect(parseSettingsUpdatedEvent(bytes({ ...EVENT, scope: 'model', scope_id: 'Qwen/Qwen2.5' })).ok).toBe(true);

@@ -43,7 +43,7 @@ export interface SettingsAppliedEvent {
 
 /**
  * Many acks of one runner in one `settings.applied` message: a runner that replays thousands of
- * scopes acknowledges them in a few messages. A single ack keeps the SPEC §5 shape.
+ * scopes acknowledges them in a few messages. A single ack keeps the docs/reference/events.md shape.
  */
 export interface SettingsAppliedBatch {
   runner_id: string;
@@ -64,7 +64,7 @@ export function scopeKey(scope: Scope, scopeId: string | null): string {
 }
 
 /**
- * GET/PUT response of every settings route (SPEC §4.1, §11.3): `id` is `system` for the global
+ * GET/PUT response of every settings route (docs/reference/rest.md): `id` is `system` for the global
  * scope and `org:<id>`, `user:<id>` or `model:<id>` otherwise; `version` counts per scope.
  */
 export interface SettingsView {
@@ -76,7 +76,7 @@ export interface SettingsView {
   huggingface_token_set: boolean;
   huggingface_token_source: 'database' | 'none';
   huggingface_token_fingerprint: string | null;
-  /** SPEC §12: what the Hugging Face Hub said when the token was set; all three null without a token. */
+  /** docs/reference/hub.md: what the Hugging Face Hub said when the token was set; all three null without a token. */
   huggingface_token_status: HubTokenStatus | null;
   huggingface_token_owner: string | null;
   huggingface_token_role: string | null;
@@ -91,7 +91,7 @@ export type HubValidationMode = (typeof HUB_VALIDATION_MODES)[number];
 
 export const MODEL_ACCESS = ['granted', 'denied', 'not_found', 'unknown'] as const;
 
-/** GET /api/v1/models/{id}/access (SPEC §12): the model's effective control-plane token against the Hub. */
+/** GET /api/v1/models/{id}/access (docs/reference/hub.md): the model's effective control-plane token against the Hub. */
 export interface ModelAccessView {
   model_id: string;
   /** The scope whose token was used; null when no level has one (the Hub is asked without a token). */
@@ -122,7 +122,7 @@ export interface ScopeRef {
 }
 
 /**
- * Proof that a change request comes from the gateway, once, before it expires (SPEC §15): an HMAC
+ * Proof that a change request comes from the gateway, once, before it expires (docs/reference/security.md): an HMAC
  * under a key derived from HELIX_SETTINGS_KEY over the whole request, a nonce and an expiry.
  */
 export interface RequestProof {
@@ -157,12 +157,12 @@ export interface ClearScopeRequest {
   auth?: RequestProof;
 }
 
-/** Gateway → settings-service: the views of several scopes at once (the resolution chain of §11.4). */
+/** Gateway → settings-service: the views of several scopes at once (the resolution chain of docs/reference/rest.md). */
 export interface GetManySettingsRequest {
   scopes: Array<{ scope: Scope; scope_id: string | null }>;
 }
 
-/** One level of a model's resolution chain (SPEC §11.4). */
+/** One level of a model's resolution chain (docs/reference/rest.md). */
 export interface TokenChainLevel {
   scope: Scope;
   scope_id: string | null;
@@ -171,7 +171,7 @@ export interface TokenChainLevel {
   version?: number;
 }
 
-/** GET /api/v1/models/{id}/token (SPEC §11.4). */
+/** GET /api/v1/models/{id}/token (docs/reference/rest.md). */
 export interface TokenChainView {
   model_id: string;
   effective: { scope: Scope; scope_id: string | null; fingerprint: string } | null;
@@ -224,7 +224,7 @@ function isPositiveInteger(value: unknown): value is number {
 const isNullableString = (value: unknown): boolean => value === null || typeof value === 'string';
 
 /**
- * The one check of a `settings.updated` message (SPEC §5). It accepts exactly what a runner's
+ * The one check of a `settings.updated` message (docs/reference/events.md). It accepts exactly what a runner's
  * TokenStore can hold (a positive version, a scope_id that fits the scope); the envelope's own
  * shape is checked when it is opened.
  */
@@ -258,7 +258,7 @@ export function parseSettingsApplied(bytes: Uint8Array): ParseResult<SettingsApp
   return checkAck(json.value);
 }
 
-/** A `settings.applied` message in either form: one ack (SPEC §5) or a batch of one runner's acks. */
+/** A `settings.applied` message in either form: one ack (docs/reference/events.md) or a batch of one runner's acks. */
 export function parseSettingsAppliedMessage(bytes: Uint8Array): ParseResult<SettingsAppliedEvent[]> {
   const json = parseJsonObject(bytes);
   if (!json.ok) return json;

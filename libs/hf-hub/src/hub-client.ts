@@ -1,7 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Secret } from '@helix/secrets';
 
-/** What the Hub said about a token (SPEC §12): unverified when it could not say (unreachable, timeout, 5xx, validation off). */
+/** What the Hub said about a token (docs/reference/hub.md): unverified when it could not say (unreachable, timeout, 5xx, validation off). */
 export type TokenStatus = 'valid' | 'invalid' | 'unverified';
 
 export interface TokenCheck {

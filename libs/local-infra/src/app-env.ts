@@ -5,12 +5,12 @@ import type { NatsAuth, NatsRole } from './nats-auth';
 /** What every process of one stack shares: the backbone and the generated keys. */
 export interface StackEnv {
   natsUrl: string;
-  /** Credentials of each role (SPEC §15); absent: anonymous (development only). */
+  /** Credentials of each role (docs/reference/security.md); absent: anonymous (development only). */
   natsAuth?: NatsAuth;
   databaseUrl: string;
   encryptionKey: string;
   settingsKey: string;
-  /** Ed25519 pair of SPEC §15 (base64): the seed for the settings-service, the public key for runners. */
+  /** Ed25519 pair of docs/reference/security.md (base64): the seed for the settings-service, the public key for runners. */
   eventSigningKey: string;
   eventVerifyKey: string;
   adminKey: string;
@@ -62,7 +62,7 @@ export const appEnv = {
   }),
 };
 
-/** The vLLM simulator shipped in the repository (SPEC §8). */
+/** The vLLM simulator shipped in the repository (bin/vllm-sim). */
 export function vllmSimulator(): string {
   return join(repoRoot(), 'bin/vllm-sim');
 }

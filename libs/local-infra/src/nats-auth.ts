@@ -9,7 +9,7 @@ import { repoRoot } from './repo';
 /** The roles `bin/helix-nats-setup` issues credentials for (runners as `runner-<id>`). */
 export type NatsRole = 'gateway' | 'settings-service' | 'models-service' | 'admin' | `runner-${string}`;
 
-/** NATS operator-mode credentials in one directory (SPEC §15), as `npm start` and the tests use them. */
+/** NATS operator-mode credentials in one directory (docs/reference/security.md), as `npm start` and the tests use them. */
 export interface NatsAuth {
   readonly dir: string;
   /** `nats-server -c <config>` */

@@ -61,7 +61,7 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nod
   return options;
 }
 
-/** True when the process connects without credentials (SPEC §15: development only, warned at start). */
+/** True when the process connects without credentials (docs/reference/security.md: development only, warned at start). */
 export function isAnonymous(settings: NatsSettings): boolean {
   return !settings.credsFile && !settings.user;
 }

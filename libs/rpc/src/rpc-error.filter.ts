@@ -6,7 +6,7 @@ import { isErrorBody, type ErrorBody } from '@helix/contracts';
 import { isDatabaseUnavailable } from '@helix/persistence';
 
 /**
- * Every error a service's NATS handler throws leaves as a §4 body: its own `RpcException`s as they
+ * Every error a service's NATS handler throws leaves as a docs/reference/rest.md body: its own `RpcException`s as they
  * are, a Postgres outage as 503 `unavailable` (nothing was written: each change is one
  * transaction), and anything else as 503 after being logged with its stack.
  */

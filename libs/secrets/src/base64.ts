@@ -13,7 +13,7 @@ export function decodeBase64Strict(text: unknown): Buffer | null {
   return bytes.toString('base64') === text ? bytes : null;
 }
 
-/** base64url without padding (RFC 4648 §5); null unless the text is canonical. */
+/** base64url without padding (RFC 4648 docs/reference/events.md); null unless the text is canonical. */
 export function decodeBase64UrlStrict(text: unknown): Buffer | null {
   if (typeof text !== 'string' || !BASE64URL.test(text) || text.length % 4 === 1) return null;
   const bytes = Buffer.from(text, 'base64url');

@@ -5,7 +5,7 @@ import { InvalidKeyError } from './envelope';
 const payload = new TextEncoder().encode('{"type":"settings.updated","version":3}');
 const SUBJECT = 'settings.updated.global';
 
-describe('event signatures (Ed25519, SPEC §15)', () => {
+describe('event signatures (Ed25519, docs/reference/security.md)', () => {
   const pair = generateEventKeyPair();
   const signer = EventSigner.fromBase64(pair.signingKey);
   const verifier = EventVerifier.fromBase64(pair.verifyKey);

@@ -18,7 +18,7 @@ function rawKey(base64: string, what: string): Buffer {
 }
 
 /**
- * Signs `settings.updated` events with HELIX_EVENT_SIGNING_KEY (SPEC §15): Ed25519 over the subject
+ * Signs `settings.updated` events with HELIX_EVENT_SIGNING_KEY (docs/reference/security.md): Ed25519 over the subject
  * and the whole message, so a set and a clear alike prove they come from the settings-service.
  * Only the settings-service holds it.
  */

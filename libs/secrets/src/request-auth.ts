@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { decodeBase64Strict } from './base64';
 import { parseKeyList } from './key-list';
 
-/** Proof that a change request comes from a holder of the key, once, and not after it expired (SPEC §15). */
+/** Proof that a change request comes from a holder of the key, once, and not after it expired (docs/reference/security.md). */
 export interface RequestAuth {
   nonce: string;
   /** ISO time after which the request must not be applied. */

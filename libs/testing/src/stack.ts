@@ -37,7 +37,7 @@ export interface StackOptions {
   modelsReplicas?: number;
   /** Extra environment for every process. */
   env?: Record<string, string>;
-  /** Run NATS without authentication, processes without HELIX_NATS_CREDS (default: operator mode with per-role credentials, SPEC §15). */
+  /** Run NATS without authentication, processes without HELIX_NATS_CREDS (default: operator mode with per-role credentials, docs/reference/security.md). */
   anonymousNats?: boolean;
 }
 
@@ -58,7 +58,7 @@ export class Stack {
   /** HELIX_ENCRYPTION_KEY / HELIX_SETTINGS_KEY of the next process started: a key list while rotating. */
   encryptionKey = randomBytes(32).toString('base64');
   settingsKey = randomBytes(32).toString('base64');
-  /** The Ed25519 pair of SPEC §15: `signingKey` for the settings-service, `verifyKey` for runners. */
+  /** The Ed25519 pair of docs/reference/security.md: `signingKey` for the settings-service, `verifyKey` for runners. */
   readonly eventKeys = generateEventKeyPair();
   readonly runners = new Map<string, AppProcess>();
   readonly runnerHttp = new Map<string, string>();
@@ -85,7 +85,7 @@ export class Stack {
   static async start(options: StackOptions = {}): Promise<Stack> {
     const natsAuth = options.anonymousNats ? undefined : await setupNatsAuth({ runners: options.runners?.map((r) => r.id), admin: true });
     const [nats, pg] = await Promise.all([startNats({ configFile: natsAuth?.config }), startPostgres()]);
-    // SPEC §12: tests never reach the real Hub; a closed local port answers at once (`unverified`). Suites pass bin/hf-hub-sim's URL.
+    // docs/reference/hub.md: tests never reach the real Hub; a closed local port answers at once (`unverified`). Suites pass bin/hf-hub-sim's URL.
     const stack = new Stack(nats, pg, { HELIX_HF_ENDPOINT: 'http://127.0.0.1:9', ...options.env }, natsAuth);
     try {
       for (let i = 0; i < (options.settingsReplicas ?? 1); i++) await stack.startSettingsService();

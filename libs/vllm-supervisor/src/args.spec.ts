@@ -22,7 +22,7 @@ describe('buildVllmArgs', () => {
     ]);
   });
 
-  it("keeps the seed model's own --max-model-len and adds none (SPEC §4.3 example)", () => {
+  it("keeps the seed model's own --max-model-len and adds none (docs/reference/rest.md example)", () => {
     const args = buildVllmArgs({ ...base, contextLength: 32768, runtimeArgs: ['--trust-remote-code', '--max-model-len', '32768'] });
     expect(args).toEqual(['serve', base.modelId, '--host', '127.0.0.1', '--port', '40001', '--trust-remote-code', '--max-model-len', '32768']);
   });

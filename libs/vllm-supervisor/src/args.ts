@@ -20,7 +20,7 @@ export interface VllmArgsInput {
  *   second `--port` would make vLLM (argparse: last one wins) listen somewhere the supervisor does not
  *   look.
  * - `--model`: the model is the positional `serve <model>` (vLLM ≥ 0.8 rejects both forms at once).
- * - `--hf-token`: the token travels only through the environment (SPEC §6/§7); a token on the
+ * - `--hf-token`: the token travels only through the environment (docs/reference/logs.md and libs/vllm-supervisor/README.md); a token on the
  *   command line would be visible in `ps`. (`--hf-token` without a value is removed as well.)
  */
 const OWNED_FLAGS = new Set(['host', 'port', 'model', 'hf-token']);

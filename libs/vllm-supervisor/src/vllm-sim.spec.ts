@@ -1,4 +1,4 @@
-// Tests of bin/vllm-sim itself (SPEC §8): it is the ground truth of the supervisor and e2e suites.
+// Tests of bin/vllm-sim itself (bin/vllm-sim): it is the ground truth of the supervisor and e2e suites.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '@helix/secrets';

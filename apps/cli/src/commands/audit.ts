@@ -15,7 +15,7 @@ org.delete, org.member.set, org.member.remove, model.create, model.update, model
 access.denied (a refused call to an admin route). Targets: global, user:<id>, model:<id>,
 route:<METHOD> <pattern>. Entries show fingerprints, never a token.`;
 
-/** `helix audit list [--target …] [--action …] [--limit N]` (SPEC §13). */
+/** `helix audit list [--target …] [--action …] [--limit N]` (docs/reference/rest.md). */
 export function registerAudit(program: Command, io: CliIo): void {
   const audit = program.command('audit').description('the audit log (admin)');
   audit

@@ -8,7 +8,7 @@ import { buildModelBody, buildModelPatch, parseContext, readModelFile, type Mode
 import { renderModel, renderModelAccess, renderModels, renderTokenChain, type ModelView } from '../views';
 import { addSettingsCommands, scopedSettingsPath } from './scoped-settings';
 
-/** The seed's model (SPEC §4.3), shown verbatim by `helix model create --help`. */
+/** The seed's model (docs/reference/rest.md), shown verbatim by `helix model create --help`. */
 export const SEED_MODEL_JSON = `{"id":"Qwen/Qwen2.5-VL-7B-Instruct","name":"Qwen 2.5 VL 7B","type":"chat","runtime":"vllm",
  "memory":"39GB","context_length":32768,"description":"…","enabled":true,"auto_pull":true,
  "prewarm":true,"runtime_args":["--trust-remote-code","--max-model-len","32768"]}`;
@@ -89,7 +89,7 @@ export function filterModels(models: ModelView[], filters: { type?: string; runt
   );
 }
 
-/** `helix model create|list|get|delete` (SPEC §4.3, §9), `settings get|set` and `token` (SPEC §11.3, §11.4, §11.6). */
+/** `helix model create|list|get|delete` (docs/reference/rest.md and docs/reference/cli.md), `settings get|set` and `token` (docs/reference/rest.md and docs/reference/cli.md). */
 export function registerModel(program: Command, io: CliIo): void {
   const model = program.command('model').description('the model registry (reads for any user, writes for admins)');
 

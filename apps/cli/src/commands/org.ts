@@ -24,7 +24,7 @@ owners change members; admins and members see an org and its members. The org's 
 token is used by its models that have neither a model nor an owner token: admins and owners set it,
 members see its fingerprint.`;
 
-/** `helix org create|list|delete` and `helix org member add|remove|list` (SPEC §11.1, §11.6). */
+/** `helix org create|list|delete` and `helix org member add|remove|list` (docs/reference/rest.md and docs/reference/cli.md). */
 export function registerOrg(program: Command, io: CliIo): void {
   const org = program.command('org').description('organizations and their members').addHelpText('after', ORG_HELP);
 

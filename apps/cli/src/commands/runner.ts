@@ -6,7 +6,7 @@ import { usageError } from '../errors';
 import { renderRunners } from '../views';
 import { DEFAULT_WAIT_TIMEOUT, parseDuration, progressLine, waitForRunnersInSync } from '../wait';
 
-/** `helix runner list` (SPEC §4.4, §9) and `helix runner wait --in-sync`. */
+/** `helix runner list` (docs/reference/rest.md and docs/reference/cli.md) and `helix runner wait --in-sync`. */
 export function registerRunner(program: Command, io: CliIo): void {
   const runner = program.command('runner').description('GPU runners (admin)');
   runner

@@ -8,7 +8,7 @@ import { addWaitOptions, waitAfterSet, waitTimeout, type WaitFlags } from './wai
 
 const seg = encodeURIComponent;
 
-/** The settings routes of SPEC §11.3; every id is one encoded path segment (model ids contain "/"). */
+/** The settings routes of docs/reference/rest.md; every id is one encoded path segment (model ids contain "/"). */
 export const scopedSettingsPath = {
   org: (org: string) => `/api/v1/orgs/${seg(org)}/settings`,
   user: (userId?: string) => (userId === undefined ? '/api/v1/users/me/settings' : `/api/v1/users/${seg(userId)}/settings`),

@@ -14,7 +14,7 @@ const settingsShape = (table: (view: SystemSettingsView) => string) => ({
   table,
 });
 
-/** `helix system settings get|set`: the global Hugging Face token (SPEC §4.1, §9). */
+/** `helix system settings get|set`: the global Hugging Face token (docs/reference/rest.md and docs/reference/cli.md). */
 export function registerSystem(program: Command, io: CliIo): void {
   const system = program.command('system').description('system-wide settings (admin)');
   const settings = system.command('settings').description('the global Hugging Face token that every runner receives');

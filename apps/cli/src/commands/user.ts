@@ -25,7 +25,7 @@ const KEY_NOT_PRINTED = (what: 'user' | 'key', id: string | undefined) =>
 const keyPath = (userId: string | undefined, keyId?: string) =>
   `/api/v1/users/${userId === undefined ? 'me' : encodeURIComponent(userId)}/keys${keyId === undefined ? '' : `/${encodeURIComponent(keyId)}`}`;
 
-/** `helix user create|delete` (SPEC §4.2, §9), `helix user key list|create|revoke` and `helix user settings get|set` (SPEC §11.3, §11.6). */
+/** `helix user create|delete` (docs/reference/rest.md and docs/reference/cli.md), `helix user key list|create|revoke` and `helix user settings get|set` (docs/reference/rest.md and docs/reference/cli.md). */
 export function registerUser(program: Command, io: CliIo): void {
   const user = program.command('user').description('users and their API keys (admin), and user tokens').addHelpText('after', USER_HELP);
   user

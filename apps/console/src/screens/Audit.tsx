@@ -4,7 +4,7 @@ import { time } from '../format';
 import { usePoll, useSession } from '../poll';
 import { ErrorNote, Loading } from '../components/Notes';
 
-/** SPEC §13's actions, for the filter (a list of names: the API validates them). */
+/** docs/reference/rest.md's actions, for the filter (a list of names: the API validates them). */
 const ACTIONS: AuditAction[] = [
   'token.set',
   'token.clear',

@@ -7,7 +7,7 @@ import { ErrorNote, Loading } from '../components/Notes';
 
 interface ModelRow {
   model: ModelView;
-  /** The resolution chain (SPEC §11.4), for the models whose token the caller may see. */
+  /** The resolution chain (docs/reference/rest.md), for the models whose token the caller may see. */
   chain: TokenChainView | undefined;
 }
 

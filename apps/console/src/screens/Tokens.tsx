@@ -16,7 +16,7 @@ interface ScopeCard {
   view: SettingsView;
 }
 
-/** Every scope the caller may read, with a form for those they may change (SPEC §11.3). */
+/** Every scope the caller may read, with a form for those they may change (docs/reference/rest.md). */
 async function loadScopes(api: Api, me: UserView): Promise<ScopeCard[]> {
   const [orgs, models] = await Promise.all([orgAccess(api, me), api<ModelView[]>('GET', '/api/v1/models')]);
   const wanted: Array<Omit<ScopeCard, 'view'>> = [];

@@ -11,7 +11,7 @@ export const CONSOLE_DIR = resolve(__dirname, '../../../console');
 export const CONSOLE_PREFIX = '/console/';
 
 /**
- * SPEC §14: one strict policy for every response (the console, the API and the health routes):
+ * apps/console/README.md: one strict policy for every response (the console, the API and the health routes):
  * scripts, styles and API calls from this origin only, no inline script or style, no eval, no
  * framing, no plugins, no <base> rewriting.
  */

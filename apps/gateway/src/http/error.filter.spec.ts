@@ -91,7 +91,7 @@ describe('ErrorFilter', () => {
     ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'The request body is empty; send a JSON object.'],
     ['FST_ERR_CTP_INVALID_JSON_BODY', 400, 'The request body is not valid JSON.'],
     ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400, 'The request body does not match its Content-Length.'],
-  ] as const)("answers Fastify's %s in the §4 shape with %i, raw or as Nest wraps it", (code, status, message) => {
+  ] as const)("answers Fastify's %s in the docs/reference/rest.md shape with %i, raw or as Nest wraps it", (code, status, message) => {
     const { answer, logged } = filter();
     const expected = { status, body: { error: 'bad_request', message } };
     expect(answer(fastifyError(code))).toEqual(expected);

@@ -53,7 +53,7 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
-/** The §4 answer to an exception, or null when it is a bug (answered 500 and logged). */
+/** The docs/reference/rest.md answer to an exception, or null when it is a bug (answered 500 and logged). */
 export function errorResponse(exception: unknown): ErrorResponse | null {
   if (exception instanceof ApiError) return { status: exception.getStatus(), body: exception.body };
   const fastify = fastifyBodyError(exception);

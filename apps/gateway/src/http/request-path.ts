@@ -45,7 +45,7 @@ export function installRequestPathRule(fastify: FastifyInstance): void {
 
 /**
  * The router's own refusals (a malformed escape such as "/a%", an over-long parameter) happen before
- * any hook or filter: answer them in the §4 shape too, without repeating the path.
+ * any hook or filter: answer them in the docs/reference/rest.md shape too, without repeating the path.
  */
 export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, _request, reply) => {
   const { code, statusCode } = error as { code?: string; statusCode?: number };
@@ -72,7 +72,7 @@ export function collectRoutes(fastify: FastifyInstance): Array<{ method: string;
 
 /**
  * Requests the HTTP parser refuses before Fastify sees them (a backslash or a control character in
- * the target, oversized headers, a timeout) get the §4 shape too, instead of Fastify's own body.
+ * the target, oversized headers, a timeout) get the docs/reference/rest.md shape too, instead of Fastify's own body.
  */
 export const clientErrorHandler: NonNullable<FastifyServerOptions['clientErrorHandler']> = (err, socket) => {
   if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;

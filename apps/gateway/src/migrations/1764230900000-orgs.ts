@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * SPEC §11.1: organizations and their members live with the users (the gateway owns identity).
+ * docs/reference/rest.md: organizations and their members live with the users (the gateway owns identity).
  * Memberships of an org are removed by OrgsService before the org (no cascade: deleting an org
  * that still has members is a bug, not a shortcut); a user's memberships go with the user.
  */

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The audit log (SPEC §13): append-only. `seq` orders entries recorded at the same instant; `id` is
+ * The audit log (docs/reference/rest.md): append-only. `seq` orders entries recorded at the same instant; `id` is
  * the producer's event id (unique, so a redelivered event is stored once). Newest-first pages, alone
  * or filtered by target or action, read one index each.
  */

@@ -15,7 +15,7 @@ const NOT_OWNER = [403, 'The caller is neither an admin nor an owner of the org.
 const USER_PARAM = { name: 'user_id', description: 'The user id (GET /api/v1/users)' };
 
 /**
- * Organizations and membership (SPEC §11.1). Creating and deleting orgs is for admins (route
+ * Organizations and membership (docs/reference/rest.md). Creating and deleting orgs is for admins (route
  * marking); reading an org and changing its members depends on the caller's membership, which
  * OrgsService checks (403 for a caller without the right, 404 for an org or user that does not exist).
  */

@@ -26,7 +26,7 @@ import { OrgRepository } from './org.repository';
 
 /**
  * Work that must happen inside the transaction that deletes an org, before its row goes. The scoped
- * token of an org (SPEC §11.3) registers its clearing here when it is built; none is registered yet.
+ * token of an org (docs/reference/rest.md) registers its clearing here when it is built; none is registered yet.
  */
 export interface OrgDeletionStep {
   readonly name: string;
@@ -36,7 +36,7 @@ export const ORG_DELETION_STEPS = Symbol('ORG_DELETION_STEPS');
 
 const MODELS_SERVICE = 'models service';
 
-/** Organizations and membership (SPEC §11.1): who may see and change which org. Route markings decide admin-only routes; the per-org rules are here. */
+/** Organizations and membership (docs/reference/rest.md): who may see and change which org. Route markings decide admin-only routes; the per-org rules are here. */
 @Injectable()
 export class OrgsService {
   constructor(
@@ -135,7 +135,7 @@ export class OrgsService {
     return toMembershipView(membership);
   }
 
-  /** SPEC §11.2: a model may only name an org and an owner that exist (the gateway owns both tables). */
+  /** docs/reference/rest.md: a model may only name an org and an owner that exist (the gateway owns both tables). */
   async requireOwnershipTargets(target: { org_id?: string | null; owner_id?: string | null }): Promise<void> {
     if (typeof target.org_id === 'string') await this.requireOrg(target.org_id);
     if (typeof target.owner_id === 'string') await this.requireUser(target.owner_id);

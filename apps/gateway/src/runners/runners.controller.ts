@@ -34,7 +34,7 @@ export class RunnersController {
   /**
    * Every NATS reply behind this route carries at most RUNNERS_PAGE_MAX runners and only their acks,
    * so the route answers for any fleet size. With `limit`, one page and a `Link: <…>; rel="next"`
-   * header while more may follow (the GitHub convention: the body keeps the SPEC's array shape).
+   * header while more may follow (the GitHub convention: the body keeps the documented array shape).
    */
   @Get()
   @ApiOperation({
@@ -99,7 +99,7 @@ function badQuery(message: string): ApiError {
 }
 
 /**
- * A runner is in sync (SPEC §4.4, §11.5) when it holds the current version of every scope: it has
+ * A runner is in sync (docs/reference/rest.md and docs/reference/events.md) when it holds the current version of every scope: it has
  * processed the SETTINGS stream up to its last sequence (each message there is the newest of its
  * subject), and applied the current global version. `sync.settings_seq` is null while a committed
  * change is not in the stream yet: then no runner is in sync. The settings-service's global ack is

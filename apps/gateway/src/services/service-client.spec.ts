@@ -70,7 +70,7 @@ describe('ServiceClient.request', () => {
     expect(sends()).toBe(2);
   });
 
-  it("relays a service's §4 error with its code", async () => {
+  it("relays a service's docs/reference/rest.md error with its code", async () => {
     const { client } = fakeClient([() => throwError(() => ({ error: 'conflict', message: 'A model with this id already exists.' }))]);
     const err = await new ServiceClient(client, logger).request('models.create', {}, 'models-service').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);

@@ -9,7 +9,7 @@ import type { ScopeTarget } from './settings.client';
 export type AccessMode = 'read' | 'write';
 
 /**
- * Who may read and change which scope's token (SPEC §11.3). Each check first makes sure the org,
+ * Who may read and change which scope's token (docs/reference/rest.md). Each check first makes sure the org,
  * user or model exists (400 for a malformed id, 404 for an unknown one), then answers 403 for a
  * caller without the right, so a refused request reaches no service that could change anything.
  *

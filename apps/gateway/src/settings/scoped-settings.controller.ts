@@ -35,8 +35,8 @@ const MODEL_404 = [404, 'The model does not exist.'] as const;
 const MODEL_403 = [403, "The caller is not an admin, the model's owner or an owner of its org."] as const;
 
 /**
- * The Hugging Face token of an org, a user and a model (SPEC §11.3), and a model's resolution chain
- * (§11.4). Every route needs a key; ScopeAccess decides who may read or change which scope.
+ * The Hugging Face token of an org, a user and a model (docs/reference/rest.md), and a model's resolution chain
+ * (docs/reference/rest.md). Every route needs a key; ScopeAccess decides who may read or change which scope.
  */
 @ApiTags('scoped settings')
 @ApiBearerAuth()

@@ -58,7 +58,7 @@ export class SettingsClient {
     return this.services.request(Patterns.settingsGetMany, request, SERVICE);
   }
 
-  /** SPEC §12: the Hub's answer for the model's repository with its chain's first token (the settings-service holds the tokens). */
+  /** docs/reference/hub.md: the Hub's answer for the model's repository with its chain's first token (the settings-service holds the tokens). */
   modelAccess(modelId: string, chain: ScopeTarget[]): Promise<ModelAccessView> {
     const request: ModelAccessRequest = { model_id: modelId, chain: chain.map(({ scope, scopeId }) => ({ scope, scope_id: scopeId })) };
     return this.services.request(Patterns.settingsModelAccess, request, SERVICE);
@@ -68,7 +68,7 @@ export class SettingsClient {
   update({ scope, scopeId }: ScopeTarget, token: string | null | undefined, updatedBy: string): Promise<SettingsView> {
     const request: UpdateSettingsRequest = { scope, scope_id: scopeId, updated_by: updatedBy };
     if (token !== undefined) request.huggingface_token = token ? this.cipher.sealUpdateRequest(Secret.of(token), scope, scopeId) : null;
-    // Proof over the whole request with a nonce and an expiry: captured on the bus, it cannot be replayed (SPEC §15).
+    // Proof over the whole request with a nonce and an expiry: captured on the bus, it cannot be replayed (docs/reference/security.md).
     request.auth = this.requests.authenticate(REQUEST_PURPOSES.update, { ...request });
     return this.changing(scope, scopeId, this.services.request(Patterns.settingsUpdate, request, SERVICE));
   }

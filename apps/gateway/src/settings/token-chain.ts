@@ -2,7 +2,7 @@ import type { ModelView, SettingsView, TokenChainLevel, TokenChainView } from '@
 import type { ScopeTarget } from './settings.client';
 
 /**
- * The levels that apply to a model, highest first (SPEC §11.2): its own token, its owner's user
+ * The levels that apply to a model, highest first (docs/reference/rest.md): its own token, its owner's user
  * token (only with `owner_id`), its org's token (only with `org_id`), the global token. The runner
  * resolves the same chain at start time, then falls back to its own HF_TOKEN.
  */
@@ -14,7 +14,7 @@ export function chainOf(model: Pick<ModelView, 'id' | 'owner_id' | 'org_id'>): S
   return chain;
 }
 
-/** The explanation of §11.4: every level with whether it is set, and the first set one as `effective`. */
+/** The explanation of docs/reference/rest.md: every level with whether it is set, and the first set one as `effective`. */
 export async function tokenChain(
   model: Pick<ModelView, 'id' | 'owner_id' | 'org_id'>,
   read: (targets: ScopeTarget[]) => Promise<SettingsView[]>,

@@ -30,7 +30,7 @@ function setup() {
   return { store, sut, users, admin, alice, aliceKey, bob };
 }
 
-/** The error body (SPEC §4 shape) and status of a refused call. */
+/** The error body (docs/reference/rest.md shape) and status of a refused call. */
 async function refusal(call: Promise<unknown>): Promise<{ status: number; body: ErrorBody }> {
   const err = (await call.then(
     () => {

@@ -25,7 +25,7 @@ export type BootstrapOutcome =
   | { outcome: 'created'; userId: string; keyId: string; name: string };
 
 /**
- * The admin of HELIX_ADMIN_API_KEY, checked at every start (SPEC §3, §4.2). Changing the variable
+ * The admin of HELIX_ADMIN_API_KEY, checked at every start (docs/reference/configuration.md and docs/reference/rest.md). Changing the variable
  * rotates the key: the new key becomes the bootstrap key of the same admin user and the previous
  * one is revoked, instead of a second admin appearing. Replicas start together: the whole check is
  * one transaction under an advisory lock, so exactly one of them changes anything and the others

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * SPEC §11.2: a model may belong to an org and be owned by a user. Both live in the gateway's schema
+ * docs/reference/rest.md: a model may belong to an org and be owned by a user. Both live in the gateway's schema
  * (it owns identity), so there is no foreign key: the gateway checks that they exist before it
  * forwards a write, and asks this service to detach an org's models when the org is deleted.
  */

@@ -71,7 +71,7 @@ export class ModelRepository {
     );
   }
 
-  /** The org is gone: its models keep existing without it (SPEC §11.1). Returns their ids. */
+  /** The org is gone: its models keep existing without it (docs/reference/rest.md). Returns their ids. */
   async detachOrg(orgId: string): Promise<string[]> {
     const result: unknown = await this.db.query('UPDATE models.models SET org_id = NULL, updated_at = now() WHERE org_id = $1 RETURNING id', [orgId]);
     return returnedRows<{ id: string }>(result)

@@ -108,7 +108,7 @@ export class ModelsService {
   }
 
   /**
-   * The gateway is deleting the org: its models keep existing with `org_id: null` (SPEC §11.1). Their
+   * The gateway is deleting the org: its models keep existing with `org_id: null` (docs/reference/rest.md). Their
    * slots keep running: the token they were started with came from a chain whose org level is being
    * cleared with the org, so the next start resolves past it anyway.
    */

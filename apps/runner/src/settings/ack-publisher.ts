@@ -15,7 +15,7 @@ const MAX_RETRY_MS = 5_000;
  * Publishes `settings.applied` acks in order, one message at a time, retrying with backoff until
  * JetStream stored each, so an outage loses none. What queued while a message was in flight goes
  * out together as one batch message (up to MAX_ACKS_PER_MESSAGE): a replay of 100,000 scopes costs
- * about a hundred publishes, not 100,000. A lone ack keeps the single form of SPEC §5. Only the
+ * about a hundred publishes, not 100,000. A lone ack keeps the single form of docs/reference/events.md. Only the
  * newest ack per scope is worth sending (the settings-service keeps the newest per runner and
  * scope), so a newer ack replaces a queued older one: at most one queued ack per scope.
  */

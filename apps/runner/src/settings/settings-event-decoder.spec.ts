@@ -34,7 +34,7 @@ function event(overrides: Partial<SettingsUpdatedEvent> = {}, sealer = cipher): 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 describe('decodeSettingsEvent', () => {
-  it('refuses an event without the settings-service signature, before reading it (SPEC §15)', () => {
+  it('refuses an event without the settings-service signature, before reading it (docs/reference/security.md)', () => {
     const data = bytes(event({ huggingface_token: null, version: 1_000_000 }));
     expect(decodeSettingsEvent(GLOBAL, data, undefined, keys)).toEqual({ ok: false, reason: 'unsigned', problem: 'the event is not signed' });
     const forger = EventSigner.fromBase64(generateEventKeyPair().signingKey);

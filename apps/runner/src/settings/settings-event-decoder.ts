@@ -17,7 +17,7 @@ export interface EventKeys {
 /**
  * Bytes from `settings.updated.>` → a token update the TokenStore accepts, or why not. Pure: no
  * I/O, no logging. `problem` names fields and never repeats the message's content. First of all the
- * message must carry the settings-service's signature over its subject and bytes (SPEC §15): an
+ * message must carry the settings-service's signature over its subject and bytes (docs/reference/security.md): an
  * unsigned or forged event (a clear, a huge version) is refused before anything in it is read.
  */
 export function decodeSettingsEvent(subject: string, data: Uint8Array, signature: string | undefined, keys: EventKeys): DecodedSettingsEvent {

@@ -335,7 +335,7 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
     if (Number.isFinite(updatedAt)) lag.observe(Math.max(0, Date.now() - updatedAt) / 1000);
     const tokenProvided = update.token !== null;
     if (event.scope === 'global') globalVersion.set(event.version);
-    // SPEC §6 (global) and §11.5 (every scope): one line per applied version, with its scope.
+    // docs/reference/logs.md (global) and docs/reference/events.md (every scope): one line per applied version, with its scope.
     const request = msg.requestId ? { request_id: msg.requestId } : {};
     this.logger.info(
       { ...request, runner_id: this.settings.runnerId, scope: event.scope, scope_id: event.scope_id, token_provided: tokenProvided, version: event.version },

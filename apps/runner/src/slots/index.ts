@@ -6,7 +6,7 @@ import { RUNNER_SETTINGS, TOKEN_STORE, type RunnerSettings } from '../config';
 import { SLOTS_SOURCE } from '../heartbeat/heartbeat.service';
 import { SlotsService, VLLM_SUPERVISOR } from './slots.service';
 
-/** SIGTERM → SIGKILL grace per vLLM process; the runner must be down within 10 s (SPEC §2). */
+/** SIGTERM → SIGKILL grace per vLLM process; the runner must be down within 10 s (docs/architecture.md). */
 const STOP_GRACE_MS = 5_000;
 
 export const slotProviders: Provider[] = [

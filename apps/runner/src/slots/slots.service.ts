@@ -214,7 +214,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
   /**
    * Hands every started slot whose chain contains the applied scope the token it now resolves to; the
    * supervisor restarts the parked ones. A parked slot is retried when a level of its own chain
-   * changes, and only then (SPEC §11.2): another model's or user's token changes nothing for it.
+   * changes, and only then (docs/reference/rest.md): another model's or user's token changes nothing for it.
    */
   private offerTokens(applied: Pick<AppliedSettings, 'scope' | 'scopeId'>): void {
     const restarted: string[] = [];

@@ -7,7 +7,7 @@ import { SettingsStreams } from '../streams/settings-streams';
 import { RunnerAckRepository } from './runner-ack.repository';
 
 /**
- * What the gateway needs to compute `in_sync` (SPEC §4.4, §11.5): the current global version with
+ * What the gateway needs to compute `in_sync` (docs/reference/rest.md and docs/reference/events.md): the current global version with
  * each runner's global ack, and the SETTINGS stream's last sequence. Each stream message is the newest
  * of its subject, so a runner that processed the stream up to that sequence holds the current version
  * of every scope. The cost is one outbox query and one stream-info call, whatever the number of scopes.

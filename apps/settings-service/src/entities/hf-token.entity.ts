@@ -29,7 +29,7 @@ export class HfTokenEntity {
   @Column({ type: 'text', name: 'updated_by', nullable: true })
   updatedBy!: string | null;
 
-  /** What the Hub said when the token was set (SPEC §12); null without a token. */
+  /** What the Hub said when the token was set (docs/reference/hub.md); null without a token. */
   @Column({ type: 'text', name: 'hub_status', nullable: true })
   hubStatus!: HubTokenStatus | null;
 

@@ -6,7 +6,7 @@ import { SETTINGS_CONFIG, type SettingsServiceConfig } from '../config';
 
 const NOT_ASKED: TokenCheck = { status: 'unverified', owner: null, role: null, httpStatus: null };
 
-/** HELIX_HF_VALIDATION and HELIX_HF_ENDPOINT applied to the Hub client (SPEC §12). */
+/** HELIX_HF_VALIDATION and HELIX_HF_ENDPOINT applied to the Hub client (docs/reference/hub.md). */
 @Injectable()
 export class HubValidation {
   readonly mode: HubValidationMode;

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Nonces of the gateway's change requests, kept until they expire: a request captured on the bus
- * and sent again is refused because its nonce is here (SPEC §15, replay-proof requests).
+ * and sent again is refused because its nonce is here (docs/reference/security.md, replay-proof requests).
  */
 export class RequestNonces1764231200000 implements MigrationInterface {
   name = 'RequestNonces1764231200000';

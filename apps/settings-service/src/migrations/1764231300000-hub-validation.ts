@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** What the Hugging Face Hub said about each stored token when it was set (SPEC §12). */
+/** What the Hugging Face Hub said about each stored token when it was set (docs/reference/hub.md). */
 export class HubValidation1764231300000 implements MigrationInterface {
   name = 'HubValidation1764231300000';
 

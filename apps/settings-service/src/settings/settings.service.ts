@@ -103,7 +103,7 @@ export class SettingsService {
     return toView(scope, scopeId, row);
   }
 
-  /** SPEC §12: a token the Hub rejected is logged; in strict mode it is refused (audited) and nothing changes. */
+  /** docs/reference/hub.md: a token the Hub rejected is logged; in strict mode it is refused (audited) and nothing changes. */
   private async rejected(scope: Scope, scopeId: string | null, token: Secret, check: TokenCheck, updatedBy: string): Promise<void> {
     const where = { scope, scope_id: scopeId, fingerprint: token.fingerprint, status: check.httpStatus };
     this.logger.warn(where, 'hugging face rejected the token');
@@ -120,7 +120,7 @@ export class SettingsService {
   }
 
   /**
-   * SPEC §12: the model's effective control-plane token (the first level of `chain` that has one, in
+   * docs/reference/hub.md: the model's effective control-plane token (the first level of `chain` that has one, in
    * the order the runner resolves) asked against the Hub for the model's repository.
    */
   async modelAccess(request: ModelAccessRequest): Promise<ModelAccessView> {
@@ -135,7 +135,7 @@ export class SettingsService {
   }
 
   /**
-   * SPEC §15: a change request must carry the gateway's proof over all its fields (so the author,
+   * docs/reference/security.md: a change request must carry the gateway's proof over all its fields (so the author,
    * scope and token cannot be altered), unexpired; its nonce is claimed with the change (setToken).
    */
   private authenticated(purpose: string, request: { auth?: RequestProof }): RequestProof {
@@ -146,7 +146,7 @@ export class SettingsService {
     throw rpcError('forbidden', 'The change request is not authenticated (forged, altered, expired or replayed); nothing was changed.');
   }
 
-  /** The global scope keeps the seed's log line (SPEC §6); every other scope logs §11.5's. */
+  /** The global scope keeps the seed's log line (docs/reference/logs.md); every other scope logs docs/reference/events.md's. */
   private logChange(scope: Scope, scopeId: string | null, userId: string, updated: boolean, version: number): void {
     if (scope === 'global') this.logger.info({ user_id: userId, hf_token_updated: updated, version }, 'system settings updated by admin');
     else this.logger.info({ scope, scope_id: scopeId, user_id: userId, hf_token_updated: updated, version }, 'token settings updated');

@@ -69,7 +69,7 @@ describe('UpdateModelDto', () => {
   });
 });
 
-describe('memory units (SPEC §4.3)', () => {
+describe('memory units (docs/reference/rest.md)', () => {
   it.each([
     ['39GB', 39_000_000_000],
     ['39GiB', 41_875_931_136],

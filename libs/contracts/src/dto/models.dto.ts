@@ -117,7 +117,7 @@ export class UpdateModelDto extends modelFields(false) {
   id?: string;
 }
 
-/** The model a create request describes, with defaults applied (SPEC §4.3). Call after validation. */
+/** The model a create request describes, with defaults applied (docs/reference/rest.md). Call after validation. */
 export function modelSpecFromCreate(dto: CreateModelDto): ModelSpec {
   return {
     id: dto.id,

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy, ValidateIf, ValidationOptions, buildMessage } from 'class-validator';
 import { HUB_TOKEN_STATUSES, MODEL_ACCESS, SCOPES, type HubTokenStatus, type Scope } from '../settings';
 
-/** 1–1024 printable ASCII characters, no white space (SPEC §4.1). */
+/** 1–1024 printable ASCII characters, no white space (docs/reference/rest.md). */
 export const HF_TOKEN_PATTERN = /^[\x21-\x7E]{1,1024}$/;
 
 /** A token, or "" / null to clear. The message never includes the value. */
@@ -35,7 +35,7 @@ export class UpdateSystemSettingsDto {
   huggingface_token?: string | null;
 }
 
-/** PUT body of every scoped settings route (SPEC §11.3): the same field and rules as the system settings. */
+/** PUT body of every scoped settings route (docs/reference/rest.md): the same field and rules as the system settings. */
 export class UpdateScopedSettingsDto {
   @ApiPropertyOptional({
     type: String,
@@ -116,7 +116,7 @@ export class EffectiveTokenDto {
   fingerprint!: string;
 }
 
-/** GET /api/v1/models/{id}/token (SPEC §11.4). */
+/** GET /api/v1/models/{id}/token (docs/reference/rest.md). */
 export class TokenChainViewDto {
   @ApiProperty({ example: 'Qwen/Qwen2.5-VL-7B-Instruct' })
   model_id!: string;
