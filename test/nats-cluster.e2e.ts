@@ -8,7 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_STREAM, SETTINGS_ACKS_STREAM, SETTINGS_STREAM } from '@helix/contracts';
 import { generateEventKeyPair } from '@helix/secrets';
 import { appEnv, setupNatsAuth, startNatsCluster, type NatsAuth, type NatsCluster, type StackEnv } from '@helix/local-infra';
-import { capturedLogs, freePort, repoRoot, scanForSecrets, spawnApp, startPostgres, waitForHttp, type AppProcess, type PostgresProcess } from '@helix/testing';
+import {
+  capturedLogs,
+  freePort,
+  repoRoot,
+  scanForSecrets,
+  spawnApp,
+  startPostgres,
+  waitForHttp,
+  vllmTestPortRange,
+  type AppProcess,
+  type PostgresProcess,
+} from '@helix/testing';
 
 /**
  * Issue 10 item 4: the settings streams replicated on a real three-node nats-server cluster
@@ -112,11 +123,11 @@ describe(`settings streams with ${REPLICAS} replicas on a three-node NATS cluste
     await Promise.all(
       RUNNERS.map(async (id, node) => {
         const port = await freePort();
-        const vllmBase = 20_000 + Math.floor(Math.random() * 200) * 100;
+        const [vllmLow, vllmHigh] = vllmTestPortRange();
         // Only its own node: nats.js shuffles a list of servers, and the cluster's INFO tells it the others.
         const app = spawnApp(
           `runner-${id}`,
-          { ...appEnv.runner(env(cluster.nodes[node].url), { id, httpPort: port, memory: '80GB' }), HELIX_VLLM_PORT_RANGE: `${vllmBase}-${vllmBase + 99}` },
+          { ...appEnv.runner(env(cluster.nodes[node].url), { id, httpPort: port, memory: '80GB' }), HELIX_VLLM_PORT_RANGE: `${vllmLow}-${vllmHigh}` },
           { entry: join(repoRoot(), 'dist/apps/runner/main.js') },
         );
         runners.set(id, { app, http: `http://127.0.0.1:${port}`, node });

@@ -180,13 +180,13 @@ export class Stack {
   async startRunner(options: RunnerOptions): Promise<AppProcess> {
     await this.natsAuth?.addRunners([options.id]);
     const port = await freePort();
-    const vllmBase = 20_000 + Math.floor(Math.random() * 200) * 100;
+    const [vllmLow, vllmHigh] = vllmTestPortRange();
     const app = spawnApp(
       `runner-${options.id}`,
       {
         ...appEnv.runner(this.env, { id: options.id, httpPort: port, memory: options.memory ?? '80GB' }),
         ...this.extraEnv,
-        HELIX_VLLM_PORT_RANGE: `${vllmBase}-${vllmBase + 99}`,
+        HELIX_VLLM_PORT_RANGE: `${vllmLow}-${vllmHigh}`,
         HELIX_VLLM_BACKOFF_INITIAL_MS: '200',
         HELIX_VLLM_START_TIMEOUT_MS: '20000',
         ...options.env,
@@ -307,4 +307,14 @@ export async function eventually<T>(probe: () => Promise<T> | T, timeoutMs = 20_
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A random block of 100 ports for one test runner's vLLM processes: 25000-32699, below Linux's
+ * ephemeral range (where freePort() picks) and above the fixed ranges the supervisor's unit specs
+ * use (24000-24399), so a suite running alongside never takes a port a spec expects free.
+ */
+export function vllmTestPortRange(): [number, number] {
+  const low = 25_000 + Math.floor(Math.random() * 77) * 100;
+  return [low, low + 99];
 }
