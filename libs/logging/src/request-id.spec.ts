@@ -11,4 +11,8 @@ describe('safeRequestId', () => {
     for (const id of ['', 'x'.repeat(65), 'has space', 'quote"d', 'new\nline', '-leading', 'é', 'a/b', '{"a":1}']) expect(safeRequestId(id)).toBeUndefined();
     for (const value of [undefined, null, 42, ['a'], { id: 'a' }]) expect(safeRequestId(value)).toBeUndefined();
   });
+
+  it('refuses what looks like a credential, so a token pasted there is never logged', () => {
+    for (const id of ['hf_abcdefghijklmnopqrstuvwxyz0123', 'HF_abc', 'hl-abcdef0123456789']) expect(safeRequestId(id)).toBeUndefined();
+  });
 });

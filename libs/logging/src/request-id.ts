@@ -10,6 +10,12 @@ export const HTTP_REQUEST_ID_HEADER = 'x-request-id';
  */
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
+/**
+ * Shaped like a credential (a Hugging Face token `hf_…`, a Helix API key `hl-…`): a client that
+ * pastes one into X-Request-Id by mistake must not have it written to every log line.
+ */
+const CREDENTIAL_LIKE = /^(hf_|hl-)/i;
+
 export function safeRequestId(value: unknown): string | undefined {
-  return typeof value === 'string' && SAFE.test(value) ? value : undefined;
+  return typeof value === 'string' && SAFE.test(value) && !CREDENTIAL_LIKE.test(value) ? value : undefined;
 }
