@@ -6,7 +6,7 @@ import { InjectNats, NatsLink } from '@helix/nats';
 import { SingleFlight } from '@helix/tasks';
 import { HfTokenRepository, scopeIdOf } from '../tokens/hf-token.repository';
 import { SettingsEventFactory } from '../settings/settings-event.factory';
-import { SettingsStreams, type StreamHead } from '../streams/settings-streams';
+import { SettingsStreams } from '../streams/settings-streams';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxPublisher } from './outbox.publisher';
 
@@ -27,7 +27,7 @@ export class StreamRepair {
   constructor(
     private readonly tokens: Pick<HfTokenRepository, 'listChanged'>,
     private readonly outbox: Pick<OutboxRepository, 'withPublishLock' | 'hasPending' | 'add'>,
-    private readonly streams: Pick<SettingsStreams, 'ensure' | 'head' | 'heads'>,
+    private readonly streams: Pick<SettingsStreams, 'ensure' | 'head'>,
     private readonly events: Pick<SettingsEventFactory, 'forStoredRow' | 'sealingKid'>,
     private readonly logger: RepairLogger,
   ) {}
@@ -42,16 +42,12 @@ export class StreamRepair {
    */
   async repair(): Promise<number> {
     await this.streams.ensure();
-    // The whole stream in one pass, before the lock (it takes seconds at 100,000 scopes and must not
-    // hold back publishing): it only nominates suspects, each looked at again under the lock.
-    const seen = await this.streams.heads();
     return this.outbox.withPublishLock(async (tx) => {
       const rows = await this.tokens.listChanged(tx);
       let requeued = 0;
       for (const row of rows) {
         const scopeId = scopeIdOf(row);
         const subject = settingsSubject(row.scope, scopeId);
-        if (this.fits(seen.get(subject), row.version)) continue;
         if (await this.outbox.hasPending(tx, subject)) continue; // already on its way
         const head = await this.streams.head(subject);
         const resealed = head.kind === 'event' && head.version === row.version && head.kid !== null && head.kid !== this.events.sealingKid;
@@ -82,11 +78,6 @@ export class StreamRepair {
       }
       return requeued;
     });
-  }
-
-  /** The stream's head is the stored version, sealed with the current key: nothing to do. */
-  private fits(head: StreamHead | undefined, version: number): boolean {
-    return head?.kind === 'event' && head.version === version && (head.kid === null || head.kid === this.events.sealingKid);
   }
 }
 

@@ -58,42 +58,6 @@ describe('SettingsStreams.head and lastSeq', () => {
     expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7, kid: null }); // a clear names no key
   });
 
-  it('heads reads the last message of every subject in one pass, judged like head', async () => {
-    const orgEvent = (scopeId: string, version: number) => {
-      const event = {
-        type: 'settings.updated',
-        schema: 1,
-        scope: 'org',
-        scope_id: scopeId,
-        version,
-        huggingface_token: null,
-        fingerprint: null,
-        updated_at: 'x',
-        updated_by: null,
-      };
-      return new TextEncoder().encode(JSON.stringify(event));
-    };
-    const signedFor = (s: string, data: Uint8Array) => {
-      const h = headers();
-      h.set(SETTINGS_SIGNATURE_HEADER, signer.sign(s, data));
-      return { headers: h };
-    };
-    for (let i = 0; i < 1_500; i++) {
-      const s = settingsSubject('org', `scan-${i}`);
-      for (const v of [1, 2]) {
-        const data = orgEvent(`scan-${i}`, v);
-        await jetstream(nc).publish(s, data, signedFor(s, data));
-      }
-    }
-    await jetstream(nc).publish(settingsSubject('org', 'scan-7'), orgEvent('scan-7', 9)); // unsigned: not the state
-    const heads = await streams.heads();
-    expect(heads.get(subject)).toEqual(await streams.head(subject));
-    expect(heads.get(settingsSubject('org', 'scan-0'))).toEqual({ kind: 'event', version: 2, kid: null });
-    expect(heads.get(settingsSubject('org', 'scan-1499'))).toEqual({ kind: 'event', version: 2, kid: null });
-    expect(heads.get(settingsSubject('org', 'scan-7'))).toEqual({ kind: 'invalid' });
-    expect(heads.size).toBe(1_501);
-  });
-
   it("lastSeq is the sequence of the stream's last message, and null once the stream is gone", async () => {
     const ack = await jetstream(nc).publish(settingsSubject('user', 'u1'), Uint8Array.from([0x00]));
     expect(await streams.lastSeq()).toBe(ack.seq);
@@ -107,11 +71,9 @@ describe('SettingsStreams.head and lastSeq', () => {
   });
 
   it('throws when JetStream does not answer, instead of reporting an empty stream', async () => {
-    expect((await streams.heads()).size).toBe(0); // the stream was recreated empty above
     await nats.stop();
     try {
       await expect(streams.head(subject)).rejects.toThrow();
-      await expect(streams.heads()).rejects.toThrow();
     } finally {
       await nats.start();
     }
