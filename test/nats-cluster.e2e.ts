@@ -16,7 +16,7 @@ import {
   spawnApp,
   startPostgres,
   waitForHttp,
-  vllmTestPortRange,
+  claimVllmPorts,
   type AppProcess,
   type PostgresProcess,
 } from '@helix/testing';
@@ -123,7 +123,7 @@ describe(`settings streams with ${REPLICAS} replicas on a three-node NATS cluste
     await Promise.all(
       RUNNERS.map(async (id, node) => {
         const port = await freePort();
-        const [vllmLow, vllmHigh] = vllmTestPortRange();
+        const [vllmLow, vllmHigh] = claimVllmPorts().range; // released when this test process exits
         // Only its own node: nats.js shuffles a list of servers, and the cluster's INFO tells it the others.
         const app = spawnApp(
           `runner-${id}`,

@@ -4,5 +4,6 @@ export { repoRoot, freePort, tcpAccepts, startNats, natsServerBin, startPostgres
 export type { NatsProcess, StartNatsOptions, PostgresProcess, StartPostgresOptions } from '@helix/local-infra';
 export { spawnApp, waitForHttp, capturedLogs, type AppProcess, type SpawnAppOptions } from './app';
 export { scanForSecrets, assertNoSecrets, dumpPostgres, type SecretFinding, type SecretEncoding, type SecretSources } from './secrets-scan';
-export { Stack, startStack, eventually, vllmTestPortRange, type StackOptions, type RunnerOptions, type ApiResponse } from './stack';
+export { Stack, startStack, eventually, type StackOptions, type RunnerOptions, type ApiResponse } from './stack';
 export { SEED_MODEL, SEED_MODEL_FILE, SEED_MODEL_VIEW, type SeedModel } from './fixtures';
+export { claimVllmPorts, type VllmPortClaim } from './vllm-ports';

@@ -19,6 +19,7 @@ import {
   type StackEnv,
 } from '@helix/local-infra';
 import { capturedLogs, spawnApp, waitForHttp, type AppProcess } from './app';
+import { claimVllmPorts, type VllmPortClaim } from './vllm-ports';
 
 export interface RunnerOptions {
   id: string;
@@ -62,6 +63,8 @@ export class Stack {
   readonly eventKeys = generateEventKeyPair();
   readonly runners = new Map<string, AppProcess>();
   readonly runnerHttp = new Map<string, string>();
+  /** Each runner's block of vLLM ports, released when it stops. */
+  private readonly vllmPorts = new Map<string, VllmPortClaim>();
   settings: AppProcess[] = [];
   settingsHealth: string[] = [];
   models!: AppProcess;
@@ -180,7 +183,10 @@ export class Stack {
   async startRunner(options: RunnerOptions): Promise<AppProcess> {
     await this.natsAuth?.addRunners([options.id]);
     const port = await freePort();
-    const [vllmLow, vllmHigh] = vllmTestPortRange();
+    this.vllmPorts.get(options.id)?.release();
+    const claim = claimVllmPorts();
+    this.vllmPorts.set(options.id, claim);
+    const [vllmLow, vllmHigh] = claim.range;
     const app = spawnApp(
       `runner-${options.id}`,
       {
@@ -210,6 +216,8 @@ export class Stack {
     if (!app) return null;
     const code = await app.stop(signal);
     this.runners.delete(id);
+    this.vllmPorts.get(id)?.release();
+    this.vllmPorts.delete(id);
     return code;
   }
 
@@ -285,6 +293,8 @@ export class Stack {
   async stop(): Promise<void> {
     const apps = [...this.runners.values(), this.gateway, ...this.extraGateways, this.models, ...this.extraModels, ...this.settings].filter(Boolean);
     await Promise.all(apps.map((a) => a.stop().catch(() => undefined)));
+    for (const claim of this.vllmPorts.values()) claim.release();
+    this.vllmPorts.clear();
     await Promise.all([this.nats.dispose(), this.pg.dispose()]);
     this.natsAuth?.dispose();
   }
@@ -307,14 +317,4 @@ export async function eventually<T>(probe: () => Promise<T> | T, timeoutMs = 20_
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * A random block of 100 ports for one test runner's vLLM processes: 25000-32699, below Linux's
- * ephemeral range (where freePort() picks) and above the fixed ranges the supervisor's unit specs
- * use (24000-24399), so a suite running alongside never takes a port a spec expects free.
- */
-export function vllmTestPortRange(): [number, number] {
-  const low = 25_000 + Math.floor(Math.random() * 77) * 100;
-  return [low, low + 99];
 }

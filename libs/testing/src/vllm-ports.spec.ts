@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { claimVllmPorts } from './vllm-ports';
+
+describe('claimVllmPorts', () => {
+  it('never hands the same block to two holders, and gives a released block out again', () => {
+    const claims = Array.from({ length: 60 }, () => claimVllmPorts());
+    const lows = claims.map((c) => c.range[0]);
+    expect(new Set(lows).size).toBe(60);
+    for (const c of claims) {
+      expect(c.range[1] - c.range[0]).toBe(39);
+      expect(c.range[0]).toBeGreaterThanOrEqual(10_000);
+      expect(c.range[1]).toBeLessThan(15_000);
+    }
+    for (const c of claims) c.release();
+    const again = Array.from({ length: 60 }, () => claimVllmPorts());
+    expect(new Set(again.map((c) => c.range[0])).size).toBe(again.length);
+    for (const c of again) c.release();
+  });
+});

@@ -1,0 +1,69 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** 125 blocks of 40 ports in 10000-14999: below freePort()'s range (15000+) and the unit specs' fixed ports. */
+const FIRST_PORT = 10_000;
+const BLOCK = 40;
+const BLOCKS = 125;
+const CLAIMS = join(tmpdir(), 'helix-test-vllm-ports');
+
+/** A block of ports for one test runner's vLLM processes, held until release(). */
+export interface VllmPortClaim {
+  range: [number, number];
+  release(): void;
+}
+
+const held = new Set<string>();
+process.once('exit', () => {
+  for (const file of held) rmQuiet(file);
+});
+
+/**
+ * Claims a block no other test process holds (a file per block, created exclusively, naming the
+ * owner's pid; a dead owner's claim is taken over). Suites run side by side: two runners drawing the
+ * same block would start vLLM on the same ports, and a slot's endpoint could reach the other
+ * suite's simulator.
+ */
+export function claimVllmPorts(): VllmPortClaim {
+  mkdirSync(CLAIMS, { recursive: true });
+  const start = Math.floor(Math.random() * BLOCKS);
+  for (let i = 0; i < 2 * BLOCKS; i++) {
+    const block = (start + i) % BLOCKS;
+    const file = join(CLAIMS, String(block));
+    if (i >= BLOCKS && !ownerAlive(file)) rmQuiet(file); // second round: take over claims of dead processes
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+    } catch {
+      continue;
+    }
+    held.add(file);
+    const low = FIRST_PORT + block * BLOCK;
+    return {
+      range: [low, low + BLOCK - 1],
+      release: () => {
+        if (held.delete(file)) rmQuiet(file);
+      },
+    };
+  }
+  throw new Error(`no free vLLM port block for a test runner (${BLOCKS} blocks in ${CLAIMS} are held by live processes)`);
+}
+
+function ownerAlive(file: string): boolean {
+  try {
+    const pid = Number(readFileSync(file, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function rmQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* already gone */
+  }
+}
