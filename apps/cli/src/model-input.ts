@@ -64,19 +64,7 @@ export function buildModelBody(id: string | undefined, flags: ModelFlags, file?:
   if (flags.enabled && flags.disabled) throw usageError('--enabled and --disabled cannot be used together');
   const body: ModelBody = { ...(file ?? {}) };
   if (id !== undefined) body.id = id;
-  if (flags.name !== undefined) body.name = flags.name;
-  if (flags.type !== undefined) body.type = flags.type;
-  if (flags.runtime !== undefined) body.runtime = flags.runtime;
-  if (flags.memory !== undefined) body.memory = memoryValue(flags.memory);
-  if (flags.context !== undefined) body.context_length = flags.context;
-  if (flags.description !== undefined) body.description = flags.description;
-  if (flags.enabled) body.enabled = true;
-  if (flags.disabled) body.enabled = false;
-  if (flags.autoPull !== undefined) body.auto_pull = flags.autoPull;
-  if (flags.prewarm !== undefined) body.prewarm = flags.prewarm;
-  if (flags.runtimeArgs !== undefined) body.runtime_args = parseRuntimeArgs(flags.runtimeArgs, EXIT_USAGE);
-  if (flags.org !== undefined) body.org_id = flags.org;
-  if (flags.owner !== undefined) body.owner_id = flags.owner;
+  applyFlags(body, flags);
 
   if (typeof body.id !== 'string' || !body.id.trim()) {
     throw file
@@ -99,6 +87,15 @@ export function buildModelPatch(id: string | undefined, flags: ModelFlags, file?
     throw file ? new CliError('the model has no "id": give it as helix model update <id> --file …') : usageError('missing model id: helix model update <id> …');
   }
   const body: ModelBody = { ...(file ?? {}) };
+  applyFlags(body, flags);
+  if (Object.keys(body).filter((k) => k !== 'id').length === 0) {
+    throw usageError('nothing to change: give the fields to change as flags (e.g. --memory 40GB, --disabled) or in --file');
+  }
+  return { id: modelId, body };
+}
+
+/** Every model flag that was given, written over `body` (create and update share the mapping). */
+function applyFlags(body: ModelBody, flags: ModelFlags): void {
   if (flags.name !== undefined) body.name = flags.name;
   if (flags.type !== undefined) body.type = flags.type;
   if (flags.runtime !== undefined) body.runtime = flags.runtime;
@@ -112,8 +109,4 @@ export function buildModelPatch(id: string | undefined, flags: ModelFlags, file?
   if (flags.runtimeArgs !== undefined) body.runtime_args = parseRuntimeArgs(flags.runtimeArgs, EXIT_USAGE);
   if (flags.org !== undefined) body.org_id = flags.org;
   if (flags.owner !== undefined) body.owner_id = flags.owner;
-  if (Object.keys(body).filter((k) => k !== 'id').length === 0) {
-    throw usageError('nothing to change: give the fields to change as flags (e.g. --memory 40GB, --disabled) or in --file');
-  }
-  return { id: modelId, body };
 }
