@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runnerCommandReply } from '@helix/contracts';
 import { startStack, type Stack } from '@helix/testing';
 
 const GB = 1e9;
@@ -230,7 +231,8 @@ describe('GPU placement on a runner with two 40 GB GPUs', () => {
           model: { id: 'x/y', type: 'embed', memory: 30e9, context_length: null, runtime_args: [] },
           gpus: [0],
         }),
-        { timeout: 3_000 },
+        // As the models-service sends it: the runner answers on its own reply subject.
+        { timeout: 3_000, noMux: true, reply: runnerCommandReply('gpu-x', 'gpus-test') },
       );
       expect(reply.json()).toMatchObject({ error: 'unavailable', message: expect.stringContaining('free on GPU 0') });
     } finally {

@@ -247,6 +247,20 @@ describe('the bus is authenticated and least-privilege (docs/reference/security.
       send: (nc) => nc.subscribe('runner.gpu-b.slots.*'),
     },
     {
+      message: 'answer a command sent to another runner (its reply subject)',
+      role: 'runner-gpu-a',
+      operation: 'publish',
+      subject: 'runner.gpu-b.replies.forged',
+      send: publish('runner.gpu-b.replies.forged', { accepted: true }),
+    },
+    {
+      message: "read the replies of other runners' commands",
+      role: 'runner-gpu-a',
+      operation: 'subscription',
+      subject: 'runner.*.replies.*',
+      send: (nc) => nc.subscribe('runner.*.replies.*'),
+    },
+    {
       message: "read other clients' replies",
       role: 'runner-gpu-a',
       operation: 'subscription',

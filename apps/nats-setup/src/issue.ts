@@ -96,7 +96,13 @@ async function serverConfig(operator: KeyPair, system: KeyPair, account: KeyPair
 
 async function userCreds(name: string, account: KeyPair, permissions: RolePermissions | null): Promise<Uint8Array> {
   const user = createUser();
-  const claims = permissions ? { pub: { allow: permissions.publish }, sub: { allow: permissions.subscribe }, resp: { max: 1, ttl: RESPONSE_TTL_NS } } : {};
+  const claims = permissions
+    ? {
+        pub: { allow: permissions.publish },
+        sub: { allow: permissions.subscribe },
+        ...(permissions.respond ? { resp: { max: 1, ttl: RESPONSE_TTL_NS } } : {}),
+      }
+    : {};
   const jwt = await encodeUser(name, user, account, claims);
   return fmtCreds(jwt, user);
 }

@@ -4,6 +4,8 @@ import {
   GATEWAY_AUTH_CHANGED,
   RUNNER_SLOTS_STATUS_ALL,
   RUNNERS_HEARTBEAT_ALL,
+  runnerCommandReplies,
+  RUNNER_COMMAND_REPLIES_ALL,
   runnerHeartbeatSubject,
   runnerInboxPrefix,
   runnerSlotsCreate,
@@ -15,10 +17,16 @@ import {
   settingsAppliedSubject,
 } from '@helix/contracts';
 
-/** What one NATS user may publish and subscribe to (docs/reference/security.md); replies to requests it received are always allowed. */
+/** What one NATS user may publish and subscribe to (docs/reference/security.md). */
 export interface RolePermissions {
   publish: string[];
   subscribe: string[];
+  /**
+   * May reply once to a request it received, whatever its reply subject (NATS response permission).
+   * The services answer the gateway's requests; runners reply on subjects of their own instead (see
+   * runnerCommandReplies): the server tracks every reply subject delivered to such a user.
+   */
+  respond: boolean;
 }
 
 /** The roles `helix-nats-setup` issues credentials for. */
@@ -65,6 +73,7 @@ export function servicePermissions(role: ServiceRole): RolePermissions {
         publish: [`svc.>`, GATEWAY_AUTH_CHANGED, JS_INFO, ...ownStream(AUDIT_STREAM), AUDIT_RECORDED],
         // Its read caches are emptied by key changes of the other replicas and by settings events.
         subscribe: [GATEWAY_AUTH_CHANGED, SETTINGS_UPDATED_ALL, '_INBOX.>'],
+        respond: true,
       };
     case 'settings-service':
       return {
@@ -78,11 +87,14 @@ export function servicePermissions(role: ServiceRole): RolePermissions {
         ],
         // It watches its own stream's subject to notice (and repair) a message it did not write.
         subscribe: [servicePrefix('settings'), SETTINGS_UPDATED_ALL, '_INBOX.>'],
+        respond: true,
       };
     case 'models-service':
       return {
         publish: [runnerSlotsCreate('*'), runnerSlotsStop('*'), AUDIT_RECORDED, JS_INFO, `$JS.API.STREAM.INFO.${AUDIT_STREAM}`],
-        subscribe: [servicePrefix('models'), RUNNERS_HEARTBEAT_ALL, RUNNER_SLOTS_STATUS_ALL, '_INBOX.>'],
+        // Runners answer its commands on their own reply subjects.
+        subscribe: [servicePrefix('models'), RUNNERS_HEARTBEAT_ALL, RUNNER_SLOTS_STATUS_ALL, RUNNER_COMMAND_REPLIES_ALL, '_INBOX.>'],
+        respond: true,
       };
   }
 }
@@ -94,10 +106,12 @@ export function runnerPermissions(runnerId: string): RolePermissions {
       settingsAppliedSubject(runnerId),
       runnerHeartbeatSubject(runnerId),
       runnerSlotsStatus(runnerId),
+      runnerCommandReplies(runnerId),
       JS_INFO,
       `$JS.API.STREAM.INFO.${SETTINGS_ACKS_STREAM}`,
       ...readStream(SETTINGS_STREAM),
     ],
     subscribe: [runnerSlotsCreate(runnerId), runnerSlotsStop(runnerId), `${runnerInboxPrefix(runnerId)}.>`],
+    respond: false,
   };
 }

@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { isErrorBody, runnerSlotsCreate, runnerSlotsStop, type SlotCommandReply, type SlotCreateCommand, type SlotStopCommand } from '@helix/contracts';
+import { nuid } from '@nats-io/nats-core';
+import {
+  isErrorBody,
+  runnerCommandReply,
+  runnerSlotsCreate,
+  runnerSlotsStop,
+  type SlotCommandReply,
+  type SlotCreateCommand,
+  type SlotStopCommand,
+} from '@helix/contracts';
 import { decodeJson, encodeJson, InjectNats } from '@helix/nats';
 
 export const COMMAND_TIMEOUT_MS = 3_000;
@@ -22,7 +31,9 @@ export class RunnerCommands {
 
   private async send(runnerId: string, subject: string, payload: unknown): Promise<CommandOutcome> {
     try {
-      const reply = decodeJson<SlotCommandReply>((await this.nc.request(subject, encodeJson(payload), { timeout: COMMAND_TIMEOUT_MS })).data);
+      // The reply comes on the runner's own reply subject (runnerCommandReplies): its credentials need no response permission.
+      const options = { timeout: COMMAND_TIMEOUT_MS, noMux: true, reply: runnerCommandReply(runnerId, nuid.next()) };
+      const reply = decodeJson<SlotCommandReply>((await this.nc.request(subject, encodeJson(payload), options)).data);
       if (isErrorBody(reply)) return { ok: false, reason: `runner ${runnerId} refused: ${reply.message}` };
       if ((reply as { accepted?: unknown })?.accepted === true) return { ok: true };
       return { ok: false, reason: `runner ${runnerId} sent an unexpected reply` };
