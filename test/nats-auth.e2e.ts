@@ -261,6 +261,20 @@ describe('the bus is authenticated and least-privilege (docs/reference/security.
       send: (nc) => nc.subscribe('runner.*.replies.*'),
     },
     {
+      message: "forge a reply to a runner's own request (its inbox), from a service",
+      role: 'settings-service',
+      operation: 'publish',
+      subject: '_INBOX.runner-gpu-a.forged',
+      send: publish('_INBOX.runner-gpu-a.forged', { type: 'io.nats.jetstream.api.v1.consumer_create_response' }),
+    },
+    {
+      message: "read the services' and runners' replies, from the gateway",
+      role: 'gateway',
+      operation: 'subscription',
+      subject: '_INBOX.>',
+      send: (nc) => nc.subscribe('_INBOX.>'),
+    },
+    {
       message: "read other clients' replies",
       role: 'runner-gpu-a',
       operation: 'subscription',

@@ -6,7 +6,8 @@ import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loggingModule } from '@helix/logging';
 import { HealthModule, readinessChecks } from '@helix/health';
-import { NatsModule, natsConnectionOptions, natsSettingsFromEnv, natsReadiness } from '@helix/nats';
+import { NatsModule, natsConnectionOptions, natsSettingsFromEnv, natsReadiness, type NatsSettings } from '@helix/nats';
+import { GATEWAY_INBOX_PREFIX } from '@helix/contracts';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { UserEntity } from './users/user.entity';
@@ -59,6 +60,8 @@ export const GATEWAY_CONTROLLERS = [
   VersionController,
 ];
 
+const natsSettings = (config: GatewayConfig): NatsSettings => ({ ...natsSettingsFromEnv(config), inboxPrefix: GATEWAY_INBOX_PREFIX });
+
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
@@ -73,10 +76,11 @@ export class GatewayModule {
           migrations: [Users1764230500000, Orgs1764230900000, AuditLog1764231000000, ApiKeys1764231200000],
           applicationName: 'helix-gateway',
         }),
-        ClientsModule.register([{ name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettingsFromEnv(config), 'gateway') }]),
+        // Both connections take their replies under the gateway's own inbox prefix (what its credentials may read).
+        ClientsModule.register([{ name: SERVICES_CLIENT, transport: Transport.NATS, options: natsConnectionOptions(natsSettings(config), 'gateway') }]),
         HealthModule.forRoot(),
         // JetStream (the AUDIT stream); the Nest transport above keeps its own connection for requests.
-        NatsModule.forRoot({ name: 'gateway', settings: natsSettingsFromEnv(config) }),
+        NatsModule.forRoot({ name: 'gateway', settings: natsSettings(config) }),
         DiscoveryModule,
       ],
       controllers: GATEWAY_CONTROLLERS,

@@ -60,10 +60,12 @@ describe('helix-nats-setup', () => {
     expect(runner.nats.pub?.allow).toEqual(expect.arrayContaining(['settings.applied.gpu-1', 'runners.heartbeat.gpu-1', 'runner.gpu-1.slots.status']));
     expect(runner.nats.pub?.allow?.filter((s) => !s.startsWith('$JS.API.') && !s.includes('gpu-1'))).toEqual([]);
     expect(runner.nats.pub?.allow?.some((s) => /PURGE|STREAM\.\*|DELETE\.SETTINGS_ACKS/.test(s))).toBe(false);
-    // No response permission: NATS would track every settings event delivered to the runner (see runnerCommandReplies).
-    expect(runner.nats.resp).toBeUndefined();
     expect(runner.nats.pub?.allow).toContain('runner.gpu-1.replies.*');
-    expect(claims(join(dir, 'settings-service.creds')).nats.resp).toBeDefined();
+    // No response permission for anyone: NATS would track every message delivered with a reply subject (see runnerCommandReplies).
+    for (const role of ['runner-gpu-1', 'gateway', 'settings-service', 'models-service']) expect(claims(join(dir, `${role}.creds`)).nats.resp).toBeUndefined();
+    expect(claims(join(dir, 'settings-service.creds')).nats.pub?.allow).toContain('_INBOX.gateway.>');
+    expect(claims(join(dir, 'gateway.creds')).nats.sub?.allow).toContain('_INBOX.gateway.>');
+    expect(claims(join(dir, 'gateway.creds')).nats.sub?.allow).not.toContain('_INBOX.>');
     const admin = claims(join(dir, 'admin.creds'));
     expect(admin.nats.pub?.allow).toBeUndefined();
     expect(admin.nats.sub?.allow).toBeUndefined();

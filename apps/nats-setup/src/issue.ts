@@ -20,9 +20,6 @@ export interface SetupResult {
   createdKeys: boolean;
 }
 
-/** A reply to a request the user received may be sent once, within this time. */
-const RESPONSE_TTL_NS = 60 * 1_000_000_000;
-
 /**
  * Issues NATS credentials in operator (JWT) mode: an operator, a system account and one HELIX
  * account with JetStream, all kept in `<dir>/keys` (0600) so a later run issues more runner
@@ -96,13 +93,8 @@ async function serverConfig(operator: KeyPair, system: KeyPair, account: KeyPair
 
 async function userCreds(name: string, account: KeyPair, permissions: RolePermissions | null): Promise<Uint8Array> {
   const user = createUser();
-  const claims = permissions
-    ? {
-        pub: { allow: permissions.publish },
-        sub: { allow: permissions.subscribe },
-        ...(permissions.respond ? { resp: { max: 1, ttl: RESPONSE_TTL_NS } } : {}),
-      }
-    : {};
+  // No response permission (`resp`): replies go to subjects the permissions name (see permissions.ts).
+  const claims = permissions ? { pub: { allow: permissions.publish }, sub: { allow: permissions.subscribe } } : {};
   const jwt = await encodeUser(name, user, account, claims);
   return fmtCreds(jwt, user);
 }

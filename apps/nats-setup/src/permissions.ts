@@ -2,6 +2,7 @@ import {
   AUDIT_RECORDED,
   AUDIT_STREAM,
   GATEWAY_AUTH_CHANGED,
+  GATEWAY_INBOX_PREFIX,
   RUNNER_SLOTS_STATUS_ALL,
   RUNNERS_HEARTBEAT_ALL,
   runnerCommandReplies,
@@ -21,12 +22,6 @@ import {
 export interface RolePermissions {
   publish: string[];
   subscribe: string[];
-  /**
-   * May reply once to a request it received, whatever its reply subject (NATS response permission).
-   * The services answer the gateway's requests; runners reply on subjects of their own instead (see
-   * runnerCommandReplies): the server tracks every reply subject delivered to such a user.
-   */
-  respond: boolean;
 }
 
 /** The roles `helix-nats-setup` issues credentials for. */
@@ -54,6 +49,12 @@ const ownStream = (stream: string): string[] => [
   `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
   `$JS.ACK.${stream}.>`,
 ];
+/**
+ * The services answer the gateway's requests on its inbox prefix. No user has NATS's response
+ * permission (see runnerCommandReplies in @helix/contracts): only the gateway sends requests a
+ * service answers, and the models-service names its commands' reply subjects itself.
+ */
+const gatewayReplies = `${GATEWAY_INBOX_PREFIX}.>`;
 /** Request subjects a service answers: everything under its `svc.<service>.` prefix. */
 const servicePrefix = (service: 'settings' | 'models'): string => `svc.${service}.>`;
 
@@ -72,12 +73,12 @@ export function servicePermissions(role: ServiceRole): RolePermissions {
       return {
         publish: [`svc.>`, GATEWAY_AUTH_CHANGED, JS_INFO, ...ownStream(AUDIT_STREAM), AUDIT_RECORDED],
         // Its read caches are emptied by key changes of the other replicas and by settings events.
-        subscribe: [GATEWAY_AUTH_CHANGED, SETTINGS_UPDATED_ALL, '_INBOX.>'],
-        respond: true,
+        subscribe: [GATEWAY_AUTH_CHANGED, SETTINGS_UPDATED_ALL, gatewayReplies],
       };
     case 'settings-service':
       return {
         publish: [
+          gatewayReplies,
           SETTINGS_UPDATED_ALL,
           AUDIT_RECORDED,
           JS_INFO,
@@ -87,14 +88,12 @@ export function servicePermissions(role: ServiceRole): RolePermissions {
         ],
         // It watches its own stream's subject to notice (and repair) a message it did not write.
         subscribe: [servicePrefix('settings'), SETTINGS_UPDATED_ALL, '_INBOX.>'],
-        respond: true,
       };
     case 'models-service':
       return {
-        publish: [runnerSlotsCreate('*'), runnerSlotsStop('*'), AUDIT_RECORDED, JS_INFO, `$JS.API.STREAM.INFO.${AUDIT_STREAM}`],
+        publish: [gatewayReplies, runnerSlotsCreate('*'), runnerSlotsStop('*'), AUDIT_RECORDED, JS_INFO, `$JS.API.STREAM.INFO.${AUDIT_STREAM}`],
         // Runners answer its commands on their own reply subjects.
         subscribe: [servicePrefix('models'), RUNNERS_HEARTBEAT_ALL, RUNNER_SLOTS_STATUS_ALL, RUNNER_COMMAND_REPLIES_ALL, '_INBOX.>'],
-        respond: true,
       };
   }
 }
@@ -112,6 +111,5 @@ export function runnerPermissions(runnerId: string): RolePermissions {
       ...readStream(SETTINGS_STREAM),
     ],
     subscribe: [runnerSlotsCreate(runnerId), runnerSlotsStop(runnerId), `${runnerInboxPrefix(runnerId)}.>`],
-    respond: false,
   };
 }

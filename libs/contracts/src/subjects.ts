@@ -31,11 +31,11 @@ export const runnerSlotsStatus = (runnerId: string): string => `runner.${runnerI
 export const RUNNER_SLOTS_STATUS_ALL = 'runner.*.slots.status';
 /**
  * Replies to a runner's commands: the models-service names the reply subject of each command under
- * the runner's own `runner.<id>.replies.` (nats.js `request` with `noMux`), so a runner's credentials
- * need no response permission. NATS tracks every message delivered with a reply subject for a user
- * with response permissions, and nats-server 2.9 scans that whole table on each delivery once it
- * holds 4,096 entries: a runner replaying 100,000 settings events (each delivered with its
- * `$JS.ACK` reply) took 90 s instead of 1 s.
+ * the runner's own `runner.<id>.replies.` (nats.js `request` with `noMux`), so no NATS user needs a
+ * response permission. NATS tracks every message delivered with a reply subject to a user with
+ * one, and nats-server 2.9 scans that whole table on each delivery once it holds 4,096 entries: a
+ * runner replaying 100,000 settings events (each delivered with its `$JS.ACK` reply) took 90 s
+ * instead of 1 s.
  */
 export const runnerCommandReplies = (runnerId: string): string => `runner.${runnerId}.replies.*`;
 export const runnerCommandReply = (runnerId: string, nonce: string): string => `runner.${runnerId}.replies.${nonce}`;
@@ -63,6 +63,12 @@ export function runnerIdOfSubject(subject: string): string | undefined {
  * to its replies and nobody else's.
  */
 export const runnerInboxPrefix = (runnerId: string): string => `_INBOX.runner-${runnerId}`;
+
+/**
+ * Reply inboxes of the gateway's connections: the services answer its requests there, the only
+ * reply subjects their credentials may publish to (no response permission: see runnerCommandReplies).
+ */
+export const GATEWAY_INBOX_PREFIX = '_INBOX.gateway';
 
 /** Request/reply patterns between the gateway and the services (NestJS NATS transport, queue groups). */
 export const Patterns = {
