@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { WILDCARD } from './http/api-docs';
+import { documentHealthRoutes } from './http/health-docs';
 
 /** The name of the API-key security scheme (`@ApiBearerAuth()` refers to it by this default name). */
 const API_KEY_SCHEME = 'bearer';
@@ -50,6 +51,7 @@ function config(): Omit<OpenAPIObject, 'paths'> {
 
 /** The gateway's OpenAPI document, as /api/docs-json serves it and docs/reference/openapi.json holds it. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  documentHealthRoutes();
   return finish(SwaggerModule.createDocument(app, config()));
 }
 

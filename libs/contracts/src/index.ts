@@ -7,7 +7,7 @@ export * from './runners';
 export * from './models';
 export * from './orgs';
 export * from './api-keys';
-export * from './dto/index';
+export * from './users';
 export * from './parse-result';
 export * from './model-spec';
 export * from './audit';

@@ -293,3 +293,6 @@ function checkAck(a: Record<string, unknown>): ParseResult<SettingsAppliedEvent>
   const { runner_id, scope, scope_id, version, hf_token_provided } = a as unknown as SettingsAppliedEvent;
   return { ok: true, value: { runner_id, scope, scope_id, version, hf_token_provided } };
 }
+
+/** 1–1024 printable ASCII characters, no white space (docs/reference/rest.md). */
+export const HF_TOKEN_PATTERN = /^[\x21-\x7E]{1,1024}$/;

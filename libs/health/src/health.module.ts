@@ -11,7 +11,6 @@ import {
   type InjectionToken,
   type Provider,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { Public } from '@helix/access';
 
@@ -36,58 +35,22 @@ export class ReadinessRegistry {
   }
 }
 
-class HealthzDto {
-  @ApiProperty({ enum: ['ok'] })
-  status!: 'ok';
-}
-
-const CHECKS = {
-  type: 'object',
-  additionalProperties: { type: 'boolean' },
-  example: { nats: true, postgres: true },
-  description: 'Each readiness condition of the process and whether it holds.',
-} as const;
-
-class ReadyDto {
-  @ApiProperty({ enum: ['ready'] })
-  status!: 'ready';
-  @ApiProperty(CHECKS)
-  checks!: Record<string, boolean>;
-}
-
-class NotReadyDto {
-  @ApiProperty({ enum: ['unavailable'] })
-  error!: 'unavailable';
-  @ApiProperty({ example: 'Not ready: nats.' })
-  message!: string;
-  @ApiProperty(CHECKS)
-  checks!: Record<string, boolean>;
-}
-
-/** Probes and metrics are for Kubernetes and Prometheus: no API key (`security: []` in the API document). */
+/**
+ * Probes and metrics are for Kubernetes and Prometheus: no API key. The gateway documents them
+ * (apps/gateway/src/http/health-docs.controller.ts); @nestjs/swagger stays out of the other processes.
+ */
 @Public()
-@ApiTags('health')
 @Controller()
 export class HealthController {
   constructor(private readonly registry: ReadinessRegistry) {}
 
   @Get('healthz')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness probe', description: 'Answers while the process runs.', security: [] })
-  @ApiOkResponse({ type: HealthzDto, description: 'The process is alive.' })
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('readyz')
-  @ApiOperation({
-    operationId: 'getReadiness',
-    summary: 'Readiness probe',
-    description: 'Ready when every condition holds (for the gateway: NATS connected, Postgres answering).',
-    security: [],
-  })
-  @ApiOkResponse({ type: ReadyDto, description: 'Every readiness condition holds.' })
-  @ApiResponse({ status: 503, type: NotReadyDto, description: 'A condition does not hold; `checks` says which.' })
   async readyz(): Promise<{ status: 'ready'; checks: Record<string, boolean> }> {
     const { ready, checks } = await this.registry.evaluate();
     if (ready) return { status: 'ready', checks };
@@ -96,9 +59,6 @@ export class HealthController {
   }
 
   @Get('metrics')
-  @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics', description: 'The text exposition format.', security: [] })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'The metrics of this process.', schema: { type: 'string', example: '# HELP process_cpu_seconds_total …' } })
   @Header('Content-Type', register.contentType)
   metrics(): Promise<string> {
     return register.metrics();

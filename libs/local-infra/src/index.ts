@@ -9,4 +9,4 @@ export { startNatsCluster, type NatsCluster, type NatsClusterNode, type StartNat
 export { startPostgres, postgresBinDir, postgresCanReach, type PostgresProcess, type StartPostgresOptions } from './postgres';
 export { trackChild, waitChildExit } from './cleanup';
 export { onLines, sleep } from './util';
-export { appEnv, vllmSimulator, type StackEnv } from './app-env';
+export { appEnv, RUNNER_NODE_OPTIONS, vllmSimulator, type StackEnv } from './app-env';

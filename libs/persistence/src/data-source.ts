@@ -64,17 +64,6 @@ export async function isDatabaseReachable(dataSource: DataSource | undefined): P
   }
 }
 
-/** Postgres error codes that mean "the database is not reachable right now" rather than a bug. */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string; driverError?: { code?: string } };
-  const code = e?.driverError?.code ?? e?.code;
-  if (code && /^(08|57P0|53)/.test(code)) return true;
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
-  return /connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    String(e?.message),
-  );
-}
-
 /** The named check /readyz uses for Postgres. */
 export function databaseReadiness(dataSource: DataSource): { name: string; check(): Promise<boolean> } {
   return { name: 'postgres', check: () => isDatabaseReachable(dataSource) };

@@ -1,3 +1,4 @@
 export * from './rpc-error';
 export * from './rpc-error.filter';
 export * from './deadline';
+export * from './database-unavailable';

@@ -3,7 +3,7 @@ import { RpcException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import type pino from 'pino';
 import { isErrorBody, type ErrorBody } from '@helix/contracts';
-import { isDatabaseUnavailable } from '@helix/persistence';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 /**
  * Every error a service's NATS handler throws leaves as a docs/reference/rest.md body: its own `RpcException`s as they

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, NotFoundException, type ExceptionF
 import type { FastifyReply } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { isErrorBody, type ErrorBody, type ErrorCode } from '@helix/contracts';
-import { isDatabaseUnavailable } from '@helix/persistence';
+import { isDatabaseUnavailable } from '@helix/rpc';
 import { ApiError } from './errors';
 import { BODY_LIMIT_BYTES } from './json-body';
 

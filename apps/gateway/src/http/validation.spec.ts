@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ArgumentMetadata } from '@nestjs/common';
-import { UpdateSystemSettingsDto } from '@helix/contracts';
+import { UpdateSystemSettingsDto } from '../dto';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors';
 import { showableFieldName, validationPipe } from './validation';

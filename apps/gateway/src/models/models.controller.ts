@@ -2,19 +2,15 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Put, Req } from '@nestjs
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
-  CreateModelDto,
-  modelPatchFromUpdate,
   modelSpecErrors,
-  modelSpecFromCreate,
-  ModelViewDto,
   Patterns,
-  UpdateModelDto,
   type CreateModelRequest,
   type DeleteModelRequest,
   type FieldError,
   type ModelView,
   type UpdateModelRequest,
 } from '@helix/contracts';
+import { CreateModelDto, modelPatchFromUpdate, modelSpecFromCreate, ModelViewDto, UpdateModelDto } from '../dto';
 import { AdminOnly, Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
 import { ApiErrors, ApiModelIdParam, BODY_ERRORS, WILDCARD } from '../http/api-docs';

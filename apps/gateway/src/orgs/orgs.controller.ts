@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CreateOrgDto, MembershipViewDto, OrgViewDto, SetMembershipDto, type MembershipView, type OrgView } from '@helix/contracts';
+import { type MembershipView, type OrgView } from '@helix/contracts';
+import { CreateOrgDto, MembershipViewDto, OrgViewDto, SetMembershipDto } from '../dto';
 import { AdminOnly, Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
 import { ApiErrors, BODY_ERRORS, PAYLOAD_ERRORS } from '../http/api-docs';

@@ -8,13 +8,13 @@ import {
   ORG_ID_MESSAGE,
   Patterns,
   USER_ID_MESSAGE,
-  type CreateOrgDto,
   type DetachOrgReply,
   type DetachOrgRequest,
   type MembershipView,
   type OrgRole,
   type OrgView,
 } from '@helix/contracts';
+import { type CreateOrgDto } from '../dto';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../http/errors';
 import { ServiceClient } from '../services/service-client';

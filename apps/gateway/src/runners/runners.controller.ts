@@ -5,13 +5,13 @@ import {
   Patterns,
   RUNNER_ID_PATTERN,
   RUNNERS_PAGE_MAX,
-  RunnerViewDto,
   type RunnerRecord,
   type RunnersListRequest,
   type RunnerView,
   type SyncStatusRequest,
   type SyncStatusView,
 } from '@helix/contracts';
+import { RunnerViewDto } from '../dto';
 import { AdminOnly } from '@helix/access';
 import { ApiError } from '../http/errors';
 import { ApiErrors } from '../http/api-docs';

@@ -1,15 +1,8 @@
 import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import {
-  ModelAccessViewDto,
-  SettingsViewDto,
-  TokenChainViewDto,
-  UpdateScopedSettingsDto,
-  type ModelAccessView,
-  type SettingsView,
-  type TokenChainView,
-} from '@helix/contracts';
+import { type ModelAccessView, type SettingsView, type TokenChainView } from '@helix/contracts';
+import { ModelAccessViewDto, SettingsViewDto, TokenChainViewDto, UpdateScopedSettingsDto } from '../dto';
 import { Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
 import { ApiErrors, ApiModelIdParam, INVALID_TOKEN, PAYLOAD_ERRORS } from '../http/api-docs';

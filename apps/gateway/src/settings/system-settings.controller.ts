@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SettingsViewDto, UpdateSystemSettingsDto, type SystemSettingsView } from '@helix/contracts';
+import { type SystemSettingsView } from '@helix/contracts';
+import { SettingsViewDto, UpdateSystemSettingsDto } from '../dto';
 import { AdminOnly } from '@helix/access';
 import { ApiErrors, INVALID_TOKEN, PAYLOAD_ERRORS } from '../http/api-docs';
 import { CurrentUser } from '../auth/auth';

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiKeyViewDto, CreatedApiKeyViewDto, type ApiKeyView, type CreatedApiKeyView } from '@helix/contracts';
+import { type ApiKeyView, type CreatedApiKeyView } from '@helix/contracts';
+import { ApiKeyViewDto, CreatedApiKeyViewDto } from '../dto';
 import { Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
 import { ApiErrors, PAYLOAD_ERRORS } from '../http/api-docs';

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CreateUserDto, CreatedUserViewDto, UserViewDto, type CreatedUserView, type UserView } from '@helix/contracts';
+import { type CreatedUserView, type UserView } from '@helix/contracts';
+import { CreateUserDto, CreatedUserViewDto, UserViewDto } from '../dto';
 import { AdminOnly, Authenticated } from '@helix/access';
 import { CurrentUser } from '../auth/auth';
 import { ApiErrors, BODY_ERRORS } from '../http/api-docs';

@@ -8,11 +8,11 @@ import {
   Patterns,
   USER_ID_MESSAGE,
   type CreatedUserView,
-  type CreateUserDto,
   type DetachOwnerReply,
   type DetachOwnerRequest,
   type UserView,
 } from '@helix/contracts';
+import { type CreateUserDto } from '../dto';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '@helix/secrets';
 import type { UserEntity } from './user.entity';
 import { UserRepository } from './user.repository';

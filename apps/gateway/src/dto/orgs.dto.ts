@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
-import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_ROLES, type OrgRole } from '../orgs';
+import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_ROLES, type OrgRole } from '@helix/contracts';
 
 const NO_CONTROL_CHARS = /^[^\x00-\x1F\x7F]{1,256}$/;
 

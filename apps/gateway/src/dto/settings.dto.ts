@@ -1,9 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy, ValidateIf, ValidationOptions, buildMessage } from 'class-validator';
-import { HUB_TOKEN_STATUSES, MODEL_ACCESS, SCOPES, type HubTokenStatus, type Scope } from '../settings';
-
-/** 1–1024 printable ASCII characters, no white space (docs/reference/rest.md). */
-export const HF_TOKEN_PATTERN = /^[\x21-\x7E]{1,1024}$/;
+import { HF_TOKEN_PATTERN, HUB_TOKEN_STATUSES, MODEL_ACCESS, SCOPES, type HubTokenStatus, type Scope } from '@helix/contracts';
 
 /** A token, or "" / null to clear. The message never includes the value. */
 export function IsHuggingFaceTokenOrClear(options?: ValidationOptions): PropertyDecorator {

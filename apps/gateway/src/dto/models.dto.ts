@@ -1,8 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
-import { parseMemory } from '../memory';
-import { MODEL_TYPES, normalizeRuntimeArgs, SUPPORTED_RUNTIMES, type ModelSpec } from '../models';
-import { MODEL_SPEC_RULES, ruleMessage, type FieldRule } from '../model-spec';
+import {
+  MODEL_SPEC_RULES,
+  MODEL_TYPES,
+  normalizeRuntimeArgs,
+  parseMemory,
+  ruleMessage,
+  SUPPORTED_RUNTIMES,
+  type FieldRule,
+  type ModelSpec,
+} from '@helix/contracts';
 
 // Each field has exactly one rule, taken from the shared MODEL_SPEC_RULES (so the models-service
 // applies the same ones), so a bad field yields one clear message and a missing one "is required".

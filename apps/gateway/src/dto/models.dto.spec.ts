@@ -3,9 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { CreateModelDto, modelSpecFromCreate, UpdateModelDto } from './models.dto';
-import { crossFieldErrors } from '../model-spec';
-import { isModelId, normalizeRuntimeArgs } from '../models';
-import { parseMemory } from '../memory';
+import { crossFieldErrors, isModelId, normalizeRuntimeArgs, parseMemory } from '@helix/contracts';
 
 const SEED = {
   id: 'Qwen/Qwen2.5-VL-7B-Instruct',

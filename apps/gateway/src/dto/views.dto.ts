@@ -1,6 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { MODEL_TYPES, SUPPORTED_RUNTIMES, TOKEN_SOURCES, type ModelType, type ModelRuntime, type ModelView } from '../models';
 import {
+  MODEL_TYPES,
+  SUPPORTED_RUNTIMES,
+  TOKEN_SOURCES,
+  type CreatedUserView,
+  type ModelType,
+  type ModelRuntime,
+  type ModelView,
+  type TokenSource,
+  type UserView,
   SLOT_ERROR_CODES,
   SLOT_STATES,
   type RunnerGpuView,
@@ -9,9 +17,7 @@ import {
   type SlotErrorCode,
   type SlotState,
   type SlotView,
-} from '../runners';
-import type { TokenSource } from '../settings';
-import type { CreatedUserView, UserView } from './users.dto';
+} from '@helix/contracts';
 
 // OpenAPI descriptions of the response bodies that are plain interfaces elsewhere; each class
 // implements its interface, so a field added there and not here fails the type check.
