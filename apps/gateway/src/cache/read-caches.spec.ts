@@ -86,3 +86,52 @@ describe('TtlCache', () => {
     expect([cache.get('a'), cache.get('b'), cache.get('c'), cache.size]).toEqual([3, undefined, 4, 2]);
   });
 });
+
+describe('TtlCache.getOrLoad', () => {
+  /** A loader whose answers the test releases one by one. */
+  function gatedLoader<V>() {
+    const calls: Array<(value: V | null) => void> = [];
+    const load = () => new Promise<V | null>((resolve) => calls.push(resolve));
+    return { load, calls };
+  }
+
+  it('concurrent misses of a key share one load, and its answer is cached', async () => {
+    const cache = new TtlCache<string>(1_000, 10);
+    const { load, calls } = gatedLoader<string>();
+    const waiting = Promise.all([cache.getOrLoad('k', load), cache.getOrLoad('k', load), cache.getOrLoad('k', load)]);
+    expect(calls).toHaveLength(1);
+    calls[0]('v1');
+    expect(await waiting).toEqual(['v1', 'v1', 'v1']);
+    expect(await cache.getOrLoad('k', load)).toBe('v1');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('a load that started before a clear or delete stores nothing and is not shared with later callers', async () => {
+    const cache = new TtlCache<string>(1_000, 10);
+    const { load, calls } = gatedLoader<string>();
+    const early = cache.getOrLoad('k', load);
+    cache.clear(); // e.g. a key was revoked while its lookup was on its way
+    const late = cache.getOrLoad('k', load);
+    expect(calls).toHaveLength(2);
+    calls[0]('stale');
+    calls[1]('fresh');
+    expect(await early).toBe('stale');
+    expect(await late).toBe('fresh');
+    expect(cache.get('k')).toBe('fresh');
+
+    const again = cache.getOrLoad('j', load);
+    cache.delete('other');
+    calls[2]('read-before-delete');
+    await again;
+    expect(cache.get('j')).toBeUndefined();
+  });
+
+  it('a null answer is returned but not cached', async () => {
+    const cache = new TtlCache<string>(1_000, 10);
+    let loads = 0;
+    const load = async () => (loads++, null);
+    expect(await cache.getOrLoad('k', load)).toBeNull();
+    expect(await cache.getOrLoad('k', load)).toBeNull();
+    expect(loads).toBe(2);
+  });
+});

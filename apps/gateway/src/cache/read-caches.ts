@@ -56,6 +56,12 @@ export class ReadCaches implements OnApplicationBootstrap, OnApplicationShutdown
     this.users.set(keyHash, user);
   }
 
+  /** Who the key with this hash belongs to, from the cache or `lookup` (null: no such active key; not cached). */
+  userOr(keyHash: string, lookup: () => Promise<UserEntity | null>): Promise<UserEntity | null> {
+    lookups.inc({ cache: 'api_key', result: this.users.get(keyHash) ? 'hit' : 'miss' });
+    return this.users.getOrLoad(keyHash, lookup);
+  }
+
   /** A key was revoked, a user deleted or changed: every replica forgets who keys belong to. */
   authChanged(): void {
     this.users.clear();
@@ -75,6 +81,12 @@ export class ReadCaches implements OnApplicationBootstrap, OnApplicationShutdown
 
   rememberView(scopeKey: string, view: SettingsView): void {
     this.settings.set(scopeKey, view);
+  }
+
+  /** The settings view of a scope, from the cache or `fetch`. */
+  async viewOr(scopeKey: string, fetch: () => Promise<SettingsView>): Promise<SettingsView> {
+    lookups.inc({ cache: 'settings', result: this.settings.get(scopeKey) ? 'hit' : 'miss' });
+    return (await this.settings.getOrLoad(scopeKey, fetch))!;
   }
 
   /** This replica changed a scope: its next read goes to the settings-service (the event empties the others). */

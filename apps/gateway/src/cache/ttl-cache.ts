@@ -5,6 +5,10 @@
  */
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
+  /** Loads in flight by key, with the generation they started in. */
+  private readonly loading = new Map<string, { generation: number; promise: Promise<V | null> }>();
+  /** Bumped by every delete and clear: a load that started before one must not store what it read. */
+  private generation = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -28,11 +32,37 @@ export class TtlCache<V> {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  /**
+   * The cached value, or `loader`'s answer, stored unless it is null. Concurrent misses of a key
+   * share one load (when an entry expires under load, one database or NATS round trip refills it,
+   * not one per waiting request); a load that started before a delete or clear neither stores its
+   * answer nor serves callers that arrive after it.
+   */
+  getOrLoad(key: string, loader: () => Promise<V | null>): Promise<V | null> {
+    const cached = this.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const inFlight = this.loading.get(key);
+    if (inFlight && inFlight.generation === this.generation) return inFlight.promise;
+    const generation = this.generation;
+    const promise = loader()
+      .then((value) => {
+        if (value !== null && generation === this.generation) this.set(key, value);
+        return value;
+      })
+      .finally(() => {
+        if (this.loading.get(key)?.promise === promise) this.loading.delete(key);
+      });
+    this.loading.set(key, { generation, promise });
+    return promise;
+  }
+
   delete(key: string): void {
+    this.generation++;
     this.entries.delete(key);
   }
 
   clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 

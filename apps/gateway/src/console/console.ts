@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pino from 'pino';
+import type { HelmetOptions } from 'helmet';
+import { helmetHeaders, installSecurityHeaders } from '../http/security-headers';
 
 /** Where `npm run build` puts the web console (apps/console, built by Vite): dist/apps/console. */
 export const CONSOLE_DIR = resolve(__dirname, '../../../console');
@@ -29,13 +29,24 @@ export const CONTENT_SECURITY_POLICY = {
   'frame-ancestors': ["'none'"],
 };
 
+/** Helmet's options for every response. */
+export const SECURITY_HEADERS: HelmetOptions = {
+  contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+  // TLS ends at the ingress, which owns Strict-Transport-Security (docs/decisions.md).
+  strictTransportSecurity: false,
+  crossOriginEmbedderPolicy: false,
+};
+
 /**
  * The Swagger UI page (/api/docs) ships an inline <style> block and style attributes: only its
  * pages get `style-src 'unsafe-inline'`; scripts stay 'self' only.
  */
-const SWAGGER_UI_POLICY = Object.entries({ ...CONTENT_SECURITY_POLICY, 'style-src': ["'self'", "'unsafe-inline'"] })
-  .map(([name, values]) => `${name} ${values.join(' ')}`)
-  .join('; ');
+const SWAGGER_UI_HEADERS: HelmetOptions = {
+  ...SECURITY_HEADERS,
+  contentSecurityPolicy: { useDefaults: false, directives: { ...CONTENT_SECURITY_POLICY, 'style-src': ["'self'", "'unsafe-inline'"] } },
+};
 
 /**
  * Security headers on every response, the web console's static files at /console/ and a redirect
@@ -43,18 +54,10 @@ const SWAGGER_UI_POLICY = Object.entries({ ...CONTENT_SECURITY_POLICY, 'style-sr
  * No Node server of its own: the console is static files calling the REST API like the CLI.
  */
 export async function serveConsole(app: NestFastifyApplication, log: pino.Logger): Promise<void> {
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    // TLS ends at the ingress, which owns Strict-Transport-Security (docs/decisions.md).
-    strictTransportSecurity: false,
-    crossOriginEmbedderPolicy: false,
-  });
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (request.url === '/api/docs' || request.url.startsWith('/api/docs/')) void reply.header('content-security-policy', SWAGGER_UI_POLICY);
-    done();
+  installSecurityHeaders(fastify, helmetHeaders(SECURITY_HEADERS), {
+    matches: (url) => url === '/api/docs' || url.startsWith('/api/docs/'),
+    headers: helmetHeaders(SWAGGER_UI_HEADERS),
   });
   if (!existsSync(resolve(CONSOLE_DIR, 'index.html'))) log.warn({ dir: CONSOLE_DIR }, 'web console not built: /console/ answers 404 (run npm run build)');
   await app.register(fastifyStatic, {

@@ -37,7 +37,7 @@ export class SettingsClient {
   constructor(
     private readonly services: ServiceClient,
     @Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'HELIX_SETTINGS_KEY'>,
-    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'view' | 'rememberView' | 'settingsChanged'>,
+    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'viewOr' | 'settingsChanged'>,
   ) {
     this.cipher = SettingsBusCipher.fromBase64(config.HELIX_SETTINGS_KEY);
     this.requests = RequestAuthenticator.fromBase64(config.HELIX_SETTINGS_KEY);
@@ -45,12 +45,7 @@ export class SettingsClient {
 
   /** From the read cache when a view of the scope is younger than READ_CACHE_TTL_MS and no change was heard since. */
   async get({ scope, scopeId }: ScopeTarget): Promise<SettingsView> {
-    const key = scopeKey(scope, scopeId);
-    const cached = this.caches.view(key);
-    if (cached) return cached;
-    const view = await this.services.request<SettingsView>(Patterns.settingsGet, { scope, scope_id: scopeId }, SERVICE);
-    this.caches.rememberView(key, view);
-    return view;
+    return this.caches.viewOr(scopeKey(scope, scopeId), () => this.services.request<SettingsView>(Patterns.settingsGet, { scope, scope_id: scopeId }, SERVICE));
   }
 
   getMany(targets: ScopeTarget[]): Promise<SettingsView[]> {

@@ -35,7 +35,7 @@ export class UsersService {
     @InjectDataSource() private readonly db: Pick<DataSource, 'transaction'>,
     private readonly services: ServiceClient,
     private readonly settings: SettingsClient,
-    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'user' | 'rememberUser' | 'authChanged'>,
+    @Inject(ReadCaches) private readonly caches: Pick<ReadCaches, 'userOr' | 'authChanged'>,
   ) {}
 
   /**
@@ -46,18 +46,17 @@ export class UsersService {
    */
   async authenticate(apiKey: string): Promise<UserEntity | null> {
     const hash = hashApiKey(apiKey);
-    const cached = this.caches.user(hash);
-    if (cached) return cached;
-    const key = await this.keys.findActiveWithUser(hash);
-    if (!key?.user || !apiKeyMatches(apiKey, key.keyHash)) return null;
-    this.caches.rememberUser(hash, key.user);
-    if (key.prefix === null) {
-      // A key migrated from before keys were listed: its owner just showed it, so its prefix can be recorded.
-      void this.keys
-        .fillPrefix(key.id, apiKeyPrefix(apiKey))
-        .catch((err: unknown) => this.logger.warn({ err, key_id: key.id }, 'could not record the prefix of an API key'));
-    }
-    return key.user;
+    return this.caches.userOr(hash, async () => {
+      const key = await this.keys.findActiveWithUser(hash);
+      if (!key?.user || !apiKeyMatches(apiKey, key.keyHash)) return null;
+      if (key.prefix === null) {
+        // A key migrated from before keys were listed: its owner just showed it, so its prefix can be recorded.
+        void this.keys
+          .fillPrefix(key.id, apiKeyPrefix(apiKey))
+          .catch((err: unknown) => this.logger.warn({ err, key_id: key.id }, 'could not record the prefix of an API key'));
+      }
+      return key.user;
+    });
   }
 
   /** The user, its first API key and its `user.create` audit entry commit together. */
