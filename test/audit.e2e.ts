@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Patterns, REQUEST_PURPOSES } from '@helix/contracts';
+import { Patterns, REQUEST_PURPOSES, GATEWAY_INBOX_PREFIX } from '@helix/contracts';
 import { RequestAuthenticator, Secret, SettingsBusCipher } from '@helix/secrets';
 import { dumpPostgres, eventually, scanForSecrets, startStack, type Stack } from '@helix/testing';
 
@@ -166,7 +166,8 @@ describe('audit log', () => {
 
   it('a token change made while no gateway runs is recorded once the gateway is back', async () => {
     await stack.gateway.stop();
-    const nc = await stack.connectNats();
+    // As the gateway sends it: the services answer only on its inbox prefix.
+    const nc = await stack.connectNats('admin', { inboxPrefix: GATEWAY_INBOX_PREFIX });
     try {
       const sealed = SettingsBusCipher.fromBase64(stack.settingsKey).sealUpdateRequest(Secret.of(TOKEN_C));
       // What the gateway sends (Nest's NATS transport framing, its proof over the request), straight to the settings-service.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Patterns, RUNNERS_HEARTBEAT, RUNNERS_PAGE_MAX } from '@helix/contracts';
+import { Patterns, RUNNERS_HEARTBEAT, RUNNERS_PAGE_MAX, GATEWAY_INBOX_PREFIX } from '@helix/contracts';
 import { deadlineHeaders } from '@helix/rpc';
 import { startStack, type Stack } from '@helix/testing';
 
@@ -36,7 +36,8 @@ describe('GET /api/v1/runners in pages', () => {
 
   beforeAll(async () => {
     stack = await startStack({ runners: [{ id: 'real-1' }] });
-    nc = await stack.connectNats();
+    // Requests as the gateway sends them: the services answer only on its inbox prefix.
+    nc = await stack.connectNats('admin', { inboxPrefix: GATEWAY_INBOX_PREFIX });
     for (const id of fakeIds) nc.publish(`${RUNNERS_HEARTBEAT}.${id}`, JSON.stringify(heartbeat(id)));
     await nc.flush();
     await vi.waitFor(async () => expect((await get('/api/v1/runners')).body).toHaveLength(FAKES + 1), { timeout: 30_000, interval: 250 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import { Patterns } from '@helix/contracts';
+import { Patterns, GATEWAY_INBOX_PREFIX } from '@helix/contracts';
 import { deadlineHeaders } from '@helix/rpc';
 import { Secret, SettingsBusCipher } from '@helix/secrets';
 import { scanForSecrets, startStack, type Stack } from '@helix/testing';
@@ -36,7 +36,8 @@ describe('settings change requests cannot be replayed, altered or forged on the 
 
   beforeAll(async () => {
     stack = await startStack({ runners: [{ id: 'gpu-r1' }] });
-    nc = await stack.connectNats();
+    // Requests as the gateway sends them: the services answer only on its inbox prefix.
+    nc = await stack.connectNats('admin', { inboxPrefix: GATEWAY_INBOX_PREFIX });
     // An eavesdropper on the bus: a plain subscription gets a copy of every request.
     nc.subscribe(Patterns.settingsUpdate, { callback: (_err, msg) => void captured.push(msg) });
     await nc.flush();

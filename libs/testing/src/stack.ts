@@ -225,9 +225,9 @@ export class Stack {
    * A NATS connection of the stack's bus as `role` (default `admin`, allowed every subject: for
    * inspecting and tampering in tests); anonymous when the stack runs without NATS auth.
    */
-  connectNats(role: NatsRole = 'admin', options: { name?: string } = {}): Promise<NatsConnection> {
+  connectNats(role: NatsRole = 'admin', options: { name?: string; inboxPrefix?: string } = {}): Promise<NatsConnection> {
     const authenticator = this.natsAuth ? credsAuthenticator(readFileSync(this.natsAuth.creds(role))) : undefined;
-    return connect({ servers: this.nats.url, name: options.name ?? `test-${role}`, authenticator });
+    return connect({ servers: this.nats.url, name: options.name ?? `test-${role}`, authenticator, inboxPrefix: options.inboxPrefix });
   }
 
   /** A JSON request to the gateway; `key` defaults to the admin key, `null` sends none. */
