@@ -52,6 +52,8 @@ export default [
   },
   {
     // Only the gateway documents HTTP: @nestjs/swagger alone adds about 26 MiB to a process (the runner's RSS goal).
+    // Only the gateway validates HTTP bodies: class-validator (with validator and libphonenumber-js) and
+    // class-transformer are about 300 modules; configuration uses @helix/config's own decorators.
     files: ['**/*.ts'],
     ignores: ['apps/gateway/**', 'apps/console/**', 'test/**'],
     rules: {
@@ -61,6 +63,10 @@ export default [
           patterns: [
             { group: ['@helix/*/*'], message: 'Import a lib through its single entry point, @helix/<lib>.' },
             { group: ['@nestjs/swagger'], message: 'Only the gateway documents its HTTP API (apps/gateway/src/dto, docs.ts).' },
+            {
+              group: ['class-validator', 'class-validator/*', 'class-transformer', 'class-transformer/*'],
+              message: 'Only the gateway validates HTTP bodies (apps/gateway/src/dto); configuration uses the decorators of @helix/config.',
+            },
           ],
         },
       ],

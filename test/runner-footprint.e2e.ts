@@ -9,9 +9,11 @@ import { eventually, SEED_MODEL, startStack, type Stack } from '@helix/testing';
  * The runner's memory goal (docs/decisions.md, runner memory): one runner per GPU node holds no more
  * than it needs. What it must never load, because another process's concern pulls it in through a
  * shared lib: the ORM and the Postgres driver (about 300 modules, 8 MiB: the runner has no
- * database) and @nestjs/swagger (only the gateway documents HTTP).
+ * database), @nestjs/swagger (only the gateway documents HTTP), and class-validator with
+ * class-transformer (about 300 modules; only the gateway validates HTTP bodies, configuration uses
+ * @helix/config's own decorators).
  */
-describe('the runner process loads no database or API-document code', () => {
+describe('the runner process loads no database, API-document or HTTP-validation code', () => {
   let stack: Stack;
   const dir = mkdtempSync(join(tmpdir(), 'helix-footprint-'));
   const hook = join(dir, 'record-packages.cjs');
@@ -52,6 +54,17 @@ describe('the runner process loads no database or API-document code', () => {
     await stack.stopRunner('footprint');
     const packages: string[] = JSON.parse(readFileSync(report, 'utf8'));
     expect(packages).toContain('@nats-io/jetstream'); // the hook saw the runner's modules
-    expect(packages.filter((p) => ['typeorm', '@nestjs/typeorm', 'pg', '@nestjs/swagger', 'swagger-ui-dist'].includes(p))).toEqual([]);
+    const forbidden = [
+      'typeorm',
+      '@nestjs/typeorm',
+      'pg',
+      '@nestjs/swagger',
+      'swagger-ui-dist',
+      'class-validator',
+      'class-transformer',
+      'validator',
+      'libphonenumber-js',
+    ];
+    expect(packages.filter((p) => forbidden.includes(p))).toEqual([]);
   }, 120_000);
 });

@@ -1,5 +1,4 @@
-import { IsOptional, IsString, Matches } from 'class-validator';
-import { DatabaseServiceConfig, EnvInt, IsKeyList, IsPort, IsStreamReplicas } from '@helix/config';
+import { DatabaseServiceConfig, EnvInt, IsKeyList, IsOptional, IsPort, IsStreamReplicas, IsString, Matches } from '@helix/config';
 
 export class GatewayConfig extends DatabaseServiceConfig {
   /** The REST API, /healthz, /readyz and /metrics. */

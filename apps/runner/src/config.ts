@@ -1,9 +1,20 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { IsOptional, IsString, Matches } from 'class-validator';
 import { MAX_GPU_INDEX, MAX_GPUS, RUNNER_ID_PATTERN, parseMemory, type GpuInfo } from '@helix/contracts';
-import { ConfigError, EnvInt, IsBase64Key32, IsKeyList, IsMemorySize, IsPort, ServiceConfig, type LogLevel } from '@helix/config';
+import {
+  ConfigError,
+  EnvInt,
+  IsBase64Key32,
+  IsKeyList,
+  IsMemorySize,
+  IsOptional,
+  IsPort,
+  IsString,
+  Matches,
+  ServiceConfig,
+  type LogLevel,
+} from '@helix/config';
 
 export class RunnerConfig extends ServiceConfig {
   /** Decrypts the tokens inside settings.updated events (a key list while rotating). */

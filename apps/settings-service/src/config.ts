@@ -1,6 +1,5 @@
-import { IsIn, IsUrl } from 'class-validator';
 import { HUB_VALIDATION_MODES, type HubValidationMode } from '@helix/contracts';
-import { EnvInt, IsBase64Key32, IsKeyList, IsStreamReplicas, MicroserviceConfig } from '@helix/config';
+import { EnvInt, IsBase64Key32, IsIn, IsKeyList, IsStreamReplicas, IsUrl, MicroserviceConfig } from '@helix/config';
 
 /** HELIX_HEALTH_PORT defaults to 8081 (MicroserviceConfig). */
 export class SettingsServiceConfig extends MicroserviceConfig {
@@ -22,7 +21,7 @@ export class SettingsServiceConfig extends MicroserviceConfig {
   HELIX_NATS_STREAM_REPLICAS = 1;
 
   /** The Hugging Face Hub that tokens are checked against (docs/reference/hub.md); e.g. bin/hf-hub-sim's URL. */
-  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'HELIX_HF_ENDPOINT must be an http(s) URL' })
+  @IsUrl({ protocols: ['http', 'https'] }, { message: 'HELIX_HF_ENDPOINT must be an http(s) URL' })
   HELIX_HF_ENDPOINT = 'https://huggingface.co';
 
   /** off: never ask the Hub; warn: store an invalid token anyway, and say so; strict: refuse it. */

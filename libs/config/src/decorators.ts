@@ -1,8 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { parseMemory } from '@helix/contracts';
 import { isBase64Key32, isKeyList } from '@helix/secrets';
-import { Transform } from 'class-transformer';
-import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { Transform, ValidateBy, type ValidationOptions } from './validation';
 
 // Every message names the variable ($property) and the expected form, never $value: values of
 // configuration variables are often secrets, and these messages end up on stderr and in logs.
@@ -11,13 +10,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 function rule(name: string, validate: (value: unknown) => boolean, expectation: string, options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name,
-      validator: { validate, defaultMessage: buildMessage((each) => `${each}$property must be ${expectation}`, options) },
-    },
-    options,
-  );
+  return ValidateBy(name, validate, `$property must be ${expectation}`, options);
 }
 
 /** 32 bytes in strict standard base64 (an AES-256 key). */

@@ -13,4 +13,6 @@ export {
   LOG_LEVELS,
 } from './decorators';
 export type { LogLevel } from './decorators';
+export { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Transform, ValidateBy, ValidateIf } from './validation';
+export type { TransformParams, ValidationArguments, ValidationOptions } from './validation';
 export { DatabaseServiceConfig, MicroserviceConfig, ServiceConfig } from './service-config';

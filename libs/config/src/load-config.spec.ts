@@ -1,4 +1,3 @@
-import { IsInt, IsOptional, IsString } from 'class-validator';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +8,15 @@ import {
   DatabaseServiceConfig,
   EnvInt,
   IsBase64Key32,
+  IsInt,
   IsLogLevel,
   IsMemorySize,
   IsNatsUrlList,
+  IsOptional,
   IsPort,
   IsPostgresUrl,
   IsStreamReplicas,
+  IsString,
   loadConfig,
   loadConfigOrExit,
   MicroserviceConfig,

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { ruleMessage, transformsOf, validationMetadata } from './validation';
 
 /** Configuration could not be loaded; `message` is one line that names variables, never values. */
 export class ConfigError extends Error {
@@ -17,8 +16,10 @@ export class ConfigError extends Error {
 /**
  * Builds a validated config object from environment variables, once at start-up. Property names
  * of `cls` are the variable names; defaults are property initialisers (`HELIX_HTTP_PORT = 8080`). Every property needs at
- * least one class-validator decorator (e.g. @IsOptional() @IsString()): the whitelist drops
- * undecorated ones, which is what keeps unrelated variables out.
+ * least one validation decorator of this lib (e.g. @IsOptional() @IsString()): undecorated ones are
+ * dropped, which is what keeps unrelated variables out. Each property is checked against its rules
+ * until the first that fails (none when an @IsOptional variable is unset or a @ValidateIf condition
+ * is false); one error per property, the class's own properties first, then inherited ones.
  */
 export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.ProcessEnv = process.env): T {
   const plain: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -33,16 +34,24 @@ export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.Proce
       fileErrors.map((e) => e.name),
       fileErrors.map((e) => e.problem),
     );
-  // Implicit conversion is off so that "1e3" or "0x50" never sneak through as numbers: every
+  // There is no implicit conversion, so "1e3" or "0x50" never sneak through as numbers: every
   // conversion is an explicit @Transform (EnvInt).
-  const config = plainToInstance(cls, plain, { enableImplicitConversion: false });
-  const errors = validateSync(config, {
-    whitelist: true,
-    forbidNonWhitelisted: false,
-    forbidUnknownValues: false,
-    stopAtFirstError: true,
-    validationError: { target: false, value: true },
-  });
+  const config = new cls();
+  const target = config as Record<string, unknown>;
+  const properties = validationMetadata(cls);
+  for (const [name, text] of Object.entries(plain)) {
+    if (!properties.has(name)) continue;
+    target[name] = transformsOf(cls, name).reduce<unknown>((value, transform) => transform({ value, key: name, obj: plain }), text);
+  }
+  // Only declared variables stay on the instance (an undecorated property too is dropped).
+  for (const name of Object.keys(target)) if (!properties.has(name)) delete target[name];
+  const errors: ValidationError[] = [];
+  for (const [name, { conditions, rules }] of properties) {
+    const value = target[name];
+    if (!conditions.map((condition) => condition(config, value)).every(Boolean)) continue;
+    const failed = rules.find((rule) => !rule.validate(value));
+    if (failed) errors.push({ property: name, value, message: ruleMessage(failed, config, value) });
+  }
   if (errors.length > 0) {
     throw new ConfigError(
       errors.map((e) => e.property),
@@ -91,10 +100,18 @@ export function loadConfigOrExit<T extends object>(cls: new () => T, env: NodeJS
   }
 }
 
+interface ValidationError {
+  property: string;
+  /** After transforms; undefined when the variable is not set and has no default. */
+  value: unknown;
+  /** The first failed rule's message. */
+  message: string | undefined;
+}
+
 function describe(error: ValidationError, raw: string | undefined): string {
   const name = error.property;
   if (error.value === undefined) return `${name} is required`;
-  const message = Object.values(error.constraints ?? {})[0];
+  const message = error.message;
   if (!message) return `${name} is invalid`;
   // Our decorators never put the value in a message, but a class may use a custom message with
   // $value; if the value shows up, give up the detail rather than print a possible secret.

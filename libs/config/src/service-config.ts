@@ -1,5 +1,5 @@
-import { IsOptional, IsString, ValidateIf } from 'class-validator';
 import { EnvInt, IsLogLevel, IsNatsUrlList, IsPort, IsPostgresUrl, IsReadableFile, type LogLevel } from './decorators';
+import { IsOptional, IsString, ValidateIf } from './validation';
 
 /**
  * What every Helix process reads: how to reach NATS and how much to log. Apps extend these classes
