@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,15 +66,5 @@ describe('the runner process loads no database, API-document or HTTP-validation 
       'libphonenumber-js',
     ];
     expect(packages.filter((p) => forbidden.includes(p))).toEqual([]);
-  }, 120_000);
-
-  it('keeps the bytecode it compiled for its next start (Node compile cache, without NODE_COMPILE_CACHE set)', async () => {
-    const tmp = mkdtempSync(join(dir, 'tmp-'));
-    await stack.startRunner({ id: 'compile-cache', env: { TMPDIR: tmp } });
-    await stack.stopRunner('compile-cache');
-    // <tmpdir>/node-compile-cache/<node version and flags>/<one file per compiled module>
-    const cache = join(tmp, 'node-compile-cache');
-    const entries = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    expect(entries.length).toBeGreaterThan(100);
   }, 120_000);
 });
