@@ -23,56 +23,64 @@ const view = { version: 3 } as SettingsView;
 
 afterEach(() => void vi.useRealTimers());
 
+/** What the caches hold for a key (null: nothing; the probe's own lookup answers null). */
+const cachedUser = (caches: ReadCaches, hash: string) => caches.userOr(hash, async () => null);
+const cachedView = (caches: ReadCaches, key: string) => caches.viewOr(key, async () => null as unknown as SettingsView);
+const remember = {
+  user: (caches: ReadCaches, hash: string, user: UserEntity) => caches.userOr(hash, async () => user),
+  view: (caches: ReadCaches, key: string, v: SettingsView) => caches.viewOr(key, async () => v),
+};
+
 describe('ReadCaches', () => {
-  it("forgets every API key when another replica announces a key change, and announces this replica's own", () => {
+  it("forgets every API key when another replica announces a key change, and announces this replica's own", async () => {
     const bus = fakeBus();
     const caches = new ReadCaches(bus.nc as never, quiet as never);
     caches.onApplicationBootstrap();
-    caches.rememberUser('hash-a', alice);
-    expect(caches.user('hash-a')).toBe(alice);
+    await remember.user(caches, 'hash-a', alice);
+    expect(await cachedUser(caches, 'hash-a')).toBe(alice);
     bus.deliver(GATEWAY_AUTH_CHANGED);
-    expect(caches.user('hash-a')).toBeUndefined();
+    expect(await cachedUser(caches, 'hash-a')).toBeNull();
 
-    caches.rememberUser('hash-a', alice);
+    await remember.user(caches, 'hash-a', alice);
     caches.authChanged();
-    expect(caches.user('hash-a')).toBeUndefined();
+    expect(await cachedUser(caches, 'hash-a')).toBeNull();
     expect(bus.published).toEqual([GATEWAY_AUTH_CHANGED]);
   });
 
-  it('forgets settings views on any settings.updated event, and a scope this replica changed at once', () => {
+  it('forgets settings views on any settings.updated event, and a scope this replica changed at once', async () => {
     const bus = fakeBus();
     const caches = new ReadCaches(bus.nc as never, quiet as never);
     caches.onApplicationBootstrap();
-    caches.rememberView('global', view);
-    caches.rememberView('org:acme', view);
+    await remember.view(caches, 'global', view);
+    await remember.view(caches, 'org:acme', view);
     caches.settingsChanged('org:acme');
-    expect(caches.view('org:acme')).toBeUndefined();
-    expect(caches.view('global')).toBe(view);
+    expect(await cachedView(caches, 'org:acme')).toBeNull();
+    expect(await cachedView(caches, 'global')).toBe(view);
     bus.deliver(SETTINGS_UPDATED_ALL);
-    expect(caches.view('global')).toBeUndefined();
+    expect(await cachedView(caches, 'global')).toBeNull();
   });
 
-  it('answers from memory for at most READ_CACHE_TTL_MS when no event arrives', () => {
+  it('answers from memory for at most READ_CACHE_TTL_MS when no event arrives', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const caches = new ReadCaches(fakeBus().nc as never, quiet as never);
-    caches.rememberUser('hash-a', alice);
-    caches.rememberView('global', view);
+    await remember.user(caches, 'hash-a', alice);
+    await remember.view(caches, 'global', view);
     vi.advanceTimersByTime(READ_CACHE_TTL_MS - 1);
-    expect(caches.user('hash-a')).toBe(alice);
-    expect(caches.view('global')).toBe(view);
+    expect(await cachedUser(caches, 'hash-a')).toBe(alice);
+    expect(await cachedView(caches, 'global')).toBe(view);
     vi.advanceTimersByTime(1);
-    expect(caches.user('hash-a')).toBeUndefined();
-    expect(caches.view('global')).toBeUndefined();
+    expect(await cachedUser(caches, 'hash-a')).toBeNull();
+    expect(await cachedView(caches, 'global')).toBeNull();
   });
 
-  it('stops listening on shutdown', () => {
+  it('stops listening on shutdown', async () => {
     const bus = fakeBus();
     const caches = new ReadCaches(bus.nc as never, quiet as never);
     caches.onApplicationBootstrap();
     caches.onApplicationShutdown();
-    caches.rememberUser('hash-a', alice);
+    await remember.user(caches, 'hash-a', alice);
     bus.deliver(GATEWAY_AUTH_CHANGED);
-    expect(caches.user('hash-a')).toBe(alice);
+    expect(await cachedUser(caches, 'hash-a')).toBe(alice);
   });
 });
 

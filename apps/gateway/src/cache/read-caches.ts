@@ -46,20 +46,9 @@ export class ReadCaches implements OnApplicationBootstrap, OnApplicationShutdown
     for (const sub of this.subs) sub.unsubscribe();
   }
 
-  user(keyHash: string): UserEntity | undefined {
-    const user = this.users.get(keyHash);
-    lookups.inc({ cache: 'api_key', result: user ? 'hit' : 'miss' });
-    return user;
-  }
-
-  rememberUser(keyHash: string, user: UserEntity): void {
-    this.users.set(keyHash, user);
-  }
-
   /** Who the key with this hash belongs to, from the cache or `lookup` (null: no such active key; not cached). */
   userOr(keyHash: string, lookup: () => Promise<UserEntity | null>): Promise<UserEntity | null> {
-    lookups.inc({ cache: 'api_key', result: this.users.get(keyHash) ? 'hit' : 'miss' });
-    return this.users.getOrLoad(keyHash, lookup);
+    return cachedOr('api_key', this.users, keyHash, lookup);
   }
 
   /** A key was revoked, a user deleted or changed: every replica forgets who keys belong to. */
@@ -73,24 +62,20 @@ export class ReadCaches implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  view(scopeKey: string): SettingsView | undefined {
-    const view = this.settings.get(scopeKey);
-    lookups.inc({ cache: 'settings', result: view ? 'hit' : 'miss' });
-    return view;
-  }
-
-  rememberView(scopeKey: string, view: SettingsView): void {
-    this.settings.set(scopeKey, view);
-  }
-
-  /** The settings view of a scope, from the cache or `fetch`. */
+  /** The settings view of a scope, from the cache or `fetch` (which never answers null). */
   async viewOr(scopeKey: string, fetch: () => Promise<SettingsView>): Promise<SettingsView> {
-    lookups.inc({ cache: 'settings', result: this.settings.get(scopeKey) ? 'hit' : 'miss' });
-    return (await this.settings.getOrLoad(scopeKey, fetch))!;
+    return (await cachedOr('settings', this.settings, scopeKey, fetch))!;
   }
 
   /** This replica changed a scope: its next read goes to the settings-service (the event empties the others). */
   settingsChanged(scopeKey: string): void {
     this.settings.delete(scopeKey);
   }
+}
+
+/** A cached value (counted as a hit), or the shared load of a miss. */
+function cachedOr<V>(name: 'api_key' | 'settings', cache: TtlCache<V>, key: string, load: () => Promise<V | null>): Promise<V | null> {
+  const cached = cache.get(key);
+  lookups.inc({ cache: name, result: cached === undefined ? 'miss' : 'hit' });
+  return cached === undefined ? cache.getOrLoad(key, load) : Promise.resolve(cached);
 }
