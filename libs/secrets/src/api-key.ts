@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Secret } from './secret';
 
 export const API_KEY_PREFIX = 'hl-';
@@ -17,7 +17,8 @@ export function generateApiKey(): string {
 export function hashApiKey(key: string | Secret): string {
   const value = key instanceof Secret ? key.reveal() : key;
   if (typeof value !== 'string') throw new TypeError('hashApiKey expects a string');
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  // The one-shot hash: a third of createHash's cost, and the gateway hashes the key of every request.
+  return hash('sha256', value, 'hex');
 }
 
 /** Constant-time comparison of a presented key with a stored hash; false for a malformed hash. */
