@@ -9,9 +9,11 @@ import { eventually, SEED_MODEL, startStack, type Stack } from '@helix/testing';
  * The runner's memory goal (docs/decisions.md, runner memory): one runner per GPU node holds no more
  * than it needs. What it must never load, because another process's concern pulls it in through a
  * shared lib: the ORM and the Postgres driver (about 300 modules, 8 MiB: the runner has no
- * database), @nestjs/swagger (only the gateway documents HTTP), and class-validator with
+ * database), @nestjs/swagger (only the gateway documents HTTP), class-validator with
  * class-transformer (about 300 modules; only the gateway validates HTTP bodies, configuration uses
- * @helix/config's own decorators).
+ * @helix/config's own decorators), NestJS microservices (the services' NATS transport:
+ * @helix/bootstrap loads it in bootstrapService only) and Fastify's schema compilers (the runner's
+ * port serves probes only: probeOnlyFastify).
  */
 describe('the runner process loads no database, API-document or HTTP-validation code', () => {
   let stack: Stack;
@@ -27,7 +29,7 @@ describe('the runner process loads no database, API-document or HTTP-validation 
       `setInterval(() => {
         const packages = new Set();
         for (const file of Object.keys(require.cache)) {
-          const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+          const m = /.*node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file); // the innermost package
           if (m) packages.add(m[1]);
         }
         require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify([...packages].sort()));
@@ -64,6 +66,10 @@ describe('the runner process loads no database, API-document or HTTP-validation 
       'class-transformer',
       'validator',
       'libphonenumber-js',
+      '@nestjs/microservices',
+      'ajv',
+      '@fastify/ajv-compiler',
+      '@fastify/fast-json-stringify-compiler',
     ];
     expect(packages.filter((p) => forbidden.includes(p))).toEqual([]);
   }, 120_000);

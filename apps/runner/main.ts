@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfigOrExit } from '@helix/config';
-import { installShutdown, runOrDie, warnIfAnonymousNats } from '@helix/bootstrap';
+import { installShutdown, probeOnlyFastify, runOrDie, warnIfAnonymousNats } from '@helix/bootstrap';
 import { createLogger } from '@helix/logging';
 import { isLoopbackHost, RunnerConfig, resolveRunnerSettings, type RunnerSettings } from './src/config';
 import { RunnerModule } from './src/app.module';
@@ -22,7 +22,7 @@ const log = createLogger('runner', settings.logLevel);
 warnIfAnonymousNats(log, config);
 
 void runOrDie(log, 'runner', async () => {
-  const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings), new FastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(RunnerModule.forRoot(config, settings), new FastifyAdapter(probeOnlyFastify()), {
     bufferLogs: true,
     abortOnError: false,
   });

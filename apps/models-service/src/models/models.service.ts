@@ -60,9 +60,10 @@ export class ModelsService {
       const plan = spec.enabled ? await this.scheduler.placeNew(tx, spec) : null;
       return { view: { ...record, slots: await this.slots.listForModel(spec.id, tx) }, plan };
     });
+    // The runner's command goes out first: the log line and the audit event do not delay the start.
+    if (plan) void this.scheduler.dispatch(plan);
     this.logger.info({ model: spec.id, user_id: request.created_by, enabled: spec.enabled, memory: spec.memory }, 'model created');
     this.recordAudit('model.create', request.created_by, spec.id, Object.keys(definedOnly(request.model as object)));
-    if (plan) void this.scheduler.dispatch(plan);
     return view;
   }
 

@@ -100,10 +100,11 @@ export class SlotRepository {
     replace: 'stopped-and-unplaced' | 'unplaced',
   ): Promise<string> {
     const which = replace === 'unplaced' ? 'runner_id IS NULL' : `(state = 'stopped' OR runner_id IS NULL)`;
-    await tx.query(`DELETE FROM models.slots WHERE model_id = $1 AND ${which}`, [modelId]);
     const slotId = randomUUID();
+    // One statement (one round trip on the placing path): the DELETE does not see the row the INSERT adds.
     await tx.query(
-      `INSERT INTO models.slots (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())`,
+      `WITH replaced AS (DELETE FROM models.slots WHERE model_id = $2 AND ${which})
+       INSERT INTO models.slots (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())`,
       [slotId, modelId, runnerId, gpus],
     );
     return slotId;
