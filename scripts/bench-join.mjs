@@ -163,7 +163,7 @@ try {
         readyMs = performance.now() - t0;
         break;
       }
-      await sleep(50);
+      await sleep(10); // polled often: the interval is a measurement error the bare process (timed to its exit) does not have
     }
     if (readyMs === null) {
       process.stderr.write(`[bench-join] ${id}: not ready after ${TIMEOUT_MS / 1000} s\n`);

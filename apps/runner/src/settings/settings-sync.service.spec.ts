@@ -9,7 +9,7 @@ import type { NatsLink } from '@helix/nats';
 import { EventSigner, generateEventKeyPair, generateKeyBase64, Secret, SettingsBusCipher } from '@helix/secrets';
 import { TokenStore } from '@helix/token-store';
 import type { RunnerConfig, RunnerSettings } from '../config';
-import { SettingsSyncService } from './settings-sync.service';
+import { SETTLE_CHUNK, SettingsSyncService } from './settings-sync.service';
 
 const settingsKey = generateKeyBase64();
 const pair = generateEventKeyPair();
@@ -78,10 +78,23 @@ describe('SettingsSyncService: the start-up replay', () => {
     expect(store.version('model', 'acme/forged')).toBe(0);
   });
 
-  it('checks every replayed event in the background after readiness', async () => {
-    const { store, handle, logged } = setup();
-    for (let i = 0; i < 1_200; i++) handle(message('org', `org-${i}`, `hf_org${i}`, 1_199 - i));
+  it('checks every replayed event in the background after readiness, yielding to I/O every SETTLE_CHUNK events', async () => {
+    const { sync, store, handle, logged } = setup();
+    for (let i = 0; i < 1_199; i++) handle(message('org', `org-${i}`, `hf_org${i}`, 1_199 - i));
+    // The last one completes the replay (none pending); the background check starts on the next turn.
+    const checkedWhenIoRan: number[] = [];
+    const io = () => {
+      checkedWhenIoRan.push(store.size);
+      if (sync.heldScopes > store.size) setImmediate(io);
+    };
+    handle(message('global', null, 'hf_globalToken', 0));
+    setImmediate(io);
     await expect.poll(() => logged.includes('settings replay verified'), { timeout: 5_000 }).toBe(true);
     expect(store.size).toBe(1_200);
+    // Between two turns of I/O, at most one chunk was checked (the global scope was settled at readiness).
+    expect(checkedWhenIoRan[0]).toBeLessThanOrEqual(1 + SETTLE_CHUNK);
+    const steps = checkedWhenIoRan.slice(1).map((n, i) => n - checkedWhenIoRan[i]);
+    expect(Math.max(...steps)).toBeLessThanOrEqual(SETTLE_CHUNK);
+    expect(checkedWhenIoRan.length).toBeGreaterThanOrEqual(Math.floor(1_199 / SETTLE_CHUNK));
   });
 });
