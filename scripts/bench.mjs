@@ -7,7 +7,7 @@
 // bench-results/ratios.svg (and a dated copy).
 //   node scripts/bench.mjs [--quick] [--only settings,join,gateway,models] [--merge] [--no-build]
 // --merge (with --only): the benchmarks not run keep their numbers from today's report.
-// --quick: a small version (N = 1, 2, 10 runners, 1k/10k scopes once, 2 s per gateway level, 20 creates)
+// --quick: a small version (N = 1, 2, 10 runners, 1k/10k scopes once, 2 alternating rounds of 1 s per gateway level, 20 creates)
 // written to bench-results/<date>-quick.{json,svg} (git-ignored).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ const plan = {
       ? ['--scopes', '1000,10000', '--rounds', '1', '--timeout-s', '30']
       : ['--scopes', '1000,10000,100000', '--rounds', '3', '--big-rounds', '1', '--timeout-s', '240'],
   },
-  gateway: { script: 'bench-gateway.mjs', args: ['--seconds', QUICK ? '2' : '5', '--connections', '1,16,64'] },
+  gateway: { script: 'bench-gateway.mjs', args: ['--seconds', QUICK ? '1' : '2', '--rounds', QUICK ? '2' : '5', '--connections', '1,16,64'] },
   models: { script: 'bench-models.mjs', args: QUICK ? ['--creates', '20', '--settle-ms', '1000'] : ['--creates', '120'] },
 };
 
