@@ -1,2 +1,3 @@
 export * from './single-flight';
 export * from './group-commit';
+export * from './latest-per-key';

@@ -13,7 +13,7 @@ const SECRET = 'hf_heartbeatPayloadMustNotBeLogged0123456789';
 
 function newController() {
   const mocks = {
-    runners: { recordHeartbeat: vi.fn(async () => ({ joined: false })) },
+    runners: { recordHeartbeat: vi.fn(async (_hb: { runner_id: string; settings_seq: number }) => ({ joined: false })) },
     tracker: { applyHeartbeat: vi.fn(async () => undefined) },
     reconciler: { runnerJoined: vi.fn(async () => undefined) },
     logger: fakeLogger(),
@@ -76,6 +76,27 @@ describe('RunnersController.heartbeat', () => {
     const recorded = (mocks.runners.recordHeartbeat.mock.calls.at(-1) as unknown[])[0];
     expect(recorded).toMatchObject({ settings_version: 4, settings_seq: 0, settings_applied: 2 });
     expect(recorded).not.toHaveProperty('settings_versions');
+  });
+
+  it("records a runner's heartbeats one at a time, only the newest of those that arrived meanwhile", async () => {
+    const { sut, mocks } = newController();
+    let release!: () => void;
+    mocks.runners.recordHeartbeat.mockImplementationOnce(() => new Promise((r) => (release = () => r({ joined: false }))));
+    const first = sut.heartbeat({ ...heartbeat, settings_seq: 1 }, from('gpu-1'));
+    const rest = [2, 3, 4].map((seq) => sut.heartbeat({ ...heartbeat, settings_seq: seq }, from('gpu-1')));
+    await sut.heartbeat({ ...heartbeat, runner_id: 'gpu-2' }, from('gpu-2')); // another runner is not held up
+    expect(mocks.runners.recordHeartbeat.mock.calls.map(([hb]) => [hb.runner_id, hb.settings_seq])).toEqual([
+      ['gpu-1', 1],
+      ['gpu-2', 7],
+    ]);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(mocks.runners.recordHeartbeat.mock.calls.map(([hb]) => [hb.runner_id, hb.settings_seq])).toEqual([
+      ['gpu-1', 1],
+      ['gpu-2', 7],
+      ['gpu-1', 4],
+    ]);
+    expect(mocks.tracker.applyHeartbeat).toHaveBeenCalledTimes(3);
   });
 
   it('ignores a heartbeat whose subject names another runner (a forged one): counted and logged, nothing recorded', async () => {

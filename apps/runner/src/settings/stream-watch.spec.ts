@@ -24,6 +24,12 @@ describe('streamVerdict', () => {
     expect(streamVerdict(state({ behindAtCheck: true, lastSeq: 6, lastSeqAtCheck: 5 }), stream(7), true, LATER)).toBe('behind');
   });
 
+  it('is not fooled by a message delivered while the stream was being asked', () => {
+    // Seen 5 when asking; the answer (last 5) arrives after message 6 was delivered.
+    expect(streamVerdict(state({ lastSeq: 6 }), stream(5), true, LATER, 5)).toBe('ok');
+    expect(streamVerdict(state({ lastSeq: 6 }), stream(4), true, LATER, 5)).toBe('truncated');
+  });
+
   it('never calls the start-up replay stalled (it is behind by design until it ends)', () => {
     expect(streamVerdict(state({ behindAtCheck: true }), stream(7), false, LATER)).toBe('ok');
   });
@@ -59,6 +65,25 @@ describe('StreamWatch', () => {
     expect(await checkAfter(2_000)).toBe('stalled'); // two seconds and nothing arrived
     expect(replay).toHaveBeenCalledTimes(1);
     expect(replay).toHaveBeenCalledWith('stalled', { lastSeq: 4, streamLastSeq: 5 });
+  });
+
+  it('does not replay when the next message is delivered before the stream answers', async () => {
+    const replay = vi.fn();
+    let watch: StreamWatch | undefined;
+    watch = new StreamWatch(
+      async () => {
+        const answer = stream(7); // the stream's state when it answered…
+        watch?.delivered(8); // …and message 8, stored right after, reaches the runner first
+        return answer;
+      },
+      () => true,
+      replay,
+      () => undefined,
+    );
+    watch.opened('c1');
+    watch.delivered(7);
+    expect(await watch.check()).toBe('ok');
+    expect(replay).not.toHaveBeenCalled();
   });
 
   it('replays a stream that was recreated under it', async () => {

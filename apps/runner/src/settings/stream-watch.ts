@@ -36,9 +36,11 @@ export function streamVerdict(
   stream: Pick<StreamInfo, 'created'> & { state: { last_seq: number } },
   replayed: boolean,
   now: number,
+  /** The last sequence delivered when the stream was asked: deliveries can overtake the answer. */
+  seenBeforeAsking: number = state.lastSeq,
 ): StreamVerdict {
   if (state.streamCreated !== undefined && stream.created !== state.streamCreated) return 'recreated';
-  if (stream.state.last_seq < state.lastSeq) return 'truncated';
+  if (stream.state.last_seq < seenBeforeAsking) return 'truncated';
   const behind = replayed && stream.state.last_seq > state.lastSeq;
   if (!behind) return 'ok';
   const quietLongEnough = now - state.checkedAt >= WATCH_TIMING.recheckBehindMs - 50;
@@ -93,9 +95,12 @@ export class StreamWatch {
     this.checking = true;
     this.lastCheckAt = this.now();
     try {
+      // A message stored after the stream answered can be delivered before the answer arrives: only
+      // what was seen before asking can show a truncated stream (100 runners had replayed for nothing).
+      const seenBeforeAsking = this.state.lastSeq;
       const stream = await this.readStream();
       const now = this.now();
-      const verdict = streamVerdict(this.state, stream, this.isReplayed(), now);
+      const verdict = streamVerdict(this.state, stream, this.isReplayed(), now, seenBeforeAsking);
       // A check too soon after a "behind" one neither confirms nor clears it.
       if (verdict === 'behind' && this.state.behindAtCheck && now - this.state.checkedAt < WATCH_TIMING.recheckBehindMs - 50) return verdict;
       this.state.lastSeqAtCheck = this.state.lastSeq;

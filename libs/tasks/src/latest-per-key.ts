@@ -1,0 +1,50 @@
+/**
+ * Handles values per key one at a time, keeping only the newest one that waits: for messages that
+ * each carry a key's full state (a runner's heartbeat), where a backlog would only redo outdated
+ * work. A value pushed while its key is being handled replaces any value already waiting for it;
+ * different keys are handled concurrently. So the work in flight or waiting is at most two values
+ * per key, however fast they arrive.
+ */
+export class LatestPerKey<K, V> {
+  private readonly waiting = new Map<K, V>();
+  /** Per key being handled: resolves when its last waiting value is handled. */
+  private readonly draining = new Map<K, Promise<void>>();
+
+  constructor(
+    private readonly handle: (value: V) => Promise<void>,
+    private readonly onError: (err: unknown, value: V) => void,
+  ) {}
+
+  /**
+   * Handles `value` now, or after the key's current one (unless a newer value replaces it
+   * meanwhile). Resolves once the key has nothing waiting: its value, or the newer one, was handled.
+   */
+  push(key: K, value: V): Promise<void> {
+    const draining = this.draining.get(key);
+    if (draining) {
+      this.waiting.set(key, value);
+      return draining;
+    }
+    const drain = this.drain(key, value).finally(() => this.draining.delete(key));
+    this.draining.set(key, drain);
+    return drain;
+  }
+
+  /** Values replaced before they were handled (for a metric or a test). */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  private async drain(key: K, first: V): Promise<void> {
+    let value: V | undefined = first;
+    while (value !== undefined) {
+      try {
+        await this.handle(value);
+      } catch (err) {
+        this.onError(err, value);
+      }
+      value = this.waiting.get(key);
+      this.waiting.delete(key);
+    }
+  }
+}
