@@ -149,6 +149,8 @@ try {
   /** A runner process from spawn to /readyz (or the timeout), its replay as it logs it, and GET /api/v1/runners after. */
   async function runnerJoin(round) {
     const id = `bench-join-${round}`;
+    // Its NATS credentials exist before it starts, as in a deployment (helix-nats-setup is not the join).
+    await stack.natsAuth?.addRunners([id]);
     const t0 = performance.now();
     const profile = process.argv.includes('--profile') ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(root, '.test-results/profiles')}` } : {};
     const runner = await stack.startRunner({ id, env: { LOG_LEVEL: 'info', ...profile }, waitReady: false });
