@@ -11,9 +11,9 @@ import { eventually, SEED_MODEL, startStack, type Stack } from '@helix/testing';
  * shared lib: the ORM and the Postgres driver (about 300 modules, 8 MiB: the runner has no
  * database), @nestjs/swagger (only the gateway documents HTTP), class-validator with
  * class-transformer (about 300 modules; only the gateway validates HTTP bodies, configuration uses
- * @helix/config's own decorators), NestJS microservices (the services' NATS transport:
- * @helix/bootstrap loads it in bootstrapService only) and Fastify's schema compilers (the runner's
- * port serves probes only: probeOnlyFastify).
+ * @helix/config's own decorators) and Fastify's schema compilers (the runner's port serves probes
+ * only: probeOnlyFastify). The hook sees what `require` loaded; NestJS 12's own `import()` of
+ * @nestjs/microservices in NestFactory.create (its "lazy package" preload) does not show here.
  */
 describe('the runner process loads no database, API-document or HTTP-validation code', () => {
   let stack: Stack;
@@ -66,7 +66,6 @@ describe('the runner process loads no database, API-document or HTTP-validation 
       'class-transformer',
       'validator',
       'libphonenumber-js',
-      '@nestjs/microservices',
       'ajv',
       '@fastify/ajv-compiler',
       '@fastify/fast-json-stringify-compiler',

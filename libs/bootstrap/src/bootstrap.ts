@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { MicroserviceOptions } from '@nestjs/microservices';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { FastifyServerOptions } from 'fastify';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
@@ -8,6 +8,7 @@ import type pino from 'pino';
 import type { MicroserviceConfig } from '@helix/config';
 import { createLogger } from '@helix/logging';
 import { isAnonymous, natsConnectionOptions, natsSettingsFromEnv, type NatsEnv } from '@helix/nats';
+import { DeadlineInterceptor, RpcErrorFilter } from '@helix/rpc';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -39,9 +40,6 @@ export async function bootstrapService(options: {
   const log = createLogger(name, config.LOG_LEVEL);
   warnIfAnonymousNats(log, config);
   return runOrDie(log, name, async () => {
-    // Loaded here, not with this lib: the runner uses runOrDie and installShutdown, and NestJS
-    // microservices (with @helix/rpc, which needs them) are about 55 ms of its start-up.
-    const [{ Transport }, { DeadlineInterceptor, RpcErrorFilter }] = await Promise.all([import('@nestjs/microservices'), import('@helix/rpc')]);
     const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(probeOnlyFastify()), {
       bufferLogs: true,
       abortOnError: false,
