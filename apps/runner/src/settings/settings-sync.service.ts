@@ -44,6 +44,9 @@ interface ReceivedEvent {
  */
 export const SETTLE_CHUNK = 32;
 
+/** How long each pull request of the settings consumer lives (see open()). */
+const PULL_EXPIRES_MS = 300_000;
+
 /** One token version this runner now holds (a clear is one too: `tokenProvided` false). */
 export interface AppliedSettings {
   scope: Scope;
@@ -192,7 +195,10 @@ export class SettingsSyncService implements OnApplicationBootstrap, OnApplicatio
         : { filter_subjects: SETTINGS_UPDATED_ALL, deliver_policy: DeliverPolicy.LastPerSubject },
     );
     // Bigger pulls than the default 100: a replay of many scopes is not left waiting between pulls.
-    return consumer.consume({ max_messages: 1_000 });
+    // Pull requests live 5 minutes, not 30 s: with 100 runners under a burst of rotations, 7–15 of
+    // them stopped receiving when their pull expired, until the stream watch replayed about 3 s
+    // later; with 5 minutes none did in the same runs (docs/decisions.md, 100 runners).
+    return consumer.consume({ max_messages: 1_000, expires: PULL_EXPIRES_MS });
   }
 
   /**
