@@ -13,7 +13,7 @@ describe('HealthModule default metrics', () => {
     register.clear();
   });
 
-  it('samples the event loop every 100 ms, not every 10 ms (an idle process wakes 10 times a second for it)', async () => {
+  it('samples the event loop every 100 ms, not every 10 ms (10 wake-ups a second for it instead of 100)', async () => {
     const monitor = vi.spyOn(perfHooks, 'monitorEventLoopDelay');
     HealthModule.forRoot();
     expect(monitor).toHaveBeenCalledTimes(1);

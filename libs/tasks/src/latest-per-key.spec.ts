@@ -50,6 +50,26 @@ describe('LatestPerKey', () => {
     expect(h.inFlight()).toBe(3);
   });
 
+  it('handles a value pushed right as the previous drain ends, in order, even when the handler fails at once', async () => {
+    const handled: string[] = [];
+    const q = new LatestPerKey<string, string>(
+      (v) => {
+        handled.push(v);
+        if (v.startsWith('sync-fail')) throw new Error('fails before any await');
+        return Promise.resolve();
+      },
+      () => undefined,
+    );
+    await q.push('r1', 'sync-fail-1');
+    await q.push('r1', 'sync-fail-2'); // a drain that ended synchronously must not block the key
+    const first = q.push('r1', 'b1');
+    void first.then(() => q.push('r1', 'b2'));
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(handled).toEqual(['sync-fail-1', 'sync-fail-2', 'b1', 'b2']);
+    expect(q.waitingCount).toBe(0);
+  });
+
   it('reports a failed value and goes on with the key', async () => {
     const errors: Array<[unknown, string]> = [];
     const handled: string[] = [];

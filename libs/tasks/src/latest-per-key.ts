@@ -25,9 +25,11 @@ export class LatestPerKey<K, V> {
       this.waiting.set(key, value);
       return draining;
     }
-    const drain = this.drain(key, value).finally(() => this.draining.delete(key));
-    this.draining.set(key, drain);
-    return drain;
+    let drained!: () => void;
+    const done = new Promise<void>((resolve) => (drained = resolve));
+    this.draining.set(key, done); // before drain() runs: a handler that fails at once ends it synchronously
+    void this.drain(key, value).then(drained);
+    return done;
   }
 
   /** Values replaced before they were handled (for a metric or a test). */
@@ -46,5 +48,7 @@ export class LatestPerKey<K, V> {
       value = this.waiting.get(key);
       this.waiting.delete(key);
     }
+    // In the same turn as the last look at `waiting`: a value pushed from now on starts a new drain.
+    this.draining.delete(key);
   }
 }
