@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimVllmPorts } from './vllm-ports';
+import { claimVllmPorts, FETCH_BLOCKED_PORTS, VLLM_PORT_BLOCKS } from './vllm-ports';
 
 describe('claimVllmPorts', () => {
   it('never hands the same block to two holders, and gives a released block out again', () => {
@@ -15,5 +15,11 @@ describe('claimVllmPorts', () => {
     const again = Array.from({ length: 60 }, () => claimVllmPorts());
     expect(new Set(again.map((c) => c.range[0])).size).toBe(again.length);
     for (const c of again) c.release();
+  });
+
+  it('never hands out the block holding a port fetch refuses (a slot there could not be asked for /sim/info)', () => {
+    expect(VLLM_PORT_BLOCKS).not.toContain(2); // 10080-10119 holds 10080
+    expect(VLLM_PORT_BLOCKS).toContain(1);
+    expect(VLLM_PORT_BLOCKS).toHaveLength(125 - FETCH_BLOCKED_PORTS.length);
   });
 });

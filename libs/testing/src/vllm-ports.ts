@@ -7,6 +7,17 @@ const FIRST_PORT = 10_000;
 const BLOCK = 40;
 const BLOCKS = 125;
 const CLAIMS = join(tmpdir(), 'helix-test-vllm-ports');
+/**
+ * Ports `fetch` refuses to connect to ("bad port", the Fetch standard's list): a slot started on one
+ * cannot be asked for its /sim/info by a test. 10080 is the only one in the range.
+ */
+export const FETCH_BLOCKED_PORTS: readonly number[] = [10_080];
+
+/** The blocks handed out, by number (ports FIRST_PORT + block × BLOCK, BLOCK of them): none holds a port fetch refuses. */
+export const VLLM_PORT_BLOCKS: readonly number[] = Array.from({ length: BLOCKS }, (_, b) => b).filter((b) => {
+  const low = FIRST_PORT + b * BLOCK;
+  return !FETCH_BLOCKED_PORTS.some((p) => p >= low && p < low + BLOCK);
+});
 
 /** A block of ports for one test runner's vLLM processes, held until release(). */
 export interface VllmPortClaim {
@@ -27,11 +38,12 @@ process.once('exit', () => {
  */
 export function claimVllmPorts(): VllmPortClaim {
   mkdirSync(CLAIMS, { recursive: true });
-  const start = Math.floor(Math.random() * BLOCKS);
-  for (let i = 0; i < 2 * BLOCKS; i++) {
-    const block = (start + i) % BLOCKS;
+  const blocks = VLLM_PORT_BLOCKS.length;
+  const start = Math.floor(Math.random() * blocks);
+  for (let i = 0; i < 2 * blocks; i++) {
+    const block = VLLM_PORT_BLOCKS[(start + i) % blocks];
     const file = join(CLAIMS, String(block));
-    if (i >= BLOCKS && !ownerAlive(file)) rmQuiet(file); // second round: take over claims of dead processes
+    if (i >= blocks && !ownerAlive(file)) rmQuiet(file); // second round: take over claims of dead processes
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
     } catch {
@@ -46,7 +58,7 @@ export function claimVllmPorts(): VllmPortClaim {
       },
     };
   }
-  throw new Error(`no free vLLM port block for a test runner (${BLOCKS} blocks in ${CLAIMS} are held by live processes)`);
+  throw new Error(`no free vLLM port block for a test runner (${blocks} blocks in ${CLAIMS} are held by live processes)`);
 }
 
 function ownerAlive(file: string): boolean {
