@@ -33,29 +33,29 @@ try {
   const rows = [];
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const c of CONNECTIONS) {
-    const bare_ = [];
-    const gw = [];
+    const bareRuns = [];
+    const gatewayRuns = [];
     // One untimed round of each first: both servers' code is optimised by V8 before it is measured.
     await load(bareUrl, {}, c);
     await load(`${stack.url}/api/v1/system/settings`, { authorization: `Bearer ${stack.adminKey}` }, c);
     for (let r = 0; r < ROUNDS; r++) {
-      bare_.push(await load(bareUrl, {}, c));
+      bareRuns.push(await load(bareUrl, {}, c));
       const g = await load(`${stack.url}/api/v1/system/settings`, { authorization: `Bearer ${stack.adminKey}` }, c);
       if (g.non2xx > 0) throw new Error(`the gateway answered ${g.non2xx} requests with a non-2xx status`);
-      gw.push(g);
+      gatewayRuns.push(g);
     }
-    const bareRps = mean(bare_.map((b) => b.requests.average));
-    const gatewayRps = mean(gw.map((g) => g.requests.average));
+    const bareRps = mean(bareRuns.map((b) => b.requests.average));
+    const gatewayRps = mean(gatewayRuns.map((g) => g.requests.average));
     rows.push({
       connections: c,
       rounds: ROUNDS,
       bare_fastify_rps: Math.round(bareRps),
       gateway_rps: Math.round(gatewayRps),
       ratio: round(gatewayRps / bareRps, 3),
-      round_ratios: gw.map((g, r) => round(g.requests.average / bare_[r].requests.average, 3)),
-      bare_fastify_p50_ms: median(bare_.map((b) => b.latency.p50)),
-      gateway_p50_ms: median(gw.map((g) => g.latency.p50)),
-      gateway_p99_ms: median(gw.map((g) => g.latency.p99)),
+      round_ratios: gatewayRuns.map((g, r) => round(g.requests.average / bareRuns[r].requests.average, 3)),
+      bare_fastify_p50_ms: median(bareRuns.map((b) => b.latency.p50)),
+      gateway_p50_ms: median(gatewayRuns.map((g) => g.latency.p50)),
+      gateway_p99_ms: median(gatewayRuns.map((g) => g.latency.p99)),
     });
     process.stderr.write(`[bench-gateway] ${JSON.stringify(rows.at(-1))}\n`);
   }

@@ -32,7 +32,7 @@ export class LatestPerKey<K, V> {
     return done;
   }
 
-  /** Values replaced before they were handled (for a metric or a test). */
+  /** Values waiting behind the one their key is handling (at most one per key). */
   get waitingCount(): number {
     return this.waiting.size;
   }
