@@ -15,6 +15,7 @@ import { machine, numArg, pct, requireDist, requirePkg, root, round, rssMiB, sle
 
 ensurePinnedNode();
 const { startStack } = requireDist('libs/testing/src/index.js');
+const { runnerSlotsStatus } = requireDist('libs/contracts/src/index.js');
 const Fastify = requirePkg('fastify');
 
 const CREATES = numArg('creates', 120);
@@ -73,11 +74,32 @@ try {
   }
 
   // 1. POST → spawn latency, each model deleted again so the runner stays at one slot; a floor sample after each.
+  // The clock stops when the runner announces the spawned process on the bus: its first slot status with
+  // an endpoint (published right after spawn(), as the models-service sees it), not when its log line
+  // has crossed a stdout pipe into this process (that hop alone measured 3–4 ms here).
+  const spawnedWaiters = new Map();
+  const statuses = nc.subscribe(runnerSlotsStatus('bench-1'));
+  void (async () => {
+    for await (const m of statuses) {
+      const view = JSON.parse(new TextDecoder().decode(m.data));
+      if (view.endpoint) spawnedWaiters.get(view.model_id)?.();
+    }
+  })();
+  await nc.flush();
+  const spawnAnnounced = (id) =>
+    new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no slot status with an endpoint for ${id} within 20 s`)), 20_000);
+      spawnedWaiters.set(id, () => {
+        clearTimeout(timer);
+        spawnedWaiters.delete(id);
+        ok();
+      });
+    });
   const samples = [];
   const floor = [];
   for (let i = 0; i < CREATES; i++) {
     const id = `bench/create-${i}`;
-    const spawned = runner.waitFor((l) => l.msg === 'vllm process started' && l.model === id, 20_000);
+    const spawned = spawnAnnounced(id);
     const t0 = performance.now();
     await api('POST', '/api/v1/models', model(id));
     await spawned;

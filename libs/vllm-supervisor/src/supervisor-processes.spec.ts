@@ -96,7 +96,7 @@ describe('VllmSupervisor: start', () => {
     const token = Secret.of('hf_globalToken_abc123XYZ');
     const parentToken = 'hf_parentRunnerEnv_999';
     const { sup, logger, statuses, pidOf, portRange } = setup({ env: { HF_TOKEN: parentToken, HELIX_SETTINGS_KEY: 'k', CUDA_VISIBLE_DEVICES: '0' } });
-    sup.start(
+    const first = sup.start(
       spec({
         modelId: 'Qwen/Qwen2.5-VL-7B-Instruct',
         contextLength: 32768,
@@ -119,7 +119,12 @@ describe('VllmSupervisor: start', () => {
       hfTokenSource: 'global',
       hfTokenFingerprint: fingerprint(token.reveal()),
     });
-    expect(statuses.map((s) => s.state)).toEqual(['starting', 'starting', 'running']); // endpoint known while starting
+    // start() returns the first status; the first event is the spawned process with its endpoint.
+    expect(first).toMatchObject({ state: 'starting', endpoint: null, restarts: 0 });
+    expect(statuses.map((s) => [s.state, s.endpoint])).toEqual([
+      ['starting', status.endpoint],
+      ['running', status.endpoint],
+    ]);
     expect(sup.list()).toEqual([status]);
 
     // Ground truth from the process itself.

@@ -169,10 +169,13 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
   }
 
   /**
-   * Starts a slot. Throws if a slot with this id is active (starting, running or stopping); a
-   * `failed` slot of that id is replaced. Progress is reported through `status` events.
+   * Starts a slot and returns its first status (`starting`, no endpoint yet). Throws if a slot with
+   * this id is active (starting, running or stopping); a `failed` slot of that id is replaced.
+   * Progress is reported through `status` events, the first once the process is spawned (with its
+   * endpoint) or could not be: the caller already holds the first status, so announcing it too would
+   * be one more message on the bus and one more database write per start, sent while the spawn competes for the CPU.
    */
-  start(spec: StartSpec): void {
+  start(spec: StartSpec): SlotStatus {
     if (!spec.slotId) throw new Error('start: slotId is required');
     if (!spec.modelId) throw new Error('start: modelId is required');
     const existing = this.slots.get(spec.slotId);
@@ -197,8 +200,8 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
       nextToken: null,
     };
     this.slots.set(spec.slotId, slot);
-    this.emitStatus(slot);
     this.launch(slot);
+    return copy(slot.status);
   }
 
   /**

@@ -58,7 +58,8 @@ export class ModelsService {
       const record = await this.models.insert(spec, request.created_by ?? null, tx);
       if (!record) throw rpcError('conflict', 'A model with this id already exists.');
       const plan = spec.enabled ? await this.scheduler.placeNew(tx, spec) : null;
-      return { view: { ...record, slots: await this.slots.listForModel(spec.id, tx) }, plan };
+      // A new model has no other rows (slots go with their model): a placed one has just its new slot.
+      return { view: { ...record, slots: plan ? [plan.slot] : await this.slots.listForModel(spec.id, tx) }, plan };
     });
     // The runner's command goes out first: the log line and the audit event do not delay the start.
     if (plan) void this.scheduler.dispatch(plan);

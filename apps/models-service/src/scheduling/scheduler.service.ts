@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ModelSpec, SlotCreateCommand, SlotError } from '@helix/contracts';
+import type { ModelSpec, SlotCreateCommand, SlotError, SlotView } from '@helix/contracts';
 import { OFFLINE_AFTER_MS } from '../runners/runners.service';
 import { RunnerRepository } from '../runners/runner.repository';
 import { gpusOf } from '../runners/runner.entity';
@@ -17,6 +17,11 @@ export interface PlannedDispatch {
   /** The runner's GPUs the slot is placed on. */
   gpus: number[];
   model: ModelSpec;
+}
+
+/** A placement just made: what to dispatch, and the new slot's row as the placing transaction wrote it. */
+export interface NewPlacement extends PlannedDispatch {
+  slot: SlotView;
 }
 
 // Outcomes of placement, on /metrics.
@@ -56,13 +61,13 @@ export class Scheduler {
    * rows; without room, leaves (or refreshes) one `failed`/`no_capacity` row. `onlyIfUnplaced`
    * makes it a no-op when the model already has a deployment (another replica got there first).
    */
-  async placeNew(tx: EntityManager, model: ModelSpec, options: { onlyIfUnplaced?: boolean } = {}): Promise<PlannedDispatch | null> {
+  async placeNew(tx: EntityManager, model: ModelSpec, options: { onlyIfUnplaced?: boolean } = {}): Promise<NewPlacement | null> {
     await Scheduler.lock(tx);
     if (options.onlyIfUnplaced && (await this.slots.isDeployed(model.id, tx))) return null;
     const choice = choosePlacement(request(model), await this.capacities(tx));
     if ('runnerId' in choice) {
-      const slotId = await this.slots.insertScheduled(model.id, choice.runnerId, choice.gpus, tx, 'stopped-and-unplaced');
-      return { slotId, runnerId: choice.runnerId, gpus: choice.gpus, model };
+      const slot = await this.slots.insertScheduled(model.id, choice.runnerId, choice.gpus, tx, 'stopped-and-unplaced');
+      return { slotId: slot.id, slot, runnerId: choice.runnerId, gpus: choice.gpus, model };
     }
     noCapacity.inc();
     await this.slots.recordNoCapacity(model.id, { code: 'no_capacity', message: choice.noCapacity }, tx);
@@ -76,8 +81,8 @@ export class Scheduler {
     const runner = (await this.capacities(tx)).filter((r) => r.id === runnerId);
     const choice = choosePlacement(request(model), runner);
     if (!('runnerId' in choice)) return null;
-    const slotId = await this.slots.insertScheduled(model.id, runnerId, choice.gpus, tx, 'unplaced');
-    return { slotId, runnerId, gpus: choice.gpus, model };
+    const slot = await this.slots.insertScheduled(model.id, runnerId, choice.gpus, tx, 'unplaced');
+    return { slotId: slot.id, runnerId, gpus: choice.gpus, model };
   }
 
   /** Sends the create command; a runner that refuses or does not answer is skipped for the next best. */

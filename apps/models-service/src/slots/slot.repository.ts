@@ -91,23 +91,26 @@ export class SlotRepository {
     return deployed;
   }
 
-  /** A new `scheduled` slot on the runner; its rows that no longer count (stopped, unplaced) go first when `replace`. */
+  /**
+   * A new `scheduled` slot on the runner, as recorded; its rows that no longer count (stopped,
+   * unplaced) go first when `replace`.
+   */
   async insertScheduled(
     modelId: string,
     runnerId: string,
     gpus: readonly number[],
     tx: EntityManager,
     replace: 'stopped-and-unplaced' | 'unplaced',
-  ): Promise<string> {
+  ): Promise<SlotView> {
     const which = replace === 'unplaced' ? 'runner_id IS NULL' : `(state = 'stopped' OR runner_id IS NULL)`;
-    const slotId = randomUUID();
     // One statement (one round trip on the placing path): the DELETE does not see the row the INSERT adds.
-    await tx.query(
+    const rows = await tx.query(
       `WITH replaced AS (DELETE FROM models.slots WHERE model_id = $2 AND ${which})
-       INSERT INTO models.slots (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())`,
-      [slotId, modelId, runnerId, gpus],
+       INSERT INTO models.slots AS s (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())
+       RETURNING ${VIEW_COLUMNS}`,
+      [randomUUID(), modelId, runnerId, gpus],
     );
-    return slotId;
+    return views(returnedRows(rows))[0];
   }
 
   /** Moves a scheduled slot to another runner and GPUs (the first runner did not take it). */

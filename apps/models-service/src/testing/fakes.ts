@@ -76,9 +76,9 @@ export class InMemorySlots implements Partial<SlotRepository> {
     gpus: readonly number[],
     _tx: EntityManager,
     replace: 'stopped-and-unplaced' | 'unplaced',
-  ): Promise<string> {
+  ): Promise<SlotView> {
     for (const s of this.forModel(modelId)) if (s.runner_id === null || (replace === 'stopped-and-unplaced' && s.state === 'stopped')) this.rows.delete(s.id);
-    return this.add({ model_id: modelId, runner_id: runnerId, gpus: [...gpus] }).id;
+    return this.add({ model_id: modelId, runner_id: runnerId, gpus: [...gpus] });
   }
 
   async reassign(slotId: string, runnerId: string, gpus: readonly number[]): Promise<void> {

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { PinoLogger } from 'nestjs-pino';
-import { runnerSlotsCreate, type Scope, type SlotView } from '@helix/contracts';
+import { runnerSlotsCreate, runnerSlotsStop, type Scope, type SlotView } from '@helix/contracts';
 import { decodeJson, encodeJson } from '@helix/nats';
 import { Secret } from '@helix/secrets';
 import { TokenStore, type ResolveContext } from '@helix/token-store';
@@ -18,8 +18,16 @@ const SLOT = '3f2b8c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';
 class FakeSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
   readonly started: StartSpec[] = [];
   readonly offered: Array<{ slotId: string; token: string | null; source: string }> = [];
-  start(spec: StartSpec): void {
+  readonly stopped: string[] = [];
+  /** Like the real one: returns the first status and announces nothing until the process is spawned. */
+  start(spec: StartSpec): SlotStatus {
     this.started.push(spec);
+    const { slotId, modelId, tokenSource: hfTokenSource } = spec;
+    return { slotId, modelId, state: 'starting', restarts: 0, endpoint: null, error: null, hfTokenSource, hfTokenFingerprint: null };
+  }
+  stop(slotId: string): Promise<void> {
+    this.stopped.push(slotId);
+    return Promise.resolve();
   }
   retryParked(slotId: string, token: Secret | null, source: string): boolean {
     this.offered.push({ slotId, token: token?.reveal() ?? null, source });
@@ -57,6 +65,10 @@ function setup(gpus = [{ index: 0, memory: 80e9 }]) {
   const service = new SlotsService(nc, settings, supervisor as unknown as VllmSupervisor, sync, logger);
   service.onApplicationBootstrap();
   running.push(service);
+  const stop = (slotId: string) =>
+    new Promise<Record<string, unknown>>((respond) =>
+      callbacks.get(runnerSlotsStop('gpu-1'))!(null, { data: encodeJson({ slot_id: slotId }), respond: (data: Uint8Array) => respond(decodeJson(data)) }),
+    );
   const create = (slotId: string, chain: { model?: string; user?: string; org?: string; memory?: number; gpus?: number[] } = {}) =>
     new Promise<Record<string, unknown>>((respond) =>
       callbacks.get(runnerSlotsCreate('gpu-1'))!(null, {
@@ -90,10 +102,20 @@ function setup(gpus = [{ index: 0, memory: 80e9 }]) {
       hfTokenSource: 'none',
       hfTokenFingerprint: null,
     });
-  return { service, supervisor, published, create, newVersion, park };
+  return { service, supervisor, published, create, stop, newVersion, park };
 }
 
 describe('SlotsService', () => {
+  it('a stop that arrives before the process is spawned goes to the supervisor (which has the slot), not just out of the table', async () => {
+    const { supervisor, published, create, stop } = setup();
+    await create(SLOT);
+    await new Promise((r) => setImmediate(r)); // started: the supervisor is launching, no status event yet
+    expect(supervisor.started).toHaveLength(1);
+    expect(await stop(SLOT)).toEqual({ accepted: true });
+    expect(supervisor.stopped).toEqual([SLOT]);
+    expect(published).toEqual([]); // its `stopped` comes from the supervisor once the process is gone
+  });
+
   it('after a new token version, hands each started slot the token it now resolves to', async () => {
     const { supervisor, create, newVersion } = setup();
     await create(SLOT);

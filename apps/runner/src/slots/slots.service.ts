@@ -177,7 +177,7 @@ export class SlotsService implements SlotsSource, OnApplicationBootstrap, Before
       'starting model slot',
     );
     try {
-      this.supervisor.start({
+      entry.status = this.supervisor.start({
         slotId: command.slot_id,
         modelId: command.model.id,
         contextLength: command.model.context_length,
