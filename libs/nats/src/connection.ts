@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
-import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { credsAuthenticator } from './creds-authenticator';
 
 /** How every Helix process reaches NATS (HELIX_NATS_URL, HELIX_NATS_USER/PASSWORD or HELIX_NATS_CREDS, HELIX_NATS_TLS_CA). */
 export interface NatsSettings {

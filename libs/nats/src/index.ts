@@ -1,4 +1,5 @@
 export * from './connection';
+export { credsAuthenticator } from './creds-authenticator';
 export * from './connection-status';
 export * from './codec';
 export * from './consumer-loop';
