@@ -21,6 +21,10 @@ describe('faults lose no update', () => {
   it('NATS stopped during a PUT: the PUT succeeds once NATS is back and the runner gets the update', async () => {
     const before = (await stack.api('GET', '/api/v1/system/settings')).body.version;
     await stack.nats.stop();
+    // The PUT comes after the gateway has seen the outage, as it is held until NATS is back. A request
+    // already on the wire when NATS dies is lost with the connection and answered 503 after the
+    // gateway's 10 s deadline (nothing was applied); a CI run under load once sent it in that instant.
+    await eventually(async () => (await fetch(`${stack.gatewayUrls[0]}/readyz`)).status === 503, 10_000, 'the gateway to see NATS down');
     const put = stack.api('PUT', '/api/v1/system/settings', { huggingface_token: TOKENS[0] });
     await new Promise((r) => setTimeout(r, 1_500));
     await stack.nats.start();
