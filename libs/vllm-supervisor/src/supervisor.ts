@@ -172,8 +172,8 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
    * Starts a slot and returns its first status (`starting`, no endpoint yet). Throws if a slot with
    * this id is active (starting, running or stopping); a `failed` slot of that id is replaced.
    * Progress is reported through `status` events, the first once the process is spawned (with its
-   * endpoint) or could not be: the caller already holds the first status, so announcing it too would
-   * be one more message on the bus and one more database write per start, sent while the spawn competes for the CPU.
+   * endpoint) or could not be. The caller already holds the first status: announcing it as well
+   * cost one more bus message and database write per start, competing with the spawn for the CPU.
    */
   start(spec: StartSpec): SlotStatus {
     if (!spec.slotId) throw new Error('start: slotId is required');
