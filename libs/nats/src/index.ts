@@ -1,5 +1,4 @@
 export * from './connection';
-export { credsAuthenticator } from './creds-authenticator';
 export * from './connection-status';
 export * from './codec';
 export * from './consumer-loop';
