@@ -56,6 +56,22 @@ describe('1,000 scoped tokens: a joining runner holds them all, an offline one c
     expect(info.hf_token_fingerprint).toBe(slot.hf_token_fingerprint);
     return { source: slot.hf_token_source, fingerprint: info.hf_token_fingerprint };
   };
+  /** Waits until every committed settings event was published to the SETTINGS stream. */
+  const outboxDrained = async () => {
+    const db = new Client({ connectionString: stack.pg.url });
+    await db.connect();
+    try {
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM settings.outbox');
+          expect(rows[0].n, 'settings events committed but not yet published').toBe(0);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+    } finally {
+      await db.end();
+    }
+  };
   const runnerView = async () => (await stack.api('GET', '/api/v1/runners')).body.find((r: any) => r.id === 'gpu-join');
 
   beforeAll(async () => {
@@ -82,6 +98,10 @@ describe('1,000 scoped tokens: a joining runner holds them all, an offline one c
         await setToken(`${enc(`scale/model-${i}`)}/settings`, tokenOf('Model', i));
       },
     );
+    // A PUT answers once its change is committed; the outbox publishes it to the stream just after.
+    // "Set before the runner started" means published too: under CI load the outbox was once still
+    // 297 events behind when the runner joined (it then held 703 of 1,000 at its replay's end).
+    await outboxDrained();
   }, 180_000);
 
   afterAll(async () => {
@@ -143,6 +163,7 @@ describe('1,000 scoped tokens: a joining runner holds them all, an offline one c
     await setToken('/api/v1/system/settings', global);
     expect((await runnerView()).in_sync).toBe(false);
 
+    await outboxDrained();
     await stack.startRunner({ id: 'gpu-join', memory: '80GB' });
     const view = await vi.waitFor(
       async () => {
