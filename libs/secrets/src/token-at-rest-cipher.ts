@@ -20,6 +20,11 @@ export class TokenAtRestCipher {
     return this.keys[0].kid;
   }
 
+  /** True while HELIX_ENCRYPTION_KEY lists keys besides the sealing one (a rotation is under way). */
+  get opensOlderKeys(): boolean {
+    return this.keys.length > 1;
+  }
+
   seal(token: Secret, scope: Scope, scopeId: string | null): EncryptedEnvelope {
     return seal(this.keys[0], token, Aad.atRest(scope, scopeId));
   }

@@ -21,8 +21,11 @@ const byKid = new Gauge({
  * HELIX_ENCRYPTION_KEY rotation: at start-up (and every 30 s until it succeeds) every stored token
  * sealed with another key than the first listed is opened with the key it names and sealed again
  * with the first, in transactions of 500 rows. Replicas share the work (`SKIP LOCKED`). Versions
- * and events do not change. When no token is left under an old key, the log says so and the old
- * key can be removed from the list.
+ * and events do not change. While tokens remain under another key (a replica not yet restarted
+ * still seals with the old first key, or another replica held the rows) the pass runs again every
+ * 30 s. While the list holds older keys every pass is logged, so the log says when none is left
+ * and the old key can be removed: with two replicas, the one that re-sealed the rows may not be the
+ * one that sees the last of them gone.
  */
 @Injectable()
 export class TokenReseal implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -39,10 +42,16 @@ export class TokenReseal implements OnApplicationBootstrap, OnApplicationShutdow
       async () => void (await this.run()),
       (err) => {
         this.logger.warn({ err }, 'could not re-encrypt stored tokens yet; trying again in 30 s');
-        this.timer = setTimeout(() => this.flight.kick(), RETRY_MS);
-        this.timer.unref();
+        this.again();
       },
     );
+  }
+
+  /** One more pass in 30 s. */
+  private again(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flight.kick(), RETRY_MS);
+    this.timer.unref();
   }
 
   onApplicationBootstrap(): void {
@@ -81,9 +90,10 @@ export class TokenReseal implements OnApplicationBootstrap, OnApplicationShutdow
     byKid.reset();
     for (const c of counts) byKid.set({ kid: c.kid }, c.tokens);
     const remaining = counts.filter((c) => c.kid !== kid).reduce((sum, c) => sum + c.tokens, 0);
-    if (total > 0 || remaining > 0) {
+    if (total > 0 || remaining > 0 || this.cipher.opensOlderKeys) {
       this.logger.info({ kid, resealed: total, remaining_under_other_keys: remaining }, 'stored tokens re-encrypted with the current encryption key');
     }
+    if (remaining > 0) this.again();
     return total;
   }
 }
