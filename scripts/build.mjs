@@ -20,6 +20,9 @@ execFileSync(
     stdio: 'inherit',
   },
 );
+// The NestJS apps start from one file each (scripts/lib/bundle-apps.mjs says why).
+const { NEST_APPS, bundleApp } = await import('./lib/bundle-apps.mjs');
+for (const app of NEST_APPS) await bundleApp(root, app);
 // The console is browser code: Vite bundles it (it replaces dist/apps/console as a whole).
 const { build } = await import('vite');
 await build({ configFile: resolve(root, 'apps/console/vite.config.mjs'), logLevel: 'warn' });

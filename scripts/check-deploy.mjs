@@ -4,7 +4,8 @@
 //     is not excluded by .dockerignore; every app the images start has dist/apps/<app>/main.js;
 //  2. `npm ci --omit=dev` gives every app what it imports at run time: each bare import reachable
 //     from dist/apps/<app>/main.js is a runtime dependency in package.json and is not dev-only in
-//     package-lock.json; no app reaches dist/libs/local-infra or dist/libs/testing.
+//     package-lock.json; no app reaches dist/libs/local-infra or dist/libs/testing. For an app the
+//     build bundled, its main.bundle.json says what the bundle inlined and imports (see bundled()).
 // Prints one line per problem and exits 1 if there is any; `--json` prints the report as JSON,
 // `--root <dir>` checks another tree (the test's negative control).
 // test/deploy.e2e.ts runs it.
@@ -139,6 +140,45 @@ export function reachable(entry, base = root) {
 }
 
 /**
+ * The same answer as `reachable` for an app bundled by scripts/lib/bundle-apps.mjs, from the
+ * main.bundle.json it wrote: the monorepo files it inlined, the packages the monorepo's code imports
+ * (which must be runtime dependencies), and the packages an inlined npm package imports. Those must be
+ * its own dependencies (installed with it), or a peer dependency: a required one must be a runtime
+ * dependency of ours, an optional one is loaded by name only when its feature is used.
+ * @param {{ modules: string[], imports: Record<string, string[]> }} meta
+ * @param {string} dir repository root
+ * @param {string[]} problems
+ * @param {string} app
+ */
+function bundled(meta, dir, problems, app) {
+  /** The innermost npm package a file belongs to, as the directory that holds it (null: the monorepo's). */
+  const packageDir = (/** @type {string} */ file) => /^(?:.*\/)?node_modules\/(?:@[^/]+\/)?[^/]+/.exec(file)?.[0] ?? null;
+  const fromNodeModules = (/** @type {string} */ file) => packageDir(file)?.replace(/^.*node_modules\//, '') ?? null;
+  const files = meta.modules.filter((m) => fromNodeModules(m) === null).map((m) => join(dir, m));
+  const inlined = new Set(meta.modules.map(fromNodeModules).filter((p) => p !== null));
+  /** @type {Map<string, string>} */
+  const bare = new Map();
+  /** @type {Map<string, string>} */
+  const installedWith = new Map();
+  for (const [name, importers] of Object.entries(meta.imports)) {
+    const own = importers.find((f) => fromNodeModules(f) === null);
+    if (own !== undefined) {
+      bare.set(name, own);
+      continue;
+    }
+    for (const importer of importers) {
+      const owner = /** @type {string} */ (fromNodeModules(importer));
+      const manifest = JSON.parse(readFileSync(join(dir, /** @type {string} */ (packageDir(importer)), 'package.json'), 'utf8'));
+      if (manifest.dependencies?.[name] !== undefined) installedWith.set(name, owner);
+      else if (manifest.peerDependencies?.[name] !== undefined) {
+        if (!manifest.peerDependenciesMeta?.[name]?.optional && !bare.has(name)) bare.set(name, `${importer} (a peer dependency of ${owner})`);
+      } else problems.push(`${app}: ${importer} imports ${name}, which ${owner} does not declare`);
+    }
+  }
+  return { files, bare, unresolved: /** @type {string[]} */ ([]), inlined, installedWith };
+}
+
+/**
  * @param {string} [dir] repository root
  * @returns {{ problems: string[], apps: Record<string, string[]>, dockerfiles: string[] }}
  */
@@ -177,12 +217,22 @@ export function checkDeploy(dir = root) {
     if (!builtApps.includes(app)) problems.push(`dist/apps/${app}/main.js is missing (run \`npm run build\`)`);
   }
   for (const app of builtApps) {
-    const { files, bare, unresolved } = reachable(join(appsDir, app, 'main.js'), dir);
+    const bundleMeta = join(appsDir, app, 'main.bundle.json');
+    const { files, bare, unresolved, inlined, installedWith } = existsSync(bundleMeta)
+      ? bundled(JSON.parse(readFileSync(bundleMeta, 'utf8')), dir, problems, app)
+      : { ...reachable(join(appsDir, app, 'main.js'), dir), inlined: new Set(), installedWith: new Map() };
     for (const [name, needs] of Object.entries(LOADED_BY_NAME)) {
-      if (bare.has(name)) for (const need of needs) if (!bare.has(need)) bare.set(need, `${bare.get(name)} (loaded by ${name})`);
+      const by = bare.get(name) ?? (inlined.has(name) ? `the bundle (${name} inlined)` : undefined);
+      if (by !== undefined) for (const need of needs) if (!bare.has(need)) bare.set(need, `${by} (loaded by ${name})`);
     }
     apps[app] = [...bare.keys()].sort();
     for (const u of unresolved) problems.push(`${app}: ${u} does not resolve`);
+    // What an inlined package imports comes with it (its own dependencies): installed, not dev-only.
+    for (const [name, by] of installedWith) {
+      const entry = lock.packages?.[`node_modules/${name}`];
+      if (!entry) problems.push(`${app}: ${name} (a dependency of ${by}) is not in package-lock.json`);
+      else if (entry.dev === true) problems.push(`${app}: ${name} (a dependency of ${by}) is dev-only in package-lock.json`);
+    }
     for (const lib of DEV_ONLY_LIBS) {
       const hit = files.find((f) => f.startsWith(join(dir, 'dist/libs', lib) + '/'));
       if (hit) problems.push(`${app} reaches ${relative(dir, hit)} (libs/${lib} is for tests and the local stack only)`);

@@ -9,7 +9,20 @@
 // and kubectl); it is unpacked once into node_modules/.cache.
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto';
-import { chmodSync, existsSync, statSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  statSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -598,6 +611,79 @@ describe('container images (scripts/check-deploy.mjs)', () => {
     );
     expect(problems.some((p) => p.includes('pino'))).toBe(false);
   });
+
+  it('for a bundled app, reads main.bundle.json: the monorepo code it inlined and what each import is for', () => {
+    const fixture = join(work, 'fixture-bundle');
+    mkdirSync(join(fixture, 'deploy/docker'), { recursive: true });
+    mkdirSync(join(fixture, 'dist/apps/runner'), { recursive: true });
+    const manifest = (dir: string, body: object) => {
+      mkdirSync(join(fixture, dir), { recursive: true });
+      writeFileSync(join(fixture, dir, 'package.json'), JSON.stringify(body));
+    };
+    manifest('node_modules/@nestjs/core', {
+      dependencies: { iterare: '1' },
+      peerDependencies: { rxjs: '7', '@nestjs/websockets': '12' },
+      peerDependenciesMeta: { '@nestjs/websockets': { optional: true } },
+    });
+    writeFileSync(join(fixture, 'package.json'), JSON.stringify({ dependencies: { pino: '1', '@nestjs/core': '12' } }));
+    writeFileSync(
+      join(fixture, 'package-lock.json'),
+      JSON.stringify({ packages: { 'node_modules/pino': {}, 'node_modules/@nestjs/core': {}, 'node_modules/iterare': {} } }),
+    );
+    writeFileSync(join(fixture, '.dockerignore'), '.helix/\n**/*.key\n**/*.creds\nnode_modules/\ndist/\n.git/\n');
+    writeFileSync(join(fixture, 'deploy/docker/x.Dockerfile'), 'FROM node:24\n');
+    writeFileSync(join(fixture, 'dist/apps/runner/main.js'), '// one bundle: it requires nothing by a relative path\n');
+    writeFileSync(
+      join(fixture, 'dist/apps/runner/main.bundle.json'),
+      JSON.stringify({
+        modules: ['dist/apps/runner/main.js', 'dist/libs/testing/src/index.js', 'node_modules/@nestjs/core/index.js'],
+        imports: {
+          pino: ['dist/apps/runner/main.js'],
+          'left-pad': ['dist/libs/testing/src/index.js'],
+          iterare: ['node_modules/@nestjs/core/index.js'],
+          rxjs: ['node_modules/@nestjs/core/index.js'],
+          '@nestjs/websockets': ['node_modules/@nestjs/core/index.js'],
+          kafkajs: ['node_modules/@nestjs/core/index.js'],
+        },
+      }),
+    );
+    const result = spawnSync(node, [join(root, 'scripts/check-deploy.mjs'), '--json', '--root', fixture], { encoding: 'utf8' });
+    const { problems, apps } = JSON.parse(result.stdout) as { problems: string[]; apps: Record<string, string[]> };
+    expect(problems.filter((p) => p.startsWith('runner'))).toEqual([
+      'runner: node_modules/@nestjs/core/index.js imports kafkajs, which @nestjs/core does not declare',
+      'runner reaches dist/libs/testing/src/index.js (libs/testing is for tests and the local stack only)',
+      'runner: dist/libs/testing/src/index.js imports left-pad, which is not in package.json "dependencies"',
+      'runner: left-pad is not in package-lock.json',
+      'runner: node_modules/@nestjs/core/index.js (a peer dependency of @nestjs/core) imports rxjs, which is not in package.json "dependencies"',
+      'runner: rxjs is not in package-lock.json',
+    ]);
+    // Its own dependency (iterare) comes with it; an optional peer (@nestjs/websockets) is loaded only when used.
+    expect(apps.runner).toEqual(['left-pad', 'pino', 'rxjs']);
+  });
+
+  it('the build stage of the images builds every app, bundled, from only what it copies', async () => {
+    // The build stage's inputs (COPY sources from the context), with the installed node_modules.
+    const { parseCopies } = (await import(join(root, 'scripts/check-deploy.mjs'))) as {
+      parseCopies: (text: string) => { from: string | null; sources: string[] }[];
+    };
+    const stage = join(work, 'build-stage');
+    mkdirSync(stage, { recursive: true });
+    for (const name of ['control-plane.Dockerfile', 'runner.Dockerfile']) {
+      const text = readFileSync(join(root, 'deploy/docker', name), 'utf8');
+      const buildStage = text.split(/^FROM /m).find((part) => /\bAS build\b/.test(part.split('\n')[0])) ?? '';
+      for (const copy of parseCopies(buildStage).filter((c) => c.from === null)) {
+        for (const source of copy.sources) cpSync(join(root, source), join(stage, source), { recursive: true });
+      }
+    }
+    symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'));
+    const result = spawnSync(node, [join(stage, 'scripts/build.mjs'), '--clean'], { cwd: stage, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    for (const app of ['gateway', 'settings-service', 'models-service', 'runner']) {
+      expect(existsSync(join(stage, 'dist/apps', app, 'main.js')), app).toBe(true);
+      const bundle = JSON.parse(readFileSync(join(stage, 'dist/apps', app, 'main.bundle.json'), 'utf8')) as { modules: string[] };
+      expect(bundle.modules, app).toContain(`dist/apps/${app}/main.js`);
+    }
+  }, 120_000);
 });
 
 describe('key generation for an install (scripts/deploy-keys.mjs)', () => {

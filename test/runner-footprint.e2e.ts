@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNNER_NODE_OPTIONS } from '@helix/local-infra';
-import { eventually, SEED_MODEL, startStack, type Stack } from '@helix/testing';
+import { eventually, repoRoot, SEED_MODEL, startStack, type Stack } from '@helix/testing';
 
 /**
  * The runner's memory goal (docs/decisions.md, runner memory): one runner per GPU node holds no more
@@ -71,5 +71,12 @@ describe('the runner process loads no database, API-document or HTTP-validation 
       '@fastify/fast-json-stringify-compiler',
     ];
     expect(packages.filter((p) => forbidden.includes(p))).toEqual([]);
+    // NestJS runs from the runner's bundle (scripts/lib/bundle-apps.mjs): none of its ES modules is
+    // loaded from node_modules, and what the bundle inlined is held to the same list.
+    expect(packages.filter((p) => p.startsWith('@nestjs/'))).toEqual([]);
+    const bundle = JSON.parse(readFileSync(join(repoRoot(), 'dist/apps/runner/main.bundle.json'), 'utf8')) as { modules: string[] };
+    const inlined = new Set(bundle.modules.map((m) => /^(?:.*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m)?.[1]).filter(Boolean));
+    expect(inlined).toContain('@nestjs/core');
+    expect([...inlined].filter((p) => forbidden.includes(p as string))).toEqual([]);
   }, 120_000);
 });

@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY .swcrc tsconfig.base.json tsconfig.json nx.json ./
 COPY scripts/build.mjs scripts/build.mjs
+COPY scripts/lib/bundle-apps.mjs scripts/lib/bundle-apps.mjs
 COPY apps apps
 COPY libs libs
 RUN npm run build -- --clean
