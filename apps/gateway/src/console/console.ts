@@ -6,8 +6,15 @@ import type pino from 'pino';
 import type { HelmetOptions } from 'helmet';
 import { helmetHeaders, installSecurityHeaders } from '../http/security-headers';
 
-/** Where `npm run build` puts the web console (apps/console, built by Vite): dist/apps/console. */
-export const CONSOLE_DIR = resolve(__dirname, '../../../console');
+/**
+ * Where `npm run build` puts the web console (apps/console, built by Vite): dist/apps/console. The
+ * gateway runs from its bundle, dist/apps/gateway/main.js (scripts/lib/bundle-apps.mjs), where this
+ * code's `__dirname` is dist/apps/gateway; compiled but not bundled (tests) it is
+ * dist/apps/gateway/src/console.
+ */
+export const CONSOLE_DIR =
+  [resolve(__dirname, '../console'), resolve(__dirname, '../../../console')].find((dir) => existsSync(resolve(dir, 'index.html'))) ??
+  resolve(__dirname, '../console');
 export const CONSOLE_PREFIX = '/console/';
 
 /**
