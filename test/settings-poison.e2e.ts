@@ -102,6 +102,8 @@ describe('events that fail to parse, to validate or to decrypt are skipped, neve
     await jetstream(nc).publish(GLOBAL, forged);
     for (const id of ['gpu-p1', 'gpu-p2']) {
       await eventually(async () => (await ignoredCount(stack, id, 'unsigned')) >= 1, 20_000, `${id} counted the unsigned event`);
+      // The log is written asynchronously: it may trail the counter (a CI run read it too early).
+      await stack.runners.get(id)!.waitFor((l) => l.msg?.startsWith('ignored a settings event not signed'), 10_000);
       expect(
         stack.runners
           .get(id)!

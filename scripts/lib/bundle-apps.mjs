@@ -4,7 +4,7 @@
 // Node loads NestJS's ~600 ES modules through `require(esm)`, whose resolver, translator and linker
 // took most of a runner's start. Next to each bundle, main.bundle.json records what it inlined and
 // what it still imports, with the importing file, for scripts/check-deploy.mjs.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { rolldown } from 'rolldown';
@@ -19,7 +19,7 @@ export const NEST_APPS = ['gateway', 'settings-service', 'models-service', 'runn
  */
 const inlinedPackage = (pkg) => pkg.startsWith('@nestjs/') || pkg === 'nestjs-pino';
 
-export const packageOf = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
+const packageOf = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
 const isBuiltin = (id) => id.startsWith('node:') || builtinModules.includes(id.split('/')[0]);
 
 /** The file `id` resolves to from `dir` (null: not installed, e.g. one of NestJS's optional integrations). */
@@ -102,9 +102,8 @@ export async function bundleApp(root, app) {
   return meta;
 }
 
-/** @returns {any} the package's package.json from the root node_modules, or null when it is not installed */
+/** @returns {any} the package's package.json in the root node_modules (where the bundle's `require` finds it), or null */
 function readManifest(root, pkg) {
-  const file = resolveFrom(root, `${pkg}/package.json`);
-  if (file === null) return null;
-  return createRequire(import.meta.url)(file);
+  const file = join(root, 'node_modules', pkg, 'package.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
