@@ -80,7 +80,8 @@ export async function bundleApp(root, app) {
   });
   let modules;
   try {
-    const { output } = await bundle.write({ file: entry, format: 'cjs', sourcemap: true, codeSplitting: false });
+    // keepNames: @nestjs/swagger names schemas after DTO classes, NestJS logs contexts by class name.
+    const { output } = await bundle.write({ file: entry, format: 'cjs', sourcemap: true, codeSplitting: false, keepNames: true });
     modules = output.flatMap((chunk) => (chunk.type === 'chunk' ? Object.keys(chunk.modules) : [])).filter((m) => !m.startsWith('\0'));
   } finally {
     await bundle.close();
