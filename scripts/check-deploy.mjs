@@ -145,7 +145,7 @@ export function reachable(entry, base = root) {
  * (which must be runtime dependencies), and the packages an inlined npm package imports. Those must be
  * its own dependencies (installed with it), or a peer dependency: a required one must be a runtime
  * dependency of ours, an optional one is loaded by name only when its feature is used.
- * @param {{ modules: string[], imports: Record<string, string[]> }} meta
+ * @param {{ packages: string[], modules: string[], imports: Record<string, string[]> }} meta
  * @param {string} dir repository root
  * @param {string[]} problems
  * @param {string} app
@@ -155,7 +155,7 @@ function bundled(meta, dir, problems, app) {
   const packageDir = (/** @type {string} */ file) => /^(?:.*\/)?node_modules\/(?:@[^/]+\/)?[^/]+/.exec(file)?.[0] ?? null;
   const fromNodeModules = (/** @type {string} */ file) => packageDir(file)?.replace(/^.*node_modules\//, '') ?? null;
   const files = meta.modules.filter((m) => fromNodeModules(m) === null).map((m) => join(dir, m));
-  const inlined = new Set(meta.modules.map(fromNodeModules).filter((p) => p !== null));
+  const inlined = new Set(meta.packages);
   /** @type {Map<string, string>} */
   const bare = new Map();
   /** @type {Map<string, string>} */

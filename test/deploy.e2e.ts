@@ -636,6 +636,7 @@ describe('container images (scripts/check-deploy.mjs)', () => {
     writeFileSync(
       join(fixture, 'dist/apps/runner/main.bundle.json'),
       JSON.stringify({
+        packages: ['@nestjs/core'],
         modules: ['dist/apps/runner/main.js', 'dist/libs/testing/src/index.js', 'node_modules/@nestjs/core/index.js'],
         imports: {
           pino: ['dist/apps/runner/main.js'],

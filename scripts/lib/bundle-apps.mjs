@@ -2,8 +2,8 @@
 // with NestJS (ES modules since Nest 12) and the monorepo's code inlined; every other npm package stays
 // a `require` from node_modules. Why (docs/decisions.md, "The NestJS apps start from one bundle"):
 // Node loads NestJS's ~600 ES modules through `require(esm)`, whose resolver, translator and linker
-// took most of a runner's start. Next to each bundle, main.bundle.json records what it inlined and
-// what it still imports, with the importing file, for scripts/check-deploy.mjs.
+// took most of a runner's start. Next to each bundle, main.bundle.json records what it inlined (npm
+// packages and modules) and what it still imports, with the importing file, for scripts/check-deploy.mjs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
@@ -31,14 +31,16 @@ function resolveFrom(dir, id) {
   }
 }
 
+const NODE_MODULES = `${sep}node_modules${sep}`;
+
 /** The npm package a file belongs to (the innermost node_modules), or null for the monorepo's own files. */
 function packageOfFile(file) {
-  const at = file.lastIndexOf(`${sep}node_modules${sep}`);
+  const at = file.lastIndexOf(NODE_MODULES);
   return at < 0
     ? null
     : packageOf(
         file
-          .slice(at + 14)
+          .slice(at + NODE_MODULES.length)
           .split(sep)
           .join('/'),
       );
@@ -96,6 +98,7 @@ export async function bundleApp(root, app) {
   }
   const meta = {
     comment: `what dist/apps/${app}/main.js inlined and what it imports at run time (scripts/lib/bundle-apps.mjs)`,
+    packages: [...new Set(modules.map(packageOfFile).filter((p) => p !== null))].sort(),
     modules: modules.map((m) => relative(root, m)).sort(),
     imports: Object.fromEntries([...imports].sort(([a], [b]) => a.localeCompare(b)).map(([pkg, by]) => [pkg, [...by].sort()])),
   };
