@@ -5,12 +5,31 @@
 // same nats-server. Also: CPU per rotation summed over every process of the stack (gateway,
 // settings-service, models-service, runners, nats-server, Postgres and its backends, from
 // /proc/<pid>/stat), gross and net of the idle CPU (heartbeats…) measured just before, the slope
-// per extra runner, and GET /api/v1/runners latency at each N. Runs the built product (npm run build).
+// per extra runner, the same per role, and GET /api/v1/runners latency at each N. The CPU floor of
+// one runner: a bare Node + NATS client process that receives each message of the same cadence, and
+// one that also acknowledges it with a JetStream publish (what the events contract asks of a runner),
+// from /proc. Runs the built product (npm run build).
 //   node scripts/bench-settings.mjs [--runners 1,2,10,50,100] [--updates 200] [--out file.json]
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ensurePinnedNode } from './lib/prepare.mjs';
-import { cpuMs, listArg, machine, numArg, requireDist, requirePkg, round, sleep, stackRoots, summary, writeOut } from './lib/bench-common.mjs';
+import {
+  cpuMs,
+  cpuMsByRole,
+  listArg,
+  machine,
+  numArg,
+  requireDist,
+  requirePkg,
+  root,
+  round,
+  sleep,
+  stackRoots,
+  stackRolesRoots,
+  summary,
+  writeOut,
+} from './lib/bench-common.mjs';
 
 ensurePinnedNode();
 const { startStack } = requireDist('libs/testing/src/index.js');
@@ -61,6 +80,65 @@ try {
     return summary(times);
   }
 
+  /**
+   * CPU per message of a bare Node + NATS client process (its own connection and ordered consumer,
+   * like a runner) while `count` messages arrive `gapMs` apart: receiving only, or receiving and
+   * publishing a small ack to a JetStream stream and waiting for its PubAck.
+   */
+  await jsm.streams.add({ name: 'BENCH_ACKS', subjects: ['benchack.>'] });
+  const bareConsumerScript = `
+    const { connect, credsAuthenticator } = require('@nats-io/transport-node');
+    const { jetstream, DeliverPolicy } = require('@nats-io/jetstream');
+    (async () => {
+      const creds = process.env.BENCH_CREDS ? credsAuthenticator(require('node:fs').readFileSync(process.env.BENCH_CREDS)) : undefined;
+      const nc = await connect({ servers: process.env.BENCH_NATS, authenticator: creds });
+      const js = jetstream(nc);
+      const c = await js.consumers.get('BENCH', { filter_subjects: 'bench.>', deliver_policy: DeliverPolicy.New });
+      const messages = await c.consume();
+      process.stdout.write('ready\\n');
+      const ack = process.env.BENCH_ACK === '1';
+      for await (const m of messages) {
+        const { i } = JSON.parse(new TextDecoder().decode(m.data));
+        if (ack) await js.publish('benchack.' + process.pid, new TextEncoder().encode(JSON.stringify({ runner_id: String(process.pid), scope: 'global', version: i })));
+      }
+    })();`;
+  async function bareConsumerCpu(ack, count = UPDATES, gapMs = 10) {
+    const child = spawn(process.execPath, ['-e', bareConsumerScript], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        BENCH_NATS: stack.nats.url,
+        BENCH_CREDS: stack.natsAuth ? stack.natsAuth.creds('admin') : '',
+        BENCH_ACK: ack ? '1' : '0',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise((ok, fail) => {
+        child.stdout.once('data', ok);
+        child.once('exit', (code) => fail(new Error(`bare consumer exited ${code}`)));
+      });
+      await sleep(500);
+      for (let k = 0; k < 20; k++) await js.publish('bench.global', encoder.encode(JSON.stringify({ i: ++rawSeq }))); // warm-up
+      await sleep(500);
+      const idle0 = cpuMs([child.pid]);
+      await sleep(1000);
+      const idlePerMs = (cpuMs([child.pid]) - idle0) / 1000;
+      const cpu0 = cpuMs([child.pid]);
+      const t0 = performance.now();
+      for (let k = 0; k < count; k++) {
+        await js.publish('bench.global', encoder.encode(JSON.stringify({ i: ++rawSeq })));
+        await sleep(gapMs);
+      }
+      await sleep(200);
+      return round((cpuMs([child.pid]) - cpu0 - idlePerMs * (performance.now() - t0)) / count, 3);
+    } finally {
+      child.kill();
+    }
+  }
+  const bareConsumer = { receive: await bareConsumerCpu(false), receive_and_jetstream_ack: await bareConsumerCpu(true) };
+  process.stderr.write(`[bench-settings] bare consumer CPU per message: ${JSON.stringify(bareConsumer)}\n`);
+
   // Every runner's ack for a version of the global scope, seen on the wire (single or batched form).
   const waiting = new Map();
   const sub = nc.subscribe('settings.applied.*');
@@ -84,10 +162,12 @@ try {
     const toAck = [];
     const toResponse = [];
     let cpu0 = 0;
+    let roles0 = {};
     let tStart = 0;
     for (let k = 0; k < UPDATES + WARMUP; k++) {
       if (k === WARMUP) {
         cpu0 = cpuMs(stackRoots(stack));
+        roles0 = cpuMsByRole(stackRolesRoots(stack));
         tStart = performance.now();
       }
       const v = ++version;
@@ -104,7 +184,9 @@ try {
       }
     }
     const cpu = cpuMs(stackRoots(stack)) - cpu0;
-    return { toAck: summary(toAck), toResponse: summary(toResponse), cpuMs: cpu, loopMs: performance.now() - tStart };
+    const roles = cpuMsByRole(stackRolesRoots(stack));
+    const byRole = Object.fromEntries(Object.entries(roles).map(([role, ms]) => [role, round((ms - roles0[role]) / UPDATES, 2)]));
+    return { toAck: summary(toAck), toResponse: summary(toResponse), cpuMs: cpu, byRole, loopMs: performance.now() - tStart };
   }
 
   async function runnersList() {
@@ -152,6 +234,7 @@ try {
       idle_cpu_ms_per_s: round(idleMsPerS, 1),
       cpu_ms_per_rotation_gross: round(gross, 2),
       cpu_ms_per_rotation_net: round(net, 2),
+      cpu_ms_per_rotation_by_role_gross: product.byRole,
       get_runners: list,
     };
     levels.push(row);
@@ -161,15 +244,26 @@ try {
 
   const first = levels[0];
   const last = levels.at(-1);
-  const slope = (key) => (last.runners > first.runners ? round((last[key] - first[key]) / (last.runners - first.runners), 3) : null);
+  const perRunner = (a, b) => (last.runners > first.runners ? round((b - a) / (last.runners - first.runners), 3) : null);
+  const slope = (key) => perRunner(first[key], last[key]);
+  const byRole = Object.fromEntries(
+    Object.keys(first.cpu_ms_per_rotation_by_role_gross).map((role) => [
+      role,
+      perRunner(first.cpu_ms_per_rotation_by_role_gross[role], last.cpu_ms_per_rotation_by_role_gross[role]),
+    ]),
+  );
   const result = writeOut({
     benchmark: 'settings-fanout',
     machine: machine(),
     updates_per_level: UPDATES,
+    bare_consumer_cpu_ms_per_message: bareConsumer,
     levels,
     cpu_ms_per_extra_runner_per_rotation: {
       net: slope('cpu_ms_per_rotation_net'),
       gross: slope('cpu_ms_per_rotation_gross'),
+      by_role_gross: byRole,
+      // Against the bare process that receives and acknowledges (the per-runner floor of the contract).
+      net_vs_bare_consumer_ack: round(slope('cpu_ms_per_rotation_net') / bareConsumer.receive_and_jetstream_ack, 2),
       between: [first.runners, last.runners],
     },
   });

@@ -90,9 +90,27 @@ export function stackRoots(stack) {
   return [...apps.map((a) => a?.pid), stack.nats?.pid, stack.pg?.pid].filter((p) => typeof p === 'number' && p > 0);
 }
 
-/** CPU milliseconds used so far by `roots` and all their descendants (reaped children included). */
-export function cpuMs(roots) {
+/** The same processes as stackRoots, grouped by role, so a benchmark can say where CPU went. */
+export function stackRolesRoots(stack) {
+  const pids = (...apps) => apps.map((a) => a?.pid).filter((p) => typeof p === 'number' && p > 0);
+  return {
+    gateway: pids(stack.gateway, ...stack.extraGateways),
+    settings_service: pids(...stack.settings),
+    models_service: pids(stack.models, ...stack.extraModels),
+    runners: pids(...stack.runners.values()),
+    nats_server: pids(stack.nats),
+    postgres: pids(stack.pg),
+  };
+}
+
+/** cpuMs for each role of stackRolesRoots. */
+export function cpuMsByRole(roles) {
   const ppid = parents();
+  return Object.fromEntries(Object.entries(roles).map(([role, roots]) => [role, cpuMs(roots, ppid)]));
+}
+
+/** CPU milliseconds used so far by `roots` and all their descendants (reaped children included). */
+export function cpuMs(roots, ppid = parents()) {
   const all = new Set(roots);
   let grew = true;
   while (grew) {

@@ -77,6 +77,7 @@ export function evaluateGoals(results) {
     );
   }
   const slope = results.settings?.cpu_ms_per_extra_runner_per_rotation;
+  const bare = results.settings?.bare_consumer_cpu_ms_per_message;
   goals.push(
     goal({
       id: 'cpu_per_runner',
@@ -86,7 +87,9 @@ export function evaluateGoals(results) {
       baseline: null,
       on: 'product',
       value: 0.5,
-      note: slope ? `all processes of the stack, net of idle CPU (gross slope ${slope.gross} ms)` : 'not measured',
+      note: slope
+        ? `all processes of the stack, net of idle CPU (gross slope ${slope.gross} ms)${bare ? `; a bare Node + NATS client process alone costs ${bare.receive} ms to receive a message and ${bare.receive_and_jetstream_ack} ms to receive and acknowledge it through JetStream (${slope.net_vs_bare_consumer_ack}× of that)` : ''}`
+        : 'not measured',
     }),
   );
 
