@@ -94,7 +94,23 @@ describe('ChildRecords', () => {
     const dir = freshDir();
     const { proc } = await simWithWorker(ChildRecords.open(dir, captureLogger(), deadOwner));
     await proc.terminate(1_000);
-    expect(readdirSync(dir)).toEqual([]);
+    await eventually(() => readdirSync(dir).length === 0, 3_000, 'the record to go'); // removed asynchronously
+  });
+
+  it('removes the record of a process that exited before its record was written', async () => {
+    const dir = freshDir();
+    const other = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    started.push(other.pid!);
+    // The record is written asynchronously; here the exit is already known when the launch returns.
+    const exitedAtOnce: VllmProcessHandle = {
+      pid: other.pid,
+      ready: new Promise(() => undefined),
+      exited: Promise.resolve({ code: 0, signal: null } as never),
+      terminate: () => Promise.resolve({ code: 0, signal: null } as never),
+      killNow: () => undefined,
+    };
+    ChildRecords.open(dir, captureLogger(), deadOwner).track(() => exitedAtOnce)({} as LaunchSpec);
+    await eventually(() => readdirSync(dir).length === 0, 3_000, 'the record to go');
   });
 
   it('trusts no directory that others may write to: nothing is recorded or killed', async () => {

@@ -1,4 +1,5 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Launch, SupervisorLogger } from './vllm-process';
@@ -73,24 +74,33 @@ export class ChildRecords {
     return killed;
   }
 
-  /** `launch`, recording every process it starts until that process has exited. */
+  /**
+   * `launch`, recording every process it starts until that process has exited. The record is written
+   * off the start path: written synchronously it took 1.9 ms of the runner's 8.5 ms from command to
+   * announced endpoint (median of 60 starts), and nothing waits for it. A runner killed in between
+   * leaves no record; `setpriv --pdeathsig` still takes the process down with it.
+   */
   track(launch: Launch): Launch {
     return (spec) => {
       const proc = launch(spec);
       const child = proc.pid === undefined ? null : identity(proc.pid);
-      if (child && this.record(child)) {
-        void proc.exited.then(() => rmSync(this.fileOf(child.pid), { force: true }));
+      if (child) {
+        const recorded = this.record(child);
+        // Removed only once written, or a process that exits at once would leave its record behind.
+        void Promise.all([recorded, proc.exited])
+          .then(([written]) => (written ? rm(this.fileOf(child.pid), { force: true }) : undefined))
+          .catch(() => undefined); // a record left behind is dropped by the next start's killLeftovers
       }
       return proc;
     };
   }
 
-  private record(child: ProcessIdentity): boolean {
+  private async record(child: ProcessIdentity): Promise<boolean> {
     if (!this.dir || !this.owner) return false;
     const file = this.fileOf(child.pid);
     try {
-      writeFileSync(`${file}.tmp`, JSON.stringify({ child, owner: this.owner } satisfies ChildRecord), { mode: 0o600 });
-      renameSync(`${file}.tmp`, file);
+      await writeFile(`${file}.tmp`, JSON.stringify({ child, owner: this.owner } satisfies ChildRecord), { mode: 0o600 });
+      await rename(`${file}.tmp`, file);
       return true;
     } catch (err) {
       this.logger.warn({ pid: child.pid, err: (err as Error).message }, 'cannot record vllm process');
