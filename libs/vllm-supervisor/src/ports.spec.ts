@@ -29,6 +29,16 @@ describe('PortAllocator', () => {
     expect(await ports.allocate()).toBe(MIN + 1);
   });
 
+  it('leaves a free port bindable as soon as it answers', async () => {
+    expect(await isPortFree(MIN + 20)).toBe(true);
+    // No await between the answer and the bind: the test socket must already be closed.
+    const bound = await occupy(MIN + 20).then(
+      () => true,
+      () => false,
+    );
+    expect(bound).toBe(true);
+  });
+
   it('skips a port bound on all interfaces too', async () => {
     await occupy(MIN + 10, '0.0.0.0');
     const ports = new PortAllocator(MIN + 10, MIN + 14);

@@ -6,7 +6,12 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     const server = createServer();
     server.unref();
     server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+    // close() releases the socket at once (only its callback waits for the next loop turn), so the
+    // answer need not wait for it: one event-loop turn less on every vLLM start.
+    server.listen({ port, host, exclusive: true }, () => {
+      server.close();
+      resolve(true);
+    });
   });
 }
 
