@@ -38,7 +38,8 @@ function newService() {
       detachOrg: vi.fn(async () => ['org/model']),
     },
     slots: { listForModel: vi.fn(async () => []), deleteForModel: vi.fn(async () => []) },
-    scheduler: { placeNew: vi.fn(), dispatch: vi.fn() },
+    // A placement transaction runs its work at once, as the fake DataSource's do.
+    scheduler: { placeNew: vi.fn(), dispatch: vi.fn(), transaction: vi.fn(async (work: (tx: unknown) => Promise<unknown>) => work({})) },
     audit: { record: vi.fn() },
   };
   const sut = new ModelsService(

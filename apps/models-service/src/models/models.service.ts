@@ -54,7 +54,8 @@ export class ModelsService {
   async create(request: CreateModelRequest): Promise<ModelView> {
     // A gateway of the previous release sends no ownership fields: the model is a system model.
     const spec = validSpec(withOwnershipDefaults(request?.model));
-    const { view, plan } = await this.db.transaction(async (tx) => {
+    // Under the placement lock from the start: one round trip for BEGIN and the lock (see Scheduler.transaction).
+    const { view, plan } = await this.scheduler.transaction(async (tx) => {
       const record = await this.models.insert(spec, request.created_by ?? null, tx);
       if (!record) throw rpcError('conflict', 'A model with this id already exists.');
       const plan = spec.enabled ? await this.scheduler.placeNew(tx, spec) : null;
@@ -98,7 +99,7 @@ export class ModelsService {
     // Old processes go first, so the new slot is placed against memory that is really free.
     await this.stopSlots(retired);
     if (merged.enabled) {
-      const plan: PlannedDispatch | null = await this.db
+      const plan: PlannedDispatch | null = await this.scheduler
         .transaction(async (tx) => {
           const record = await this.models.find(id, tx);
           return record ? this.scheduler.placeNew(tx, specOf(record), { onlyIfUnplaced: true }) : null;

@@ -1,7 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { DataSource } from 'typeorm';
 import { SingleFlight } from '@helix/tasks';
 import { OFFLINE_AFTER_MS } from '../runners/runners.service';
 import { SlotTracker } from '../slots/slot-tracker.service';
@@ -26,7 +24,6 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private stopped = false;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly scheduler: Scheduler,
     private readonly models: ModelRepository,
     private readonly tracker: SlotTracker,
@@ -54,7 +51,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (now - this.startedAt > OFFLINE_AFTER_MS) await this.tracker.releaseOfflineRunners(new Date(now - OFFLINE_AFTER_MS));
     for (const model of await this.models.listUndeployed()) {
       if (this.stopped) return;
-      const plan = await this.db.transaction((tx) => this.scheduler.placeNew(tx, specOf(model), { onlyIfUnplaced: true }));
+      const plan = await this.scheduler.transaction((tx) => this.scheduler.placeNew(tx, specOf(model), { onlyIfUnplaced: true }));
       if (plan) this.launch(plan, 'placed model');
     }
   }
@@ -62,7 +59,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** A runner joined (new, or back from offline): start every prewarm model that fits on it. */
   async runnerJoined(runnerId: string): Promise<void> {
     for (const model of await this.models.listPrewarm()) {
-      const plan = await this.db.transaction((tx) => this.scheduler.placeOn(tx, specOf(model), runnerId));
+      const plan = await this.scheduler.transaction((tx) => this.scheduler.placeOn(tx, specOf(model), runnerId));
       if (plan) this.launch(plan, 'prewarming model on joining runner');
     }
     this.kick();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { PinoLogger } from 'nestjs-pino';
-import type { EntityManager } from 'typeorm';
 import type { ModelSpec } from '@helix/contracts';
 import type { RunnerCommands } from '../slots/runner-commands';
 import type { SlotRepository } from '../slots/slot.repository';
@@ -25,18 +24,18 @@ const model = (id: string, memory: number): ModelSpec => ({
 });
 
 function newScheduler(runners: Record<string, number | number[]>, refuse: Record<string, string> = {}) {
-  const mocks = { db: fakeDataSource(), slots: new InMemorySlots(), runners: fakeRunners(runners), commands: fakeCommands(refuse), logger: fakeLogger() };
+  const mocks = { db: fakeDataSource(), slots: new InMemorySlots(), commands: fakeCommands(refuse), logger: fakeLogger() };
+  mocks.slots.online = fakeRunners(runners);
   const sut = new Scheduler(
     mocks.db,
     mocks.slots as unknown as SlotRepository,
-    mocks.runners,
     mocks.commands as unknown as RunnerCommands,
     mocks.logger as unknown as PinoLogger,
   );
   /** Places a new model in one (fake) transaction, as ModelsService.create does. */
   const place = (m: ModelSpec) => {
     mocks.slots.memory.set(m.id, m.memory);
-    return mocks.db.transaction((tx: EntityManager) => sut.placeNew(tx, m));
+    return sut.transaction((tx) => sut.placeNew(tx, m));
   };
   return { sut, mocks, place };
 }
@@ -71,7 +70,7 @@ describe('Scheduler.placeNew', () => {
     const { sut, mocks, place } = newScheduler({ 'gpu-a': 10 * GB });
     const m = model('m/once', 1 * GB);
     await place(m);
-    expect(await mocks.db.transaction((tx: EntityManager) => sut.placeNew(tx, m, { onlyIfUnplaced: true }))).toBeNull();
+    expect(await sut.transaction((tx) => sut.placeNew(tx, m, { onlyIfUnplaced: true }))).toBeNull();
     expect(mocks.slots.forModel('m/once')).toHaveLength(1);
   });
 });

@@ -5,7 +5,6 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ModelSpec, SlotCreateCommand, SlotError, SlotView } from '@helix/contracts';
 import { OFFLINE_AFTER_MS } from '../runners/runners.service';
-import { RunnerRepository } from '../runners/runner.repository';
 import { gpusOf } from '../runners/runner.entity';
 import { RunnerCommands } from '../slots/runner-commands';
 import { SlotRepository } from '../slots/slot.repository';
@@ -29,6 +28,12 @@ const dispatched = new Counter({ name: 'helix_models_slots_dispatched_total', he
 const refused = new Counter({ name: 'helix_models_slots_refused_total', help: 'model-create commands a runner refused or did not answer' });
 const noCapacity = new Counter({ name: 'helix_models_no_capacity_total', help: 'placements that found no online runner with room' });
 
+/** Held from a placing transaction's first statement until it ends (see Scheduler.transaction). */
+const PLACEMENT_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('helix-models-placement'))`;
+
+/** The EntityManager of a Scheduler.transaction: the placement lock is held. */
+export type PlacementTx = EntityManager & { readonly __placementLockHeld: true };
+
 /**
  * Places slots: picks a runner and GPUs with room (see choosePlacement), records the slot as
  * `scheduled` on them and sends `runner.<id>.slots.create` with the GPU indices. Decisions are serialised across replicas by a
@@ -40,29 +45,47 @@ export class Scheduler {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly slots: SlotRepository,
-    private readonly runners: RunnerRepository,
     private readonly commands: RunnerCommands,
     @InjectPinoLogger('Scheduler') private readonly logger: PinoLogger,
   ) {}
 
-  static async lock(tx: EntityManager): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['helix-models-placement']);
+  /**
+   * Runs `work` in a transaction that holds the placement lock from the start. BEGIN and the lock go
+   * to Postgres as one message (two statements, one round trip less per placement), so every
+   * statement of `work` takes its snapshot with the lock held and sees what the previous holder
+   * committed. The lock must stay a statement of its own: a read in the same statement would use a
+   * snapshot taken before the wait.
+   */
+  async transaction<T>(work: (tx: PlacementTx) => Promise<T>): Promise<T> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      try {
+        await runner.query(`BEGIN; ${PLACEMENT_LOCK_SQL}`);
+        const result = await work(runner.manager as PlacementTx);
+        await runner.query('COMMIT');
+        return result;
+      } catch (err) {
+        await runner.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Online runners with their GPUs and the slots that hold or are about to hold memory on them. */
-  async capacities(tx: EntityManager, now = Date.now()): Promise<RunnerCapacity[]> {
-    const online = await this.runners.listSeenAfter(new Date(now - OFFLINE_AFTER_MS), tx);
-    const allocations = await this.slots.allocationsByRunner(tx);
-    return online.map((r) => ({ id: r.id, gpus: gpusOf(r), allocations: allocations.get(r.id) ?? [] }));
+  async capacities(tx: PlacementTx, now = Date.now()): Promise<RunnerCapacity[]> {
+    const online = await this.slots.onlineRunnersWithAllocations(new Date(now - OFFLINE_AFTER_MS), tx);
+    return online.map((r) => ({ id: r.id, gpus: gpusOf(r), allocations: r.allocations }));
   }
 
   /**
-   * In `tx`: gives the model one new slot on the best runner, replacing its stopped and unplaced
+   * In a Scheduler.transaction: gives the model one new slot on the best runner, replacing its stopped and unplaced
    * rows; without room, leaves (or refreshes) one `failed`/`no_capacity` row. `onlyIfUnplaced`
    * makes it a no-op when the model already has a deployment (another replica got there first).
    */
-  async placeNew(tx: EntityManager, model: ModelSpec, options: { onlyIfUnplaced?: boolean } = {}): Promise<NewPlacement | null> {
-    await Scheduler.lock(tx);
+  async placeNew(tx: PlacementTx, model: ModelSpec, options: { onlyIfUnplaced?: boolean } = {}): Promise<NewPlacement | null> {
     if (options.onlyIfUnplaced && (await this.slots.isDeployed(model.id, tx))) return null;
     const choice = choosePlacement(request(model), await this.capacities(tx));
     if ('runnerId' in choice) {
@@ -74,9 +97,8 @@ export class Scheduler {
     return null;
   }
 
-  /** In `tx`: a prewarm slot on one (joining) runner, if it has room and none of this model yet. */
-  async placeOn(tx: EntityManager, model: ModelSpec, runnerId: string): Promise<PlannedDispatch | null> {
-    await Scheduler.lock(tx);
+  /** In a Scheduler.transaction: a prewarm slot on one (joining) runner, if it has room and none of this model yet. */
+  async placeOn(tx: PlacementTx, model: ModelSpec, runnerId: string): Promise<PlannedDispatch | null> {
     if (await this.slots.isDeployed(model.id, tx, runnerId)) return null;
     const runner = (await this.capacities(tx)).filter((r) => r.id === runnerId);
     const choice = choosePlacement(request(model), runner);
@@ -107,8 +129,7 @@ export class Scheduler {
     this.logger.warn({ slot_id: plan.slotId, model: model.id, runner_id: plan.runnerId, reason: outcome.reason }, 'runner did not take the slot');
     let next: PlannedDispatch | null = null;
     try {
-      next = await this.db.transaction(async (tx) => {
-        await Scheduler.lock(tx);
+      next = await this.transaction(async (tx) => {
         const slot = await this.slots.lock(plan.slotId, tx);
         // The runner may have accepted after all (its status arrived), or the model was deleted/changed.
         if (!slot || slot.state !== 'scheduled' || slot.runner_id !== plan.runnerId) return null;

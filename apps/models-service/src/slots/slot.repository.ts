@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { SlotError, SlotView } from '@helix/contracts';
+import type { GpuInfo, SlotError, SlotView } from '@helix/contracts';
 
 /** SQL for "this slot holds, or is about to hold, GPU memory" (same rule as reservesMemory()). */
 export const RESERVES_MEMORY_SQL = `(s.state IN ('scheduled', 'starting', 'running') OR (s.state = 'failed' AND s.error->>'code' = 'hf_auth'))`;
@@ -17,6 +17,19 @@ export interface SlotAllocation {
   slotId: string;
   gpus: number[];
   memory: number;
+}
+
+/** A runner's GPUs (as its row holds them) and the slots that hold memory on it. */
+export interface RunnerWithAllocations {
+  id: string;
+  gpus: GpuInfo[];
+  memoryTotal: number;
+  allocations: SlotAllocation[];
+}
+
+function allocation(slotId: string, gpus: number[] | null, memory: string | number): SlotAllocation {
+  // A slot placed before GPUs were tracked ran where vLLM starts without CUDA_VISIBLE_DEVICES: GPU 0.
+  return { slotId, gpus: gpus ?? [0], memory: Number(memory) };
 }
 
 /**
@@ -66,6 +79,31 @@ export class SlotRepository {
 
   /** The slots that hold or are about to hold GPU memory, per runner: their GPUs and their model's memory. */
   /** What the slots placed on each runner reserve; only on `runnerIds` when given (a page of GET /runners). */
+  /**
+   * The runners seen after `since`, each with the slots that hold memory on it (oldest first), in one
+   * statement: placement reads both under its lock, and one round trip less is spent holding it.
+   */
+  async onlineRunnersWithAllocations(since: Date, tx: EntityManager): Promise<RunnerWithAllocations[]> {
+    const rows: Array<{ id: string; gpus: GpuInfo[]; memory_total: string; allocations: Array<{ id: string; gpus: number[] | null; memory: number }> }> =
+      await tx.query(
+        `SELECT r.id, r.gpus, r.memory_total, COALESCE(a.allocations, '[]') AS allocations
+           FROM models.runners r
+           LEFT JOIN LATERAL (
+             SELECT json_agg(json_build_object('id', s.id, 'gpus', s.gpus, 'memory', m.memory) ORDER BY s.created_at) AS allocations
+               FROM models.slots s JOIN models.models m ON m.id = s.model_id
+              WHERE s.runner_id = r.id AND ${RESERVES_MEMORY_SQL}
+           ) a ON true
+          WHERE r.last_seen > $1 ORDER BY r.id`,
+        [since],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      gpus: r.gpus,
+      memoryTotal: Number(r.memory_total),
+      allocations: r.allocations.map((a) => allocation(a.id, a.gpus, a.memory)),
+    }));
+  }
+
   async allocationsByRunner(tx: EntityManager = this.db.manager, runnerIds?: string[]): Promise<Map<string, SlotAllocation[]>> {
     const rows: Array<{ id: string; runner_id: string; gpus: number[] | null; memory: string }> = await tx.query(
       `SELECT s.id, s.runner_id, s.gpus, m.memory FROM models.slots s JOIN models.models m ON m.id = s.model_id
@@ -75,8 +113,7 @@ export class SlotRepository {
     const byRunner = new Map<string, SlotAllocation[]>();
     for (const r of rows) {
       const list = byRunner.get(r.runner_id) ?? [];
-      // A slot placed before GPUs were tracked ran where vLLM starts without CUDA_VISIBLE_DEVICES: GPU 0.
-      list.push({ slotId: r.id, gpus: r.gpus ?? [0], memory: Number(r.memory) });
+      list.push(allocation(r.id, r.gpus, r.memory));
       byRunner.set(r.runner_id, list);
     }
     return byRunner;

@@ -5,15 +5,16 @@ import type { PinoLogger } from 'nestjs-pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import { reservesMemory, type SlotError, type SlotView } from '@helix/contracts';
 import type { RunnerEntity } from '../runners/runner.entity';
-import type { RunnerRepository } from '../runners/runner.repository';
 import type { CommandOutcome, RunnerCommands } from '../slots/runner-commands';
-import type { SlotAllocation, SlotRepository } from '../slots/slot.repository';
+import type { RunnerWithAllocations, SlotAllocation, SlotRepository } from '../slots/slot.repository';
 
 /** The slots table in memory, with the same rules as SlotRepository's SQL (reservesMemory, deployment). */
 export class InMemorySlots implements Partial<SlotRepository> {
   readonly rows = new Map<string, SlotView>();
   /** Model memory in bytes, for allocationsByRunner (the SQL joins models.models). */
   readonly memory = new Map<string, number>();
+  /** The online runners, for onlineRunnersWithAllocations (the SQL reads models.runners). */
+  online: RunnerEntity[] = [];
 
   add(slot: Partial<SlotView> & Pick<SlotView, 'model_id'>): SlotView {
     const now = new Date().toISOString();
@@ -60,6 +61,11 @@ export class InMemorySlots implements Partial<SlotRepository> {
       byRunner.set(s.runner_id, list);
     }
     return byRunner;
+  }
+
+  async onlineRunnersWithAllocations(): Promise<RunnerWithAllocations[]> {
+    const allocations = await this.allocationsByRunner();
+    return this.online.map((r) => ({ id: r.id, gpus: r.gpus, memoryTotal: r.memoryTotal, allocations: allocations.get(r.id) ?? [] }));
   }
 
   async isDeployed(modelId: string, _tx: EntityManager, runnerId?: string): Promise<boolean> {
@@ -117,13 +123,12 @@ export class InMemorySlots implements Partial<SlotRepository> {
   }
 }
 
-/** Online runners (id → GPU memory in bytes: one GPU, or a list of GPUs). */
-export function fakeRunners(runners: Record<string, number | number[]>): RunnerRepository {
-  const entities = Object.entries(runners).map(([id, memory]) => {
+/** Online runners (id → GPU memory in bytes: one GPU, or a list of GPUs), for InMemorySlots.online. */
+export function fakeRunners(runners: Record<string, number | number[]>): RunnerEntity[] {
+  return Object.entries(runners).map(([id, memory]) => {
     const sizes = Array.isArray(memory) ? memory : [memory];
     return { id, memoryTotal: sizes.reduce((a, b) => a + b, 0), gpus: sizes.map((m, index) => ({ index, memory: m })) } as RunnerEntity;
   });
-  return { listSeenAfter: async () => entities } as Partial<RunnerRepository> as RunnerRepository;
 }
 
 /** Runner commands that answer per runner: accepted unless `refuse` names the runner. */
@@ -132,10 +137,15 @@ export function fakeCommands(refuse: Record<string, string> = {}) {
   return { create: vi.fn(answer), stop: vi.fn(answer) } satisfies Partial<RunnerCommands>;
 }
 
-/** A DataSource whose transactions run at once (the advisory lock query is a no-op). */
+/** A DataSource whose transactions run at once (BEGIN, the advisory lock and COMMIT are no-ops). */
 export function fakeDataSource(): DataSource {
   const tx = { query: async () => [] } as Partial<EntityManager> as EntityManager;
-  return { transaction: async <T>(work: (tx: EntityManager) => Promise<T>) => work(tx), manager: tx } as Partial<DataSource> as DataSource;
+  const queryRunner = { connect: async () => undefined, query: async () => [], release: async () => undefined, manager: tx };
+  return {
+    transaction: async <T>(work: (tx: EntityManager) => Promise<T>) => work(tx),
+    createQueryRunner: () => queryRunner,
+    manager: tx,
+  } as unknown as DataSource;
 }
 
 export function fakeLogger() {
