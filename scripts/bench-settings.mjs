@@ -2,13 +2,15 @@
 // Benchmark (not a test): PUT /api/v1/system/settings → every runner's `settings.applied` ack, p50/p99
 // over sequential updates at each fan-out N, next to raw JetStream publish → N ordered consumers (one
 // NATS connection each, like the runners; time until all N received) measured in the same run on the
-// same nats-server. Also: CPU per rotation summed over every process of the stack (gateway,
+// same nats-server, and next to the floor of the same hops done bare (an HTTP PUT to bare Fastify,
+// one Postgres insert, a JetStream publish, each of the N consumers acknowledging through JetStream).
+// Also: CPU per rotation summed over every process of the stack (gateway,
 // settings-service, models-service, runners, nats-server, Postgres and its backends, from
 // /proc/<pid>/stat), gross and net of the idle CPU (heartbeats…) measured just before, the slope
 // per extra runner, the same per role, and GET /api/v1/runners latency at each N. The CPU floor of
 // one runner: a bare Node + NATS client process that receives each message of the same cadence, and
 // one that also acknowledges it with a JetStream publish (what the events contract asks of a runner),
-// from /proc. Runs the built product (npm run build).
+// from /proc. The floor's cadence is 10 ms between messages, near the product loop's. Runs the built product (npm run build).
 //   node scripts/bench-settings.mjs [--runners 1,2,10,50,100] [--updates 200] [--out file.json]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,24 +48,75 @@ const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
 const nc = await stack.connectNats();
 const rawConnections = [];
 const levels = [];
+const closers = [];
 try {
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'], max_msgs_per_subject: 1 });
   const js = jetstream(nc);
 
-  // Raw consumers: each one counts the message it receives towards `rawWaiting`.
+  await jsm.streams.add({ name: 'BENCH_ACKS', subjects: ['benchack.>'] });
+
+  // Raw consumers: each one counts the message it receives towards `rawWaiting`; a message of the
+  // floor pipeline (`ack: true`) it acknowledges instead, with a JetStream publish of its own.
   let rawWaiting = null;
   async function addRawConsumer() {
-    const c = await stack.connectNats('admin', { name: `bench-raw-${rawConnections.length}` });
+    const k = rawConnections.length;
+    const c = await stack.connectNats('admin', { name: `bench-raw-${k}` });
     rawConnections.push(c);
-    const consumer = await jetstream(c).consumers.get('BENCH', { filter_subjects: 'bench.>', deliver_policy: DeliverPolicy.New });
+    const jsc = jetstream(c);
+    const consumer = await jsc.consumers.get('BENCH', { filter_subjects: 'bench.>', deliver_policy: DeliverPolicy.New });
     const messages = await consumer.consume();
     void (async () => {
       for await (const m of messages) {
-        const { i } = JSON.parse(decoder.decode(m.data));
-        if (rawWaiting && rawWaiting.i === i && ++rawWaiting.count === rawWaiting.of) rawWaiting.done(performance.now());
+        const { i, ack } = JSON.parse(decoder.decode(m.data));
+        if (ack) await jsc.publish(`benchack.raw-${k}`, encoder.encode(JSON.stringify({ runner_id: `raw-${k}`, version: i })));
+        else if (rawWaiting && rawWaiting.i === i && ++rawWaiting.count === rawWaiting.of) rawWaiting.done(performance.now());
       }
     })().catch(() => undefined);
+  }
+
+  /**
+   * The floor of PUT → all acks: the same hops with nothing else. A bare Fastify PUT route inserts a
+   * row (one autocommitted statement on the stack's Postgres) and publishes to JetStream; each raw
+   * consumer acknowledges with a JetStream publish; the clock stops when every ack was seen on the wire.
+   */
+  const db = new (requirePkg('pg').Client)({ connectionString: stack.pg.url });
+  await db.connect();
+  closers.push(() => db.end());
+  await db.query('CREATE TABLE IF NOT EXISTS bench_put (id bigserial PRIMARY KEY, token text NOT NULL, at timestamptz NOT NULL DEFAULT now())');
+  const bare = requirePkg('fastify')();
+  bare.put('/settings', async (req) => {
+    const { rows } = await db.query('INSERT INTO bench_put (token) VALUES ($1) RETURNING id', [req.body.token]);
+    await js.publish('bench.global', encoder.encode(JSON.stringify({ i: req.body.i, ack: true })));
+    return { version: Number(rows[0].id) };
+  });
+  const bareUrl = `${await bare.listen({ port: 0, host: '127.0.0.1' })}/settings`;
+  closers.push(() => bare.close());
+  let floorWaiting = null;
+  const floorAcks = nc.subscribe('benchack.>');
+  void (async () => {
+    for await (const m of floorAcks) {
+      const { version } = JSON.parse(decoder.decode(m.data));
+      if (floorWaiting && floorWaiting.i === version && ++floorWaiting.count === floorWaiting.of) floorWaiting.done(performance.now());
+    }
+  })();
+  async function floorRound(n) {
+    const times = [];
+    for (let k = 0; k < UPDATES + 20; k++) {
+      const i = ++rawSeq;
+      const acked = new Promise((done) => (floorWaiting = { i, count: 0, of: n, done }));
+      const t0 = performance.now();
+      const res = await fetch(bareUrl, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ i, token: `hf_floor_${randomBytes(8).toString('hex')}` }),
+      });
+      await res.text();
+      const t1 = await acked;
+      if (k >= 20) times.push(t1 - t0); // the first 20 warm up
+    }
+    floorWaiting = null;
+    return summary(times);
   }
   let rawSeq = 0;
   async function rawRound(n) {
@@ -85,7 +138,6 @@ try {
    * like a runner) while `count` messages arrive `gapMs` apart: receiving only, or receiving and
    * publishing a small ack to a JetStream stream and waiting for its PubAck.
    */
-  await jsm.streams.add({ name: 'BENCH_ACKS', subjects: ['benchack.>'] });
   const bareConsumerScript = `
     const { connect, credsAuthenticator } = require('@nats-io/transport-node');
     const { jetstream, DeliverPolicy } = require('@nats-io/jetstream');
@@ -217,6 +269,7 @@ try {
     await sleep(1000);
 
     const raw = await rawRound(n);
+    const floor = await floorRound(n);
     const idle0 = cpuMs(stackRoots(stack));
     await sleep(IDLE_MS);
     const idleMsPerS = ((cpuMs(stackRoots(stack)) - idle0) * 1000) / IDLE_MS;
@@ -229,7 +282,9 @@ try {
       raw_jetstream_publish_to_all_consumers: raw,
       put_response: product.toResponse,
       put_to_all_runner_acks: product.toAck,
+      floor_put_to_all_acks: floor,
       p50_ratio: round(product.toAck.p50_ms / raw.p50_ms, 2),
+      p50_ratio_vs_floor: round(product.toAck.p50_ms / floor.p50_ms, 2),
       p99_ratio: round(product.toAck.p99_ms / raw.p99_ms, 2),
       idle_cpu_ms_per_s: round(idleMsPerS, 1),
       cpu_ms_per_rotation_gross: round(gross, 2),
@@ -269,6 +324,7 @@ try {
   });
   console.log(JSON.stringify(result, null, 2));
 } finally {
+  await Promise.all(closers.map((close) => close().catch(() => undefined)));
   await Promise.all(rawConnections.map((c) => c.close().catch(() => undefined)));
   await nc.close().catch(() => undefined);
   await stack.stop();

@@ -71,7 +71,7 @@ export function evaluateGoals(results) {
         baseline: row?.raw_jetstream_publish_to_all_consumers.p50_ms ?? null,
         value: limit,
         note: row
-          ? `raw JetStream publish → ${row.runners} ordered consumers (one connection each); p99 ${row.put_to_all_runner_acks.p99_ms} vs ${row.raw_jetstream_publish_to_all_consumers.p99_ms} ms`
+          ? `raw JetStream publish → ${row.runners} ordered consumers (one connection each); p99 ${row.put_to_all_runner_acks.p99_ms} vs ${row.raw_jetstream_publish_to_all_consumers.p99_ms} ms${row.floor_put_to_all_acks ? `; the same hops bare (HTTP PUT, one Postgres insert, JetStream publish, each consumer acks through JetStream) take ${row.floor_put_to_all_acks.p50_ms} ms p50, ${row.p50_ratio_vs_floor}× of that` : ''}`
           : 'not measured',
       }),
     );
