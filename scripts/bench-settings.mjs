@@ -92,6 +92,7 @@ try {
   });
   const bareUrl = `${await bare.listen({ port: 0, host: '127.0.0.1' })}/settings`;
   closers.push(() => bare.close());
+  /** @type {{ i: number, count: number, of: number, done: (t: number) => void } | null} */
   let floorWaiting = null;
   const floorAcks = nc.subscribe('benchack.>');
   void (async () => {

@@ -50,7 +50,7 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nod
     reconnectJitter: 100,
     pingInterval: 10_000,
     // Otherwise every request and JetStream publish builds an Error for its stack, in case it times
-    // out: a tenth of a runner's CPU per applied token (perf profile). Timeouts still say what timed out.
+    // out: about 5% of a runner's CPU per applied token. Timeouts still say what timed out.
     noAsyncTraces: true,
   };
   if (settings.inboxPrefix) options.inboxPrefix = settings.inboxPrefix;

@@ -77,8 +77,6 @@ export class SlotRepository {
     );
   }
 
-  /** The slots that hold or are about to hold GPU memory, per runner: their GPUs and their model's memory. */
-  /** What the slots placed on each runner reserve; only on `runnerIds` when given (a page of GET /runners). */
   /**
    * The runners seen after `since`, each with the slots that hold memory on it (oldest first), in one
    * statement: placement reads both under its lock, and one round trip less is spent holding it.
@@ -104,6 +102,10 @@ export class SlotRepository {
     }));
   }
 
+  /**
+   * The slots that hold or are about to hold GPU memory, per runner: their GPUs and their model's
+   * memory; only on `runnerIds` when given (a page of GET /runners).
+   */
   async allocationsByRunner(tx: EntityManager = this.db.manager, runnerIds?: string[]): Promise<Map<string, SlotAllocation[]>> {
     const rows: Array<{ id: string; runner_id: string; gpus: number[] | null; memory: string }> = await tx.query(
       `SELECT s.id, s.runner_id, s.gpus, m.memory FROM models.slots s JOIN models.models m ON m.id = s.model_id
