@@ -9,12 +9,11 @@
 // timed out (ready ≥ the timeout). --profile writes each runner's CPU profile to .test-results/profiles.
 // The events are sealed and signed exactly as the settings-service does it and published straight into the
 // stream (setting 100,000 tokens through the API would measure the API, not the join).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensurePinnedNode } from './lib/prepare.mjs';
-import { listArg, machine, median, numArg, requireDist, requirePkg, root, round, sleep, summary, writeOut } from './lib/bench-common.mjs';
+import { listArg, machine, median, numArg, requireDist, requirePkg, root, round, sleep, spawnBareNodeProcess, summary, writeOut } from './lib/bench-common.mjs';
 
 ensurePinnedNode();
 const { startStack } = requireDist('libs/testing/src/index.js');
@@ -115,17 +114,7 @@ try {
     })();`;
   async function bareProcessReplay() {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['-e', bareProcessScript], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        BENCH_NATS: stack.nats.url,
-        BENCH_CREDS: stack.natsAuth ? stack.natsAuth.creds('admin') : '',
-        BENCH_STREAM: SETTINGS_STREAM,
-        BENCH_FILTER: SETTINGS_UPDATED_ALL,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnBareNodeProcess(stack, bareProcessScript, { BENCH_STREAM: SETTINGS_STREAM, BENCH_FILTER: SETTINGS_UPDATED_ALL });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     const code = await new Promise((ok) => child.once('exit', ok));

@@ -12,7 +12,6 @@
 // one that also acknowledges it with a JetStream publish (what the events contract asks of a runner),
 // from /proc. The floor's cadence is 10 ms between messages, near the product loop's. Runs the built product (npm run build).
 //   node scripts/bench-settings.mjs [--runners 1,2,10,50,100] [--updates 200] [--out file.json]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ensurePinnedNode } from './lib/prepare.mjs';
@@ -24,9 +23,9 @@ import {
   numArg,
   requireDist,
   requirePkg,
-  root,
   round,
   sleep,
+  spawnBareNodeProcess,
   stackRoots,
   stackRolesRoots,
   summary,
@@ -156,16 +155,7 @@ try {
       }
     })();`;
   async function bareConsumerCpu(ack, count = UPDATES, gapMs = 10) {
-    const child = spawn(process.execPath, ['-e', bareConsumerScript], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        BENCH_NATS: stack.nats.url,
-        BENCH_CREDS: stack.natsAuth ? stack.natsAuth.creds('admin') : '',
-        BENCH_ACK: ack ? '1' : '0',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnBareNodeProcess(stack, bareConsumerScript, { BENCH_ACK: ack ? '1' : '0' });
     try {
       await new Promise((ok, fail) => {
         child.stdout.once('data', ok);

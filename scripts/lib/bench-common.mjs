@@ -1,5 +1,6 @@
 // Shared by the benchmarks (scripts/bench*.mjs): argument parsing, percentiles, the machine
 // description, CPU accounting of a whole stack from /proc, and writing a result with --out.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
@@ -51,6 +52,18 @@ export function writeOut(result) {
 export const requirePkg = createRequire(import.meta.url);
 /** libs/testing and friends from dist/ (npm run build first), e.g. requireDist('libs/testing/src/index.js'). */
 export const requireDist = (rel) => requirePkg(join(root, 'dist', rel));
+
+/**
+ * A bare Node process running `script` (node -e) next to a Stack (libs/testing): BENCH_NATS and
+ * BENCH_CREDS (the admin credentials, empty without NATS auth) plus `env`; stdout piped, stderr inherited.
+ */
+export function spawnBareNodeProcess(stack, script, env = {}) {
+  return spawn(process.execPath, ['-e', script], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', BENCH_NATS: stack.nats.url, BENCH_CREDS: stack.natsAuth ? stack.natsAuth.creds('admin') : '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
 
 const CLK_TCK = 100; // USER_HZ on Linux
 

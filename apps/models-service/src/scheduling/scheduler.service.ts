@@ -54,7 +54,9 @@ export class Scheduler {
    * to Postgres as one message (two statements, one round trip less per placement), so every
    * statement of `work` takes its snapshot with the lock held and sees what the previous holder
    * committed. The lock must stay a statement of its own: a read in the same statement would use a
-   * snapshot taken before the wait.
+   * snapshot taken before the wait. TypeORM does not know of this transaction: `work` runs raw
+   * `tx.query` statements only (as every repository method here does); a `save()` would open and
+   * commit a transaction of its own.
    */
   async transaction<T>(work: (tx: PlacementTx) => Promise<T>): Promise<T> {
     const runner = this.db.createQueryRunner();
