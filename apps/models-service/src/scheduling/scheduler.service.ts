@@ -62,15 +62,13 @@ export class Scheduler {
     const runner = this.db.createQueryRunner();
     await runner.connect();
     try {
-      try {
-        await runner.query(`BEGIN; ${PLACEMENT_LOCK_SQL}`);
-        const result = await work(runner.manager as PlacementTx);
-        await runner.query('COMMIT');
-        return result;
-      } catch (err) {
-        await runner.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      await runner.query(`BEGIN; ${PLACEMENT_LOCK_SQL}`);
+      const result = await work(runner.manager as PlacementTx);
+      await runner.query('COMMIT');
+      return result;
+    } catch (err) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw err;
     } finally {
       await runner.release();
     }
