@@ -99,11 +99,10 @@ function parents() {
  * runners, nats-server and Postgres, each with its live descendants (Postgres backends, setpriv…).
  */
 export function stackRoots(stack) {
-  const apps = [stack.gateway, ...stack.extraGateways, stack.models, ...stack.extraModels, ...stack.settings, ...stack.runners.values()];
-  return [...apps.map((a) => a?.pid), stack.nats?.pid, stack.pg?.pid].filter((p) => typeof p === 'number' && p > 0);
+  return Object.values(stackRolesRoots(stack)).flat();
 }
 
-/** The same processes as stackRoots, grouped by role, so a benchmark can say where CPU went. */
+/** The processes of stackRoots grouped by role, so a benchmark can say where CPU went. */
 export function stackRolesRoots(stack) {
   const pids = (...apps) => apps.map((a) => a?.pid).filter((p) => typeof p === 'number' && p > 0);
   return {
