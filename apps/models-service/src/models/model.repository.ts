@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ModelSpec, ModelView } from '@helix/contracts';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
 import { OCCUPIES_SQL, returnedRows } from '../slots/slot.repository';
 
 /** A stored model without its slots (SlotRepository has those). */
@@ -16,6 +17,14 @@ interface ModelRow extends Omit<ModelSpec, 'memory'> {
 const COLUMNS =
   'm.id, m.name, m.type, m.runtime, m.memory, m.context_length, m.description, m.enabled, m.auto_pull, m.prewarm, m.runtime_args, m.org_id, m.owner_id, m.created_at, m.updated_at';
 
+// On the placing path of every create (see queryPrepared).
+const INSERT = preparedStatement(
+  'models.insert',
+  `INSERT INTO models.models AS m (id, name, type, runtime, memory, context_length, description, enabled, auto_pull, prewarm, runtime_args, org_id, owner_id, created_by, created_at, updated_at)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), now())
+   ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
+);
+
 /** The only writer (and the reader) of models.models. Methods that take `tx` run in the caller's transaction. */
 @Injectable()
 export class ModelRepository {
@@ -23,12 +32,7 @@ export class ModelRepository {
 
   /** Inserts the model; null when its id is taken. */
   async insert(spec: ModelSpec, createdBy: string | null, tx: EntityManager): Promise<ModelRecord | null> {
-    const rows: ModelRow[] = await tx.query(
-      `INSERT INTO models.models AS m (id, name, type, runtime, memory, context_length, description, enabled, auto_pull, prewarm, runtime_args, org_id, owner_id, created_by, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), now())
-       ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-      [...specValues(spec), createdBy],
-    );
+    const rows: ModelRow[] = await queryPrepared(tx, INSERT, [...specValues(spec), createdBy]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 

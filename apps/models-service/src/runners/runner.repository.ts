@@ -3,7 +3,20 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import type { RunnerHeartbeat } from '@helix/contracts';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
 import { RunnerEntity } from './runner.entity';
+
+// Every heartbeat of every runner (see queryPrepared).
+const RECORD_HEARTBEAT = preparedStatement(
+  'models.runners.record-heartbeat',
+  `WITH previous AS (SELECT last_seen FROM models.runners WHERE id = $1)
+   INSERT INTO models.runners (id, memory_total, gpus, settings_version, settings_seq, settings_applied, hf_token_provided, first_seen, last_seen)
+   VALUES ($1, $2, $8, $3, $4, $5, $6, $7, $7)
+   ON CONFLICT (id) DO UPDATE SET memory_total = EXCLUDED.memory_total, gpus = EXCLUDED.gpus, settings_version = EXCLUDED.settings_version,
+     settings_seq = EXCLUDED.settings_seq, settings_applied = EXCLUDED.settings_applied,
+     hf_token_provided = EXCLUDED.hf_token_provided, last_seen = EXCLUDED.last_seen
+   RETURNING (SELECT last_seen FROM previous) AS previous_last_seen`,
+);
 
 /** The only writer (and the reader) of models.runners: the last heartbeat of each runner. */
 @Injectable()
@@ -12,16 +25,16 @@ export class RunnerRepository {
 
   /** Stores the heartbeat as the runner's latest; returns when the runner was seen before (null: never). */
   async recordHeartbeat(hb: RunnerHeartbeat, now: Date): Promise<Date | null> {
-    const rows: Array<{ previous_last_seen: Date | null }> = await this.db.query(
-      `WITH previous AS (SELECT last_seen FROM models.runners WHERE id = $1)
-       INSERT INTO models.runners (id, memory_total, gpus, settings_version, settings_seq, settings_applied, hf_token_provided, first_seen, last_seen)
-       VALUES ($1, $2, $8, $3, $4, $5, $6, $7, $7)
-       ON CONFLICT (id) DO UPDATE SET memory_total = EXCLUDED.memory_total, gpus = EXCLUDED.gpus, settings_version = EXCLUDED.settings_version,
-         settings_seq = EXCLUDED.settings_seq, settings_applied = EXCLUDED.settings_applied,
-         hf_token_provided = EXCLUDED.hf_token_provided, last_seen = EXCLUDED.last_seen
-       RETURNING (SELECT last_seen FROM previous) AS previous_last_seen`,
-      [hb.runner_id, hb.memory_total, hb.settings_version, hb.settings_seq, hb.settings_applied, hb.hf_token_provided, now, JSON.stringify(hb.gpus)],
-    );
+    const rows: Array<{ previous_last_seen: Date | null }> = await queryPrepared(this.db.manager, RECORD_HEARTBEAT, [
+      hb.runner_id,
+      hb.memory_total,
+      hb.settings_version,
+      hb.settings_seq,
+      hb.settings_applied,
+      hb.hf_token_provided,
+      now,
+      JSON.stringify(hb.gpus),
+    ]);
     const previous = rows[0]?.previous_last_seen;
     return previous ? new Date(previous) : null;
   }

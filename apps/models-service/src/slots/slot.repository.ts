@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { GpuInfo, SlotError, SlotView } from '@helix/contracts';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
 
 /** SQL for "this slot holds, or is about to hold, GPU memory" (same rule as reservesMemory()). */
 export const RESERVES_MEMORY_SQL = `(s.state IN ('scheduled', 'starting', 'running') OR (s.state = 'failed' AND s.error->>'code' = 'hf_auth'))`;
@@ -11,6 +12,38 @@ export const OCCUPIES_SQL = `(s.state IN ('scheduled', 'starting', 'running') OR
 
 const VIEW_COLUMNS = `s.id, s.model_id, s.runner_id, s.state, s.restarts, s.endpoint, s.hf_token_source, s.hf_token_fingerprint, s.error,
   COALESCE(s.gpus, '{}') AS gpus, s.created_at AS created, s.updated_at AS updated`;
+
+// Statements of the placing path and of every slot report (see queryPrepared).
+const ONLINE_RUNNERS_WITH_ALLOCATIONS = preparedStatement(
+  'models.online-runners-with-allocations',
+  `SELECT r.id, r.gpus, r.memory_total, COALESCE(a.allocations, '[]') AS allocations
+     FROM models.runners r
+     LEFT JOIN LATERAL (
+       SELECT json_agg(json_build_object('id', s.id, 'gpus', s.gpus, 'memory', m.memory) ORDER BY s.created_at) AS allocations
+         FROM models.slots s JOIN models.models m ON m.id = s.model_id
+        WHERE s.runner_id = r.id AND ${RESERVES_MEMORY_SQL}
+     ) a ON true
+    WHERE r.last_seen > $1 ORDER BY r.id`,
+);
+
+const insertScheduled = (which: string) =>
+  `WITH replaced AS (DELETE FROM models.slots WHERE model_id = $2 AND ${which})
+   INSERT INTO models.slots AS s (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())
+   RETURNING ${VIEW_COLUMNS}`;
+const INSERT_SCHEDULED = {
+  'stopped-and-unplaced': preparedStatement('models.slots.insert-replacing-stopped-and-unplaced', insertScheduled(`(state = 'stopped' OR runner_id IS NULL)`)),
+  unplaced: preparedStatement('models.slots.insert-replacing-unplaced', insertScheduled('runner_id IS NULL')),
+};
+
+const APPLY_REPORT = preparedStatement(
+  'models.slots.apply-report',
+  `UPDATE models.slots SET state = $3, restarts = $4, endpoint = $5, hf_token_source = $6, hf_token_fingerprint = $7, error = $8,
+          reported_at = $9, updated_at = now()
+    WHERE id = $1 AND runner_id = $2 AND state <> 'stopped' AND (reported_at IS NULL OR reported_at <= $9)
+      AND (state, restarts, endpoint, hf_token_source, hf_token_fingerprint, error)
+          IS DISTINCT FROM ($3, $4, $5, $6, $7, $8::jsonb)
+    RETURNING id`,
+);
 
 /** One slot's hold on a runner's GPUs (the model's memory, spread evenly over `gpus`). */
 export interface SlotAllocation {
@@ -83,17 +116,7 @@ export class SlotRepository {
    */
   async onlineRunnersWithAllocations(since: Date, tx: EntityManager): Promise<RunnerWithAllocations[]> {
     const rows: Array<{ id: string; gpus: GpuInfo[]; memory_total: string; allocations: Array<{ id: string; gpus: number[] | null; memory: number }> }> =
-      await tx.query(
-        `SELECT r.id, r.gpus, r.memory_total, COALESCE(a.allocations, '[]') AS allocations
-           FROM models.runners r
-           LEFT JOIN LATERAL (
-             SELECT json_agg(json_build_object('id', s.id, 'gpus', s.gpus, 'memory', m.memory) ORDER BY s.created_at) AS allocations
-               FROM models.slots s JOIN models.models m ON m.id = s.model_id
-              WHERE s.runner_id = r.id AND ${RESERVES_MEMORY_SQL}
-           ) a ON true
-          WHERE r.last_seen > $1 ORDER BY r.id`,
-        [since],
-      );
+      await queryPrepared(tx, ONLINE_RUNNERS_WITH_ALLOCATIONS, [since]);
     return rows.map((r) => ({
       id: r.id,
       gpus: r.gpus,
@@ -141,14 +164,8 @@ export class SlotRepository {
     tx: EntityManager,
     replace: 'stopped-and-unplaced' | 'unplaced',
   ): Promise<SlotView> {
-    const which = replace === 'unplaced' ? 'runner_id IS NULL' : `(state = 'stopped' OR runner_id IS NULL)`;
     // One statement (one round trip on the placing path): the DELETE does not see the row the INSERT adds.
-    const rows = await tx.query(
-      `WITH replaced AS (DELETE FROM models.slots WHERE model_id = $2 AND ${which})
-       INSERT INTO models.slots AS s (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())
-       RETURNING ${VIEW_COLUMNS}`,
-      [randomUUID(), modelId, runnerId, gpus],
-    );
+    const rows = await queryPrepared(tx, INSERT_SCHEDULED[replace], [randomUUID(), modelId, runnerId, gpus]);
     return views(returnedRows(rows))[0];
   }
 
@@ -186,25 +203,17 @@ export class SlotRepository {
    * applied (`reported_at`), so a delayed status cannot roll back a newer one.
    */
   async applyReport(runnerId: string, report: SlotView): Promise<boolean> {
-    const result = await this.db.query(
-      `UPDATE models.slots SET state = $3, restarts = $4, endpoint = $5, hf_token_source = $6, hf_token_fingerprint = $7, error = $8,
-              reported_at = $9, updated_at = now()
-        WHERE id = $1 AND runner_id = $2 AND state <> 'stopped' AND (reported_at IS NULL OR reported_at <= $9)
-          AND (state, restarts, endpoint, hf_token_source, hf_token_fingerprint, error)
-              IS DISTINCT FROM ($3, $4, $5, $6, $7, $8::jsonb)
-        RETURNING id`,
-      [
-        report.id,
-        runnerId,
-        report.state,
-        report.restarts,
-        report.endpoint,
-        report.hf_token_source,
-        report.hf_token_fingerprint,
-        report.error ? JSON.stringify(report.error) : null,
-        new Date(report.updated),
-      ],
-    );
+    const result = await queryPrepared(this.db.manager, APPLY_REPORT, [
+      report.id,
+      runnerId,
+      report.state,
+      report.restarts,
+      report.endpoint,
+      report.hf_token_source,
+      report.hf_token_fingerprint,
+      report.error ? JSON.stringify(report.error) : null,
+      new Date(report.updated),
+    ]);
     return returnedRows(result).length > 0;
   }
 

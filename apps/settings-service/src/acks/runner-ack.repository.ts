@@ -2,7 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource } from 'typeorm';
 import type { RunnerSyncRecord, SettingsAppliedEvent } from '@helix/contracts';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
 import { RunnerAckEntity } from '../entities';
+
+// Every message of acks from every runner (see queryPrepared).
+const RECORD_ACKS = preparedStatement(
+  'settings.runner-acks.record',
+  `INSERT INTO settings.runner_acks (runner_id, scope, scope_id, version, hf_token_provided, applied_at)
+   SELECT r, s, i, v, p, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::boolean[]) AS a(r, s, i, v, p)
+   ON CONFLICT (runner_id, scope, scope_id) DO UPDATE
+     SET version = EXCLUDED.version, hf_token_provided = EXCLUDED.hf_token_provided, applied_at = EXCLUDED.applied_at
+     WHERE settings.runner_acks.version <= EXCLUDED.version`,
+);
 
 /**
  * All SQL of `settings.runner_acks`: the newest global version each runner applied. Scoped acks are
@@ -28,20 +39,13 @@ export class RunnerAckRepository {
     }
     const rows = [...newest.values()];
     if (rows.length === 0) return;
-    await this.db.query(
-      `INSERT INTO settings.runner_acks (runner_id, scope, scope_id, version, hf_token_provided, applied_at)
-       SELECT r, s, i, v, p, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::boolean[]) AS a(r, s, i, v, p)
-       ON CONFLICT (runner_id, scope, scope_id) DO UPDATE
-         SET version = EXCLUDED.version, hf_token_provided = EXCLUDED.hf_token_provided, applied_at = EXCLUDED.applied_at
-         WHERE settings.runner_acks.version <= EXCLUDED.version`,
-      [
-        rows.map((a) => a.runner_id),
-        rows.map((a) => a.scope),
-        rows.map((a) => a.scope_id ?? ''),
-        rows.map((a) => a.version),
-        rows.map((a) => a.hf_token_provided),
-      ],
-    );
+    await queryPrepared(this.db.manager, RECORD_ACKS, [
+      rows.map((a) => a.runner_id),
+      rows.map((a) => a.scope),
+      rows.map((a) => a.scope_id ?? ''),
+      rows.map((a) => a.version),
+      rows.map((a) => a.hf_token_provided),
+    ]);
   }
 
   /** The global-scope ack of each runner (scoped acks are recorded, but `in_sync` does not read them: see SyncStatusService). */
