@@ -2,12 +2,13 @@ import { Counter } from 'prom-client';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { ClientBase } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ModelSpec, SlotCreateCommand, SlotError, SlotView } from '@helix/contracts';
 import { OFFLINE_AFTER_MS } from '../runners/runners.service';
 import { gpusOf } from '../runners/runner.entity';
 import { RunnerCommands } from '../slots/runner-commands';
-import { SlotRepository } from '../slots/slot.repository';
+import { SlotRepository, type RunnerWithAllocations } from '../slots/slot.repository';
 import { choosePlacement, type PlacementRequest, type RunnerCapacity } from './placement';
 
 export interface PlannedDispatch {
@@ -42,6 +43,9 @@ export type PlacementTx = EntityManager & { readonly __placementLockHeld: true }
  */
 @Injectable()
 export class Scheduler {
+  /** Per open transaction: the capacities read together with the lock, until the first capacities() call. */
+  private readonly readWithLock = new WeakMap<PlacementTx, RunnerCapacity[]>();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly slots: SlotRepository,
@@ -50,34 +54,45 @@ export class Scheduler {
   ) {}
 
   /**
-   * Runs `work` in a transaction that holds the placement lock from the start. BEGIN and the lock go
-   * to Postgres as one message (two statements, one round trip less per placement), so every
-   * statement of `work` takes its snapshot with the lock held and sees what the previous holder
-   * committed. The lock must stay a statement of its own: a read in the same statement would use a
-   * snapshot taken before the wait. TypeORM does not know of this transaction: `work` runs raw
-   * `tx.query` statements only (as every repository method here does); a `save()` would open and
-   * commit a transaction of its own.
+   * Runs `work` in a transaction that holds the placement lock from the start. BEGIN, the lock and
+   * the read of the online runners with their allocations go to Postgres as one message (see
+   * SlotRepository.beginWithOnlineRunners), so every statement takes its snapshot with the lock held
+   * and sees what the previous holder committed. The lock must stay a statement of its own: a read in
+   * the same statement would use a snapshot taken before the wait. TypeORM does not know of this
+   * transaction: `work` runs raw `tx.query` statements only (as every repository method here does);
+   * a `save()` would open and commit a transaction of its own.
    */
   async transaction<T>(work: (tx: PlacementTx) => Promise<T>): Promise<T> {
     const runner = this.db.createQueryRunner();
-    await runner.connect();
+    const client: ClientBase = await runner.connect();
+    const tx = runner.manager as PlacementTx;
     try {
-      await runner.query(`BEGIN; ${PLACEMENT_LOCK_SQL}`);
-      const result = await work(runner.manager as PlacementTx);
+      const online = await this.slots.beginWithOnlineRunners(client, PLACEMENT_LOCK_SQL, onlineSince(Date.now()));
+      this.readWithLock.set(tx, online.map(capacity));
+      const result = await work(tx);
       await runner.query('COMMIT');
       return result;
     } catch (err) {
       await runner.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      this.readWithLock.delete(tx);
       await runner.release();
     }
   }
 
-  /** Online runners with their GPUs and the slots that hold or are about to hold memory on them. */
+  /**
+   * Online runners with their GPUs and the slots that hold or are about to hold memory on them. The
+   * first call in a transaction answers with what was read with the lock (no round trip); later ones
+   * read again, so they see what the transaction itself wrote.
+   */
   async capacities(tx: PlacementTx, now = Date.now()): Promise<RunnerCapacity[]> {
-    const online = await this.slots.onlineRunnersWithAllocations(new Date(now - OFFLINE_AFTER_MS), tx);
-    return online.map((r) => ({ id: r.id, gpus: gpusOf(r), allocations: r.allocations }));
+    const first = this.readWithLock.get(tx);
+    if (first) {
+      this.readWithLock.delete(tx);
+      return first;
+    }
+    return (await this.slots.onlineRunnersWithAllocations(onlineSince(now), tx)).map(capacity);
   }
 
   /**
@@ -153,4 +168,13 @@ export class Scheduler {
 
 function request(model: ModelSpec): PlacementRequest {
   return { memory: model.memory, runtimeArgs: model.runtime_args };
+}
+
+/** Runners seen after this are online (three heartbeats). */
+function onlineSince(now: number): Date {
+  return new Date(now - OFFLINE_AFTER_MS);
+}
+
+function capacity(r: RunnerWithAllocations): RunnerCapacity {
+  return { id: r.id, gpus: gpusOf(r), allocations: r.allocations };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { ClientBase, QueryResult } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { GpuInfo, SlotError, SlotView } from '@helix/contracts';
 import { preparedStatement, queryPrepared } from '@helix/persistence';
@@ -14,8 +15,7 @@ const VIEW_COLUMNS = `s.id, s.model_id, s.runner_id, s.state, s.restarts, s.endp
   COALESCE(s.gpus, '{}') AS gpus, s.created_at AS created, s.updated_at AS updated`;
 
 // Statements of the placing path and of every slot report (see queryPrepared).
-const ONLINE_RUNNERS_WITH_ALLOCATIONS = preparedStatement(
-  'models.online-runners-with-allocations',
+const onlineRunnersWithAllocationsSql = (since: string) =>
   `SELECT r.id, r.gpus, r.memory_total, COALESCE(a.allocations, '[]') AS allocations
      FROM models.runners r
      LEFT JOIN LATERAL (
@@ -23,8 +23,8 @@ const ONLINE_RUNNERS_WITH_ALLOCATIONS = preparedStatement(
          FROM models.slots s JOIN models.models m ON m.id = s.model_id
         WHERE s.runner_id = r.id AND ${RESERVES_MEMORY_SQL}
      ) a ON true
-    WHERE r.last_seen > $1 ORDER BY r.id`,
-);
+    WHERE r.last_seen > ${since} ORDER BY r.id`;
+const ONLINE_RUNNERS_WITH_ALLOCATIONS = preparedStatement('models.online-runners-with-allocations', onlineRunnersWithAllocationsSql('$1'));
 
 const insertScheduled = (which: string) =>
   `WITH replaced AS (DELETE FROM models.slots WHERE model_id = $2 AND ${which})
@@ -63,6 +63,22 @@ export interface RunnerWithAllocations {
 function allocation(slotId: string, gpus: number[] | null, memory: string | number): SlotAllocation {
   // A slot placed before GPUs were tracked ran where vLLM starts without CUDA_VISIBLE_DEVICES: GPU 0.
   return { slotId, gpus: gpus ?? [0], memory: Number(memory) };
+}
+
+interface OnlineRunnerRow {
+  id: string;
+  gpus: GpuInfo[];
+  memory_total: string; // bigint
+  allocations: Array<{ id: string; gpus: number[] | null; memory: number }>;
+}
+
+function withAllocations(rows: OnlineRunnerRow[]): RunnerWithAllocations[] {
+  return rows.map((r) => ({
+    id: r.id,
+    gpus: r.gpus,
+    memoryTotal: Number(r.memory_total),
+    allocations: r.allocations.map((a) => allocation(a.id, a.gpus, a.memory)),
+  }));
 }
 
 /**
@@ -115,14 +131,21 @@ export class SlotRepository {
    * statement: placement reads both under its lock, and one round trip less is spent holding it.
    */
   async onlineRunnersWithAllocations(since: Date, tx: EntityManager): Promise<RunnerWithAllocations[]> {
-    const rows: Array<{ id: string; gpus: GpuInfo[]; memory_total: string; allocations: Array<{ id: string; gpus: number[] | null; memory: number }> }> =
-      await queryPrepared(tx, ONLINE_RUNNERS_WITH_ALLOCATIONS, [since]);
-    return rows.map((r) => ({
-      id: r.id,
-      gpus: r.gpus,
-      memoryTotal: Number(r.memory_total),
-      allocations: r.allocations.map((a) => allocation(a.id, a.gpus, a.memory)),
-    }));
+    return withAllocations(await queryPrepared(tx, ONLINE_RUNNERS_WITH_ALLOCATIONS, [since]));
+  }
+
+  /**
+   * Opens a transaction on `client`, runs `lockSql` and then reads what onlineRunnersWithAllocations
+   * reads, as one message (one round trip on the placing path). The simple query protocol takes no
+   * parameters, so `since` goes in as a timestamp literal (an ISO string this code writes). Each
+   * statement of the message takes its own snapshot, so the read sees what was committed while the
+   * lock was awaited.
+   */
+  async beginWithOnlineRunners(client: ClientBase, lockSql: string, since: Date): Promise<RunnerWithAllocations[]> {
+    const results = (await client.query(
+      `BEGIN; ${lockSql}; ${onlineRunnersWithAllocationsSql(`'${since.toISOString()}'::timestamptz`)}`,
+    )) as unknown as QueryResult[];
+    return withAllocations(results[2].rows as OnlineRunnerRow[]);
   }
 
   /**

@@ -68,6 +68,11 @@ export class InMemorySlots implements Partial<SlotRepository> {
     return this.online.map((r) => ({ id: r.id, gpus: r.gpus, memoryTotal: r.memoryTotal, allocations: allocations.get(r.id) ?? [] }));
   }
 
+  /** The real one also opens the transaction and takes the lock (Postgres specs and e2e cover that). */
+  async beginWithOnlineRunners(): Promise<RunnerWithAllocations[]> {
+    return this.onlineRunnersWithAllocations();
+  }
+
   async isDeployed(modelId: string, _tx: EntityManager, runnerId?: string): Promise<boolean> {
     return this.forModel(modelId).some(
       (s) =>
