@@ -26,6 +26,11 @@ const onlineRunnersWithAllocationsSql = (since: string) =>
     WHERE r.last_seen > ${since} ORDER BY r.id`;
 const ONLINE_RUNNERS_WITH_ALLOCATIONS = preparedStatement('models.online-runners-with-allocations', onlineRunnersWithAllocationsSql('$1'));
 
+/** The same read for beginWithOnlineRunners, PREPAREd in SQL (a name of its own: it shares the namespace). */
+const ONLINE_RUNNERS_SQL_STATEMENT = 'models_online_runners_with_allocations';
+/** The connections (node-postgres clients, one per server session) on which it is prepared. */
+const preparedOnline = new WeakSet<ClientBase>();
+
 const insertScheduled = (which: string) =>
   `WITH replaced AS (DELETE FROM models.slots WHERE model_id = $2 AND ${which})
    INSERT INTO models.slots AS s (id, model_id, runner_id, gpus, state, restarts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 0, now(), now())
@@ -136,15 +141,18 @@ export class SlotRepository {
 
   /**
    * Opens a transaction on `client`, runs `lockSql` and then reads what onlineRunnersWithAllocations
-   * reads, as one message (one round trip on the placing path). The simple query protocol takes no
-   * parameters, so `since` goes in as a timestamp literal (an ISO string this code writes). Each
-   * statement of the message takes its own snapshot, so the read sees what was committed while the
-   * lock was awaited.
+   * reads, as one message (one round trip on the placing path). Each statement of the message takes
+   * its own snapshot, so the read sees what was committed while the lock was awaited. The simple
+   * query protocol takes no parameters: the read is an SQL-level prepared statement, prepared once
+   * per connection by a message of its own, and `since` goes to its EXECUTE as a timestamp literal
+   * (an ISO string this code writes).
    */
   async beginWithOnlineRunners(client: ClientBase, lockSql: string, since: Date): Promise<RunnerWithAllocations[]> {
-    const results = (await client.query(
-      `BEGIN; ${lockSql}; ${onlineRunnersWithAllocationsSql(`'${since.toISOString()}'::timestamptz`)}`,
-    )) as unknown as QueryResult[];
+    if (!preparedOnline.has(client)) {
+      await client.query(`PREPARE ${ONLINE_RUNNERS_SQL_STATEMENT}(timestamptz) AS ${onlineRunnersWithAllocationsSql('$1')}`);
+      preparedOnline.add(client);
+    }
+    const results = (await client.query(`BEGIN; ${lockSql}; EXECUTE ${ONLINE_RUNNERS_SQL_STATEMENT}('${since.toISOString()}')`)) as unknown as QueryResult[];
     return withAllocations(results[2].rows as OnlineRunnerRow[]);
   }
 
