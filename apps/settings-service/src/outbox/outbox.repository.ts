@@ -1,14 +1,32 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PinoLogger } from 'nestjs-pino';
 import { SETTINGS_UPDATED_PREFIX } from '@helix/contracts';
 import { currentRequestId } from '@helix/logging';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
 import { OutboxEntity, type OutboxEvent } from '../entities';
 
 /** One publisher at a time across replicas, so versions of a subject are published in commit order. */
 const PUBLISH_LOCK = 'helix-settings-outbox';
+
+// The statements of every change and of every publish pass (see queryPrepared in @helix/persistence).
+/** The events in the order given: their ids, hence their publish order, follow it. */
+const INSERT_EVENTS = preparedStatement(
+  'settings.outbox.insert',
+  `INSERT INTO settings.outbox (subject, msg_id, payload, request_id)
+   SELECT e.subject, e.msg_id, e.payload::jsonb, e.request_id
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e(subject, msg_id, payload, request_id, n)
+    ORDER BY e.n`,
+);
+const LOCK_AND_READ_OLDEST = preparedStatement(
+  'settings.outbox.lock-and-read-oldest',
+  `SELECT l.locked, o.id, o.subject, o.msg_id, o.payload, o.request_id
+     FROM (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked) l
+     LEFT JOIN LATERAL (SELECT * FROM settings.outbox ORDER BY id LIMIT $2) o ON l.locked
+    ORDER BY o.id`,
+);
+const DELETE_EVENTS = preparedStatement('settings.outbox.delete', 'DELETE FROM settings.outbox WHERE id = ANY($1::bigint[])');
 
 /** An event waiting to be published. */
 export interface PendingEvent {
@@ -43,9 +61,12 @@ export class OutboxRepository {
    */
   async addAll(tx: EntityManager, events: Array<Omit<PendingEvent, 'id' | 'requestId'>>): Promise<void> {
     const requestId = currentRequestId(this.logger) ?? null;
-    await tx
-      .getRepository(OutboxEntity)
-      .insert(events.map(({ subject, msgId, event }) => ({ subject, msgId, payload: event, requestId }) as QueryDeepPartialEntity<OutboxEntity>));
+    await queryPrepared(tx, INSERT_EVENTS, [
+      events.map((e) => e.subject),
+      events.map((e) => e.msgId),
+      events.map((e) => JSON.stringify(e.event)),
+      events.map(() => requestId),
+    ]);
   }
 
   /**
@@ -56,13 +77,7 @@ export class OutboxRepository {
   tryWithPublishLock(limit: number, work: (tx: EntityManager, oldest: PendingEvent[]) => Promise<void>): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows: Array<{ locked: boolean; id: string | null; subject: string; msg_id: string; payload: OutboxEvent; request_id: string | null }> =
-        await tx.query(
-          `SELECT l.locked, o.id, o.subject, o.msg_id, o.payload, o.request_id
-           FROM (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked) l
-           LEFT JOIN LATERAL (SELECT * FROM settings.outbox ORDER BY id LIMIT $2) o ON l.locked
-          ORDER BY o.id`,
-          [PUBLISH_LOCK, limit],
-        );
+        await queryPrepared(tx, LOCK_AND_READ_OLDEST, [PUBLISH_LOCK, limit]);
       if (!rows[0]?.locked) return false;
       await work(
         tx,
@@ -107,6 +122,6 @@ export class OutboxRepository {
 
   /** After JetStream stored the events (one statement for a publish pass). */
   async remove(tx: EntityManager, ids: string[]): Promise<void> {
-    if (ids.length > 0) await tx.getRepository(OutboxEntity).delete(ids);
+    if (ids.length > 0) await queryPrepared(tx, DELETE_EVENTS, [ids]);
   }
 }

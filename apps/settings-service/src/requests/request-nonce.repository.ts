@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
+
+// In the transaction of every change (see queryPrepared in @helix/persistence).
+const CLAIM = preparedStatement(
+  'settings.request-nonces.claim',
+  `WITH expired AS (DELETE FROM settings.request_nonces WHERE expires_at < now())
+   INSERT INTO settings.request_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING nonce`,
+);
 
 /** All SQL of `settings.request_nonces`: each change request's nonce is used once. */
 @Injectable()
@@ -11,11 +19,7 @@ export class RequestNonceRepository {
   async claim(tx: EntityManager, nonce: string, expiresAt: Date): Promise<boolean> {
     // One statement: the insert does not see the delete (same snapshot), which only matters for an
     // expired nonce, and an expired request never gets this far.
-    const rows: unknown = await tx.query(
-      `WITH expired AS (DELETE FROM settings.request_nonces WHERE expires_at < now())
-       INSERT INTO settings.request_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING nonce`,
-      [nonce, expiresAt],
-    );
+    const rows: unknown = await queryPrepared(tx, CLAIM, [nonce, expiresAt]);
     return Array.isArray(rows) && rows.length === 1;
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Scope } from '@helix/contracts';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
 import { HfTokenEntity } from '../entities';
 
 /** '' stands for "no id" (global) so that (scope, scope_id) can be the primary key. */
@@ -11,6 +12,21 @@ const NO_ID = '';
 export function scopeIdOf(row: Pick<HfTokenEntity, 'scope' | 'scopeId'>): string | null {
   return row.scope === 'global' ? null : row.scopeId;
 }
+
+// In the transaction of every change (see queryPrepared in @helix/persistence).
+const LOCK_FOR_UPDATE = preparedStatement(
+  'settings.hf-tokens.lock-for-update',
+  `INSERT INTO settings.hf_tokens AS t (scope, scope_id, version, envelope, fingerprint, created_at, updated_at, updated_by)
+   VALUES ($1, $2, 0, NULL, NULL, now(), now(), NULL)
+   ON CONFLICT (scope, scope_id) DO UPDATE SET version = t.version
+   RETURNING t.*`,
+);
+const SAVE = preparedStatement(
+  'settings.hf-tokens.save',
+  `UPDATE settings.hf_tokens SET version = $3, envelope = $4::jsonb, fingerprint = $5, updated_at = $6, updated_by = $7,
+          hub_status = $8, hub_owner = $9, hub_role = $10
+    WHERE scope = $1 AND scope_id = $2`,
+);
 
 /** All SQL of `settings.hf_tokens`: one row per scope with its version and the token sealed at rest. */
 @Injectable()
@@ -37,13 +53,7 @@ export class HfTokenRepository {
    * serialize. One statement: an upsert locks the row it inserts or finds, and returns it.
    */
   async lockForUpdate(tx: EntityManager, scope: Scope, scopeId: string | null): Promise<HfTokenEntity> {
-    const rows: RawTokenRow[] = await tx.query(
-      `INSERT INTO settings.hf_tokens AS t (scope, scope_id, version, envelope, fingerprint, created_at, updated_at, updated_by)
-       VALUES ($1, $2, 0, NULL, NULL, now(), now(), NULL)
-       ON CONFLICT (scope, scope_id) DO UPDATE SET version = t.version
-       RETURNING t.*`,
-      [scope, scopeId ?? NO_ID],
-    );
+    const rows: RawTokenRow[] = await queryPrepared(tx, LOCK_FOR_UPDATE, [scope, scopeId ?? NO_ID]);
     return fromRaw(rows[0]);
   }
 
@@ -79,8 +89,18 @@ export class HfTokenRepository {
 
   /** Writes a locked row back (one UPDATE by key; TypeORM's save would select it first). */
   async save(tx: EntityManager, row: HfTokenEntity): Promise<void> {
-    const { scope, scopeId, ...changes } = row;
-    await tx.getRepository(HfTokenEntity).update({ scope, scopeId }, changes);
+    await queryPrepared(tx, SAVE, [
+      row.scope,
+      row.scopeId,
+      row.version,
+      row.envelope === null ? null : JSON.stringify(row.envelope),
+      row.fingerprint,
+      row.updatedAt,
+      row.updatedBy,
+      row.hubStatus,
+      row.hubOwner,
+      row.hubRole,
+    ]);
   }
 }
 
