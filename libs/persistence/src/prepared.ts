@@ -27,8 +27,9 @@ export function preparedStatement(name: string, text: string): PreparedStatement
 /**
  * Runs `statement` like `manager.query(text, values)` (same result shapes, same QueryFailedError),
  * in the manager's transaction when it has one. TypeORM hands the query to node-postgres unchanged,
- * and node-postgres takes a `{ name, text }` config there; a fresh object each time, because
- * node-postgres writes the values into it.
+ * and node-postgres takes a `{ name, text }` config there. A fresh object each time, not the frozen
+ * statement: node-postgres sets the values on the config it is given (8.x copies it first; older
+ * releases wrote into it, which a frozen object refuses).
  */
 export function queryPrepared<T = unknown>(manager: Pick<EntityManager, 'query'>, statement: PreparedStatement, values: readonly unknown[]): Promise<T> {
   return manager.query({ name: statement.name, text: statement.text } as unknown as string, [...values]) as Promise<T>;

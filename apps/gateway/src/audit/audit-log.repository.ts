@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEntryView, AuditRecordedEvent } from '@helix/contracts';
+import { preparedStatement, queryPrepared } from '@helix/persistence';
 import type { AuditCursor, AuditQuery } from './audit-query';
 
 export interface AuditPage {
@@ -21,6 +22,13 @@ interface Row {
   details: Record<string, unknown>;
 }
 
+// Every audited change of every service (see queryPrepared in @helix/persistence).
+const INSERT_IF_ABSENT = preparedStatement(
+  'gateway.audit-log.insert-if-absent',
+  `INSERT INTO gateway.audit_log (id, at, actor_id, action, target, details)
+   VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (id) DO NOTHING RETURNING seq`,
+);
+
 /**
  * The only code that touches gateway.audit_log. Append-only: insert and list, nothing else. Reads
  * the actor's name from gateway.users (owned by UserRepository) in the same query.
@@ -31,11 +39,14 @@ export class AuditLogRepository {
 
   /** Stores the event unless its id is already there (a redelivery); true when this call stored it. */
   async insertIfAbsent(event: AuditRecordedEvent, tx?: EntityManager): Promise<boolean> {
-    const rows: unknown[] = await (tx ?? this.db).query(
-      `INSERT INTO gateway.audit_log (id, at, actor_id, action, target, details)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (id) DO NOTHING RETURNING seq`,
-      [event.id, event.at, event.actor_id, event.action, event.target, JSON.stringify(event.details)],
-    );
+    const rows: unknown[] = await queryPrepared(tx ?? this.db.manager, INSERT_IF_ABSENT, [
+      event.id,
+      event.at,
+      event.actor_id,
+      event.action,
+      event.target,
+      JSON.stringify(event.details),
+    ]);
     return rows.length > 0;
   }
 
