@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { ClientBase, QueryResult } from 'pg';
+import type { ClientBase } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { GpuInfo, SlotError, SlotView } from '@helix/contracts';
-import { preparedStatement, queryPrepared } from '@helix/persistence';
+import { preparedStatement, queryPrepared, ReadWithBegin, timestampLiteral } from '@helix/persistence';
 
 /** SQL for "this slot holds, or is about to hold, GPU memory" (same rule as reservesMemory()). */
 export const RESERVES_MEMORY_SQL = `(s.state IN ('scheduled', 'starting', 'running') OR (s.state = 'failed' AND s.error->>'code' = 'hf_auth'))`;
@@ -26,10 +26,12 @@ const onlineRunnersWithAllocationsSql = (since: string) =>
     WHERE r.last_seen > ${since} ORDER BY r.id`;
 const ONLINE_RUNNERS_WITH_ALLOCATIONS = preparedStatement('models.online-runners-with-allocations', onlineRunnersWithAllocationsSql('$1'));
 
-/** The same read for beginWithOnlineRunners, PREPAREd in SQL (a name of its own: it shares the namespace). */
-const ONLINE_RUNNERS_SQL_STATEMENT = 'models_online_runners_with_allocations';
-/** The connections (node-postgres clients, one per server session) on which it is prepared. */
-const preparedOnline = new WeakSet<ClientBase>();
+/** The same read for beginWithOnlineRunners, in the message that opens the placing transaction. */
+const ONLINE_RUNNERS_WITH_BEGIN = new ReadWithBegin<OnlineRunnerRow>(
+  'models_online_runners_with_allocations',
+  ['timestamptz'],
+  onlineRunnersWithAllocationsSql('$1'),
+);
 
 const insertScheduled = (which: string) =>
   `WITH replaced AS (DELETE FROM models.slots WHERE model_id = $2 AND ${which})
@@ -141,19 +143,11 @@ export class SlotRepository {
 
   /**
    * Opens a transaction on `client`, runs `lockSql` and then reads what onlineRunnersWithAllocations
-   * reads, as one message (one round trip on the placing path). Each statement of the message takes
-   * its own snapshot, so the read sees what was committed while the lock was awaited. The simple
-   * query protocol takes no parameters: the read is an SQL-level prepared statement, prepared once
-   * per connection by a message of its own, and `since` goes to its EXECUTE as a timestamp literal
-   * (an ISO string this code writes).
+   * reads, as one message (see ReadWithBegin): one round trip on the placing path. The read sees
+   * what was committed while the lock was awaited.
    */
   async beginWithOnlineRunners(client: ClientBase, lockSql: string, since: Date): Promise<RunnerWithAllocations[]> {
-    if (!preparedOnline.has(client)) {
-      await client.query(`PREPARE ${ONLINE_RUNNERS_SQL_STATEMENT}(timestamptz) AS ${onlineRunnersWithAllocationsSql('$1')}`);
-      preparedOnline.add(client);
-    }
-    const results = (await client.query(`BEGIN; ${lockSql}; EXECUTE ${ONLINE_RUNNERS_SQL_STATEMENT}('${since.toISOString()}')`)) as unknown as QueryResult[];
-    return withAllocations(results[2].rows as OnlineRunnerRow[]);
+    return withAllocations(await ONLINE_RUNNERS_WITH_BEGIN.begin(client, lockSql, [timestampLiteral(since)]));
   }
 
   /**

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { ClientBase } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { SETTINGS_UPDATED_PREFIX } from '@helix/contracts';
 import { currentRequestId } from '@helix/logging';
-import { preparedStatement, queryPrepared } from '@helix/persistence';
+import { integerLiteral, preparedStatement, queryPrepared, ReadWithBegin, textLiteral } from '@helix/persistence';
 import { OutboxEntity, type OutboxEvent } from '../entities';
 
 /** One publisher at a time across replicas, so versions of a subject are published in commit order. */
@@ -19,8 +20,18 @@ const INSERT_EVENTS = preparedStatement(
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e(subject, msg_id, payload, request_id, n)
     ORDER BY e.n`,
 );
-const LOCK_AND_READ_OLDEST = preparedStatement(
-  'settings.outbox.lock-and-read-oldest',
+interface LockedRow {
+  locked: boolean;
+  id: string | null;
+  subject: string;
+  msg_id: string;
+  payload: OutboxEvent;
+  request_id: string | null;
+}
+/** Takes the publish lock without waiting and, if it got it, reads the oldest $2 events: one statement. */
+const LOCK_AND_READ_OLDEST = new ReadWithBegin<LockedRow>(
+  'settings_outbox_lock_and_read_oldest',
+  ['text', 'integer'],
   `SELECT l.locked, o.id, o.subject, o.msg_id, o.payload, o.request_id
      FROM (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked) l
      LEFT JOIN LATERAL (SELECT * FROM settings.outbox ORDER BY id LIMIT $2) o ON l.locked
@@ -71,20 +82,29 @@ export class OutboxRepository {
 
   /**
    * Runs `work` on the oldest `limit` events (commit order of each subject) holding the publish lock,
-   * or returns false at once if another replica holds it. Taking the lock and reading the events is
-   * one statement: the publish of a change waits on one round trip to Postgres, not two.
+   * or returns false at once if another replica holds it. BEGIN, taking the lock and reading the
+   * events are one message (see ReadWithBegin): the publish of a change waits on one round trip to
+   * Postgres, not three.
    */
-  tryWithPublishLock(limit: number, work: (tx: EntityManager, oldest: PendingEvent[]) => Promise<void>): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const rows: Array<{ locked: boolean; id: string | null; subject: string; msg_id: string; payload: OutboxEvent; request_id: string | null }> =
-        await queryPrepared(tx, LOCK_AND_READ_OLDEST, [PUBLISH_LOCK, limit]);
-      if (!rows[0]?.locked) return false;
-      await work(
-        tx,
-        rows.filter((r) => r.id !== null).map((r) => ({ id: String(r.id), subject: r.subject, msgId: r.msg_id, event: r.payload, requestId: r.request_id })),
-      );
-      return true;
-    });
+  async tryWithPublishLock(limit: number, work: (tx: EntityManager, oldest: PendingEvent[]) => Promise<void>): Promise<boolean> {
+    const runner = this.db.createQueryRunner();
+    const client: ClientBase = await runner.connect();
+    try {
+      const rows = await LOCK_AND_READ_OLDEST.begin(client, null, [textLiteral(PUBLISH_LOCK), integerLiteral(limit)]);
+      if (rows[0]?.locked) {
+        await work(
+          runner.manager,
+          rows.filter((r) => r.id !== null).map((r) => ({ id: String(r.id), subject: r.subject, msgId: r.msg_id, event: r.payload, requestId: r.request_id })),
+        );
+      }
+      await runner.query('COMMIT');
+      return rows[0]?.locked === true;
+    } catch (err) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Runs `work` holding the publish lock, waiting for a running publish pass to end. */
