@@ -46,6 +46,13 @@ describe('queryPrepared against Postgres', () => {
     await expect(queryPrepared(db.manager, FAILS, [1])).resolves.toEqual([{ v: 1 }]);
   });
 
+  it('refuses a statement that selects * (its row type would break when a migration adds a column)', () => {
+    expect(() => preparedStatement('prepared-spec.star', 'SELECT * FROM prepared_spec')).toThrow(/selects \*/);
+    expect(() => preparedStatement('prepared-spec.returning-star', 'UPDATE prepared_spec AS p SET n = 0 RETURNING p.*')).toThrow(/selects \*/);
+    expect(() => preparedStatement('prepared-spec.list-star', 'SELECT id, * FROM prepared_spec')).toThrow(/selects \*/);
+    expect(preparedStatement('prepared-spec.count', 'SELECT count(*) AS n FROM prepared_spec').name).toBe('prepared-spec.count');
+  });
+
   it('refuses one name declared with two different statements', () => {
     expect(preparedStatement(ECHO.name, ECHO.text)).toEqual(ECHO);
     expect(() => preparedStatement(ECHO.name, 'SELECT 2')).toThrow(/declared twice with different SQL/);

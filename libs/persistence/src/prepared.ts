@@ -18,10 +18,20 @@ const defined = new Map<string, string>();
  * first query of some later connection.
  */
 export function preparedStatement(name: string, text: string): PreparedStatement {
+  assertNamedColumns(name, text);
   const known = defined.get(name);
   if (known !== undefined && known !== text) throw new Error(`prepared statement "${name}" is declared twice with different SQL`);
   defined.set(name, text);
   return Object.freeze({ name, text });
+}
+
+/**
+ * A prepared statement keeps the row type it was planned with: a `*` there would make a replica of
+ * the previous release fail every execution ("cached plan must not change result type") once a
+ * migration adds a column. Its statements name their columns.
+ */
+export function assertNamedColumns(name: string, text: string): void {
+  if (/(?:\bSELECT|\bRETURNING|,)\s*(?:\w+\.)?\*/i.test(text)) throw new Error(`prepared statement "${name}" selects * (name the columns)`);
 }
 
 /**

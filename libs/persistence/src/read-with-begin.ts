@@ -1,4 +1,5 @@
 import type { ClientBase, QueryResult } from 'pg';
+import { assertNamedColumns } from './prepared';
 
 /**
  * A read sent in the message that opens a transaction (and takes a lock): one round trip less on a
@@ -17,7 +18,9 @@ export class ReadWithBegin<Row> {
     readonly name: string,
     private readonly paramTypes: readonly string[],
     private readonly text: string,
-  ) {}
+  ) {
+    assertNamedColumns(name, text);
+  }
 
   /** Sends BEGIN, `lockSql` (if any) and the read as one message; the transaction stays open on `client`. */
   async begin(client: ClientBase, lockSql: string | null, args: readonly SqlLiteral[]): Promise<Row[]> {

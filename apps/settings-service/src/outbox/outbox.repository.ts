@@ -34,7 +34,7 @@ const LOCK_AND_READ_OLDEST = new ReadWithBegin<LockedRow>(
   ['text', 'integer'],
   `SELECT l.locked, o.id, o.subject, o.msg_id, o.payload, o.request_id
      FROM (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked) l
-     LEFT JOIN LATERAL (SELECT * FROM settings.outbox ORDER BY id LIMIT $2) o ON l.locked
+     LEFT JOIN LATERAL (SELECT id, subject, msg_id, payload, request_id FROM settings.outbox ORDER BY id LIMIT $2) o ON l.locked
     ORDER BY o.id`,
 );
 const DELETE_EVENTS = preparedStatement('settings.outbox.delete', 'DELETE FROM settings.outbox WHERE id = ANY($1::bigint[])');

@@ -19,7 +19,7 @@ const LOCK_FOR_UPDATE = preparedStatement(
   `INSERT INTO settings.hf_tokens AS t (scope, scope_id, version, envelope, fingerprint, created_at, updated_at, updated_by)
    VALUES ($1, $2, 0, NULL, NULL, now(), now(), NULL)
    ON CONFLICT (scope, scope_id) DO UPDATE SET version = t.version
-   RETURNING t.*`,
+   RETURNING t.scope, t.scope_id, t.version, t.envelope, t.fingerprint, t.created_at, t.updated_at, t.updated_by, t.hub_status, t.hub_owner, t.hub_role`,
 );
 const SAVE = preparedStatement(
   'settings.hf-tokens.save',
