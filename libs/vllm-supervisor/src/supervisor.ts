@@ -361,8 +361,9 @@ export class VllmSupervisor extends EventEmitter<{ status: [SlotStatus] }> {
     void proc.exited.then((exit) => this.onExit(slot, run, exit));
     if (proc.pid === undefined) return;
 
-    this.log.info({ slot_id: slotId, model: modelId, pid: proc.pid, port }, 'vllm process started');
+    // The status (the runner announces it on the bus) goes out before the log line is written.
     this.setStatus(slot, { endpoint: `http://${this.endpointHost}:${port}` });
+    this.log.info({ slot_id: slotId, model: modelId, pid: proc.pid, port }, 'vllm process started');
     run.startTimer = setTimeout(() => {
       run.timedOut = true;
       this.log.warn({ slot_id: slotId, model: modelId, timeout_ms: this.options.startTimeoutMs }, 'vllm start timed out');
