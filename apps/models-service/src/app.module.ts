@@ -8,14 +8,9 @@ import { ModelAudit } from './models/model-audit';
 import { databaseReadiness, serviceTypeOrmModule } from '@helix/persistence';
 import { DB_SCHEMA, type ModelsServiceConfig } from './config';
 import { RunnerEntity } from './runners/runner.entity';
-import { Runners1764230600000 } from './migrations/1764230600000-runners';
 import { RunnersService } from './runners/runners.service';
 import { RunnersController } from './runners/runners.controller';
-import { Models1764230700000 } from './migrations/1764230700000-models';
-import { RunnersDropHeartbeatCopies1764230800000 } from './migrations/1764230800000-runners-drop-heartbeat-copies';
-import { ModelOwnership1764230900000 } from './migrations/1764230900000-model-ownership';
-import { RunnersSettingsProgress1764231100000 } from './migrations/1764231100000-runners-settings-progress';
-import { Gpus1764231300000 } from './migrations/1764231300000-gpus';
+import { MODELS_MIGRATIONS } from './migrations';
 import { ModelRepository } from './models/model.repository';
 import { RunnerRepository } from './runners/runner.repository';
 import { SlotRepository } from './slots/slot.repository';
@@ -39,14 +34,7 @@ export class ModelsServiceModule {
           url: config.DATABASE_URL,
           schema: DB_SCHEMA,
           entities: [RunnerEntity],
-          migrations: [
-            Runners1764230600000,
-            Models1764230700000,
-            RunnersDropHeartbeatCopies1764230800000,
-            ModelOwnership1764230900000,
-            RunnersSettingsProgress1764231100000,
-            Gpus1764231300000,
-          ],
+          migrations: MODELS_MIGRATIONS,
           applicationName: 'helix-models-service',
         }),
         HealthModule.forRoot(),

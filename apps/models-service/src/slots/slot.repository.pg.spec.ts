@@ -5,12 +5,7 @@ import pg from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresProcess } from '@helix/testing';
-import { Runners1764230600000 } from '../migrations/1764230600000-runners';
-import { Models1764230700000 } from '../migrations/1764230700000-models';
-import { RunnersDropHeartbeatCopies1764230800000 } from '../migrations/1764230800000-runners-drop-heartbeat-copies';
-import { ModelOwnership1764230900000 } from '../migrations/1764230900000-model-ownership';
-import { RunnersSettingsProgress1764231100000 } from '../migrations/1764231100000-runners-settings-progress';
-import { Gpus1764231300000 } from '../migrations/1764231300000-gpus';
+import { MODELS_MIGRATIONS } from '../migrations';
 import { SlotRepository } from './slot.repository';
 
 const LOCK = `SELECT pg_advisory_xact_lock(hashtext('slot-repository-spec'))`;
@@ -31,15 +26,7 @@ describe('SlotRepository.beginWithOnlineRunners against Postgres', () => {
     await Promise.all([client.connect(), other.connect()]);
     const q = { query: (sql: string, params?: unknown[]) => client.query(sql, params).then((r) => r.rows) } as unknown as QueryRunner;
     await client.query('CREATE SCHEMA models');
-    for (const m of [
-      new Runners1764230600000(),
-      new Models1764230700000(),
-      new RunnersDropHeartbeatCopies1764230800000(),
-      new ModelOwnership1764230900000(),
-      new RunnersSettingsProgress1764231100000(),
-      new Gpus1764231300000(),
-    ])
-      await m.up(q);
+    for (const Migration of MODELS_MIGRATIONS) await new Migration().up(q);
     const gpus = JSON.stringify([{ index: 0, memory: 80 * GB }]);
     await client.query(
       `INSERT INTO models.runners (id, memory_total, gpus, hf_token_provided, first_seen, last_seen)
