@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { MoreThan } from 'typeorm';
 import type { RunnerHeartbeat } from '@helix/contracts';
 import { preparedStatement, queryPrepared } from '@helix/persistence';
 import { RunnerEntity } from './runner.entity';
@@ -17,6 +16,25 @@ const RECORD_HEARTBEAT = preparedStatement(
      hf_token_provided = EXCLUDED.hf_token_provided, last_seen = EXCLUDED.last_seen
    RETURNING (SELECT last_seen FROM previous) AS previous_last_seen`,
 );
+
+// Every page of GET /api/v1/runners (the CLI's --wait and the console poll it).
+const LIST_PAGE = preparedStatement(
+  'models.runners.list-page',
+  `SELECT id, memory_total, gpus, settings_version, settings_seq, settings_applied, hf_token_provided, first_seen, last_seen
+     FROM models.runners WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`,
+);
+
+interface RunnerRow {
+  id: string;
+  memory_total: string; // bigint
+  gpus: RunnerEntity['gpus'];
+  settings_version: number;
+  settings_seq: string; // bigint
+  settings_applied: number;
+  hf_token_provided: boolean;
+  first_seen: Date;
+  last_seen: Date;
+}
 
 /** The only writer (and the reader) of models.runners: the last heartbeat of each runner. */
 @Injectable()
@@ -41,7 +59,20 @@ export class RunnerRepository {
 
   /** A page of runners in id order: those after `after` (exclusive), at most `limit`. */
   async list(after: string | null, limit: number): Promise<RunnerEntity[]> {
-    return this.db.getRepository(RunnerEntity).find({ where: after === null ? {} : { id: MoreThan(after) }, order: { id: 'ASC' }, take: limit });
+    const rows: RunnerRow[] = await queryPrepared(this.db.manager, LIST_PAGE, [after, limit]);
+    return rows.map((r) =>
+      Object.assign(new RunnerEntity(), {
+        id: r.id,
+        memoryTotal: Number(r.memory_total),
+        gpus: r.gpus,
+        settingsVersion: r.settings_version,
+        settingsSeq: Number(r.settings_seq),
+        settingsApplied: r.settings_applied,
+        hfTokenProvided: r.hf_token_provided,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+      }),
+    );
   }
 
   /**

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { RunnerSyncRecord, SettingsAppliedEvent } from '@helix/contracts';
 import { preparedStatement, queryPrepared } from '@helix/persistence';
-import { RunnerAckEntity } from '../entities';
 
 // Every message of acks from every runner (see queryPrepared).
 const RECORD_ACKS = preparedStatement(
@@ -13,6 +12,13 @@ const RECORD_ACKS = preparedStatement(
    ON CONFLICT (runner_id, scope, scope_id) DO UPDATE
      SET version = EXCLUDED.version, hf_token_provided = EXCLUDED.hf_token_provided, applied_at = EXCLUDED.applied_at
      WHERE settings.runner_acks.version <= EXCLUDED.version`,
+);
+
+// Every page of GET /api/v1/runners and every poll of the CLI's --wait.
+const LIST_GLOBAL = preparedStatement(
+  'settings.runner-acks.list-global',
+  `SELECT runner_id, version, hf_token_provided, applied_at FROM settings.runner_acks
+    WHERE scope = 'global' AND ($1::text[] IS NULL OR runner_id = ANY($1)) ORDER BY runner_id`,
 );
 
 /**
@@ -50,14 +56,18 @@ export class RunnerAckRepository {
 
   /** The global-scope ack of each runner (scoped acks are recorded, but `in_sync` does not read them: see SyncStatusService). */
   async list(runnerIds?: string[]): Promise<RunnerSyncRecord[]> {
-    const rows = await this.db.getRepository(RunnerAckEntity).find({ where: { scope: 'global', ...(runnerIds ? { runnerId: In(runnerIds) } : {}) } });
+    const rows: Array<{ runner_id: string; version: number; hf_token_provided: boolean; applied_at: Date }> = await queryPrepared(
+      this.db.manager,
+      LIST_GLOBAL,
+      [runnerIds ?? null],
+    );
     return rows.map((a) => ({
-      runner_id: a.runnerId,
-      scope: a.scope,
-      scope_id: a.scope === 'global' ? null : a.scopeId,
+      runner_id: a.runner_id,
+      scope: 'global',
+      scope_id: null,
       version: a.version,
-      hf_token_provided: a.hfTokenProvided,
-      applied_at: a.appliedAt.toISOString(),
+      hf_token_provided: a.hf_token_provided,
+      applied_at: a.applied_at.toISOString(),
     }));
   }
 }
