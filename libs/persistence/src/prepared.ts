@@ -2,8 +2,9 @@ import type { EntityManager } from 'typeorm';
 
 /**
  * A statement Postgres parses and plans once per connection and then only binds and executes: a
- * node-postgres named prepared statement. For the statements on hot paths (placement, heartbeats,
- * slot reports, acks), where parsing and planning cost more than running them (docs/decisions.md).
+ * node-postgres named prepared statement. For the statements on hot paths (model creates, slot
+ * reports, heartbeats, acks, settings changes and their outbox, the audit log, the runners page),
+ * where parsing and planning cost more than running them (docs/decisions.md).
  */
 export interface PreparedStatement {
   readonly name: string;

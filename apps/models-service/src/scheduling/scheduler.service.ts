@@ -43,7 +43,7 @@ export type PlacementTx = EntityManager & { readonly __placementLockHeld: true }
  */
 @Injectable()
 export class Scheduler {
-  /** Per open transaction: the capacities read together with the lock, until the first capacities() call. */
+  /** Per open transaction: the capacities read together with the lock. */
   private readonly readWithLock = new WeakMap<PlacementTx, RunnerCapacity[]>();
 
   constructor(
@@ -82,17 +82,14 @@ export class Scheduler {
   }
 
   /**
-   * Online runners with their GPUs and the slots that hold or are about to hold memory on them. The
-   * first call in a transaction answers with what was read with the lock (no round trip); later ones
-   * read again, so they see what the transaction itself wrote.
+   * Online runners with their GPUs and the slots that hold or are about to hold memory on them, as
+   * read with the lock when the transaction began (no round trip). A placing transaction places one
+   * slot, so nothing it wrote is missing here.
    */
-  async capacities(tx: PlacementTx, now = Date.now()): Promise<RunnerCapacity[]> {
-    const first = this.readWithLock.get(tx);
-    if (first) {
-      this.readWithLock.delete(tx);
-      return first;
-    }
-    return (await this.slots.onlineRunnersWithAllocations(onlineSince(now), tx)).map(capacity);
+  capacities(tx: PlacementTx): RunnerCapacity[] {
+    const read = this.readWithLock.get(tx);
+    if (!read) throw new Error('capacities() outside Scheduler.transaction');
+    return read;
   }
 
   /**
@@ -102,7 +99,7 @@ export class Scheduler {
    */
   async placeNew(tx: PlacementTx, model: ModelSpec, options: { onlyIfUnplaced?: boolean } = {}): Promise<NewPlacement | null> {
     if (options.onlyIfUnplaced && (await this.slots.isDeployed(model.id, tx))) return null;
-    const choice = choosePlacement(request(model), await this.capacities(tx));
+    const choice = choosePlacement(request(model), this.capacities(tx));
     if ('runnerId' in choice) {
       const slot = await this.slots.insertScheduled(model.id, choice.runnerId, choice.gpus, tx, 'stopped-and-unplaced');
       return { slotId: slot.id, slot, runnerId: choice.runnerId, gpus: choice.gpus, model };
@@ -115,7 +112,7 @@ export class Scheduler {
   /** In a Scheduler.transaction: a prewarm slot on one (joining) runner, if it has room and none of this model yet. */
   async placeOn(tx: PlacementTx, model: ModelSpec, runnerId: string): Promise<PlannedDispatch | null> {
     if (await this.slots.isDeployed(model.id, tx, runnerId)) return null;
-    const runner = (await this.capacities(tx)).filter((r) => r.id === runnerId);
+    const runner = this.capacities(tx).filter((r) => r.id === runnerId);
     const choice = choosePlacement(request(model), runner);
     if (!('runnerId' in choice)) return null;
     const slot = await this.slots.insertScheduled(model.id, runnerId, choice.gpus, tx, 'unplaced');
@@ -148,7 +145,7 @@ export class Scheduler {
         const slot = await this.slots.lock(plan.slotId, tx);
         // The runner may have accepted after all (its status arrived), or the model was deleted/changed.
         if (!slot || slot.state !== 'scheduled' || slot.runner_id !== plan.runnerId) return null;
-        const choice = choosePlacement(request(model), await this.capacities(tx), tried);
+        const choice = choosePlacement(request(model), this.capacities(tx), tried);
         if ('runnerId' in choice) {
           await this.slots.reassign(plan.slotId, choice.runnerId, choice.gpus, tx);
           return { ...plan, runnerId: choice.runnerId, gpus: choice.gpus };

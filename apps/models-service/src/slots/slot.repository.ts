@@ -15,7 +15,10 @@ const VIEW_COLUMNS = `s.id, s.model_id, s.runner_id, s.state, s.restarts, s.endp
   COALESCE(s.gpus, '{}') AS gpus, s.created_at AS created, s.updated_at AS updated`;
 
 // Statements of the placing path and of every slot report (see queryPrepared).
-const onlineRunnersWithAllocationsSql = (since: string) =>
+/** The runners seen after $1, each with the slots that hold memory on it (oldest first), in one statement. */
+const ONLINE_RUNNERS_WITH_ALLOCATIONS = new ReadWithBegin<OnlineRunnerRow>(
+  'models_online_runners_with_allocations',
+  ['timestamptz'],
   `SELECT r.id, r.gpus, r.memory_total, COALESCE(a.allocations, '[]') AS allocations
      FROM models.runners r
      LEFT JOIN LATERAL (
@@ -23,14 +26,7 @@ const onlineRunnersWithAllocationsSql = (since: string) =>
          FROM models.slots s JOIN models.models m ON m.id = s.model_id
         WHERE s.runner_id = r.id AND ${RESERVES_MEMORY_SQL}
      ) a ON true
-    WHERE r.last_seen > ${since} ORDER BY r.id`;
-const ONLINE_RUNNERS_WITH_ALLOCATIONS = preparedStatement('models.online-runners-with-allocations', onlineRunnersWithAllocationsSql('$1'));
-
-/** The same read for beginWithOnlineRunners, in the message that opens the placing transaction. */
-const ONLINE_RUNNERS_WITH_BEGIN = new ReadWithBegin<OnlineRunnerRow>(
-  'models_online_runners_with_allocations',
-  ['timestamptz'],
-  onlineRunnersWithAllocationsSql('$1'),
+    WHERE r.last_seen > $1 ORDER BY r.id`,
 );
 
 const insertScheduled = (which: string) =>
@@ -134,20 +130,12 @@ export class SlotRepository {
   }
 
   /**
-   * The runners seen after `since`, each with the slots that hold memory on it (oldest first), in one
-   * statement: placement reads both under its lock, and one round trip less is spent holding it.
-   */
-  async onlineRunnersWithAllocations(since: Date, tx: EntityManager): Promise<RunnerWithAllocations[]> {
-    return withAllocations(await queryPrepared(tx, ONLINE_RUNNERS_WITH_ALLOCATIONS, [since]));
-  }
-
-  /**
-   * Opens a transaction on `client`, runs `lockSql` and then reads what onlineRunnersWithAllocations
-   * reads, as one message (see ReadWithBegin): one round trip on the placing path. The read sees
-   * what was committed while the lock was awaited.
+   * Opens a transaction on `client`, runs `lockSql` and then reads the runners seen after `since`
+   * with the slots that hold memory on each, as one message (see ReadWithBegin): one round trip on
+   * the placing path. The read sees what was committed while the lock was awaited.
    */
   async beginWithOnlineRunners(client: ClientBase, lockSql: string, since: Date): Promise<RunnerWithAllocations[]> {
-    return withAllocations(await ONLINE_RUNNERS_WITH_BEGIN.begin(client, lockSql, [timestampLiteral(since)]));
+    return withAllocations(await ONLINE_RUNNERS_WITH_ALLOCATIONS.begin(client, lockSql, [timestampLiteral(since)]));
   }
 
   /**

@@ -13,7 +13,7 @@ export class InMemorySlots implements Partial<SlotRepository> {
   readonly rows = new Map<string, SlotView>();
   /** Model memory in bytes, for allocationsByRunner (the SQL joins models.models). */
   readonly memory = new Map<string, number>();
-  /** The online runners, for onlineRunnersWithAllocations (the SQL reads models.runners). */
+  /** The online runners, for beginWithOnlineRunners (the SQL reads models.runners). */
   online: RunnerEntity[] = [];
 
   add(slot: Partial<SlotView> & Pick<SlotView, 'model_id'>): SlotView {
@@ -63,14 +63,10 @@ export class InMemorySlots implements Partial<SlotRepository> {
     return byRunner;
   }
 
-  async onlineRunnersWithAllocations(): Promise<RunnerWithAllocations[]> {
-    const allocations = await this.allocationsByRunner();
-    return this.online.map((r) => ({ id: r.id, gpus: r.gpus, memoryTotal: r.memoryTotal, allocations: allocations.get(r.id) ?? [] }));
-  }
-
   /** The real one also opens the transaction and takes the lock (Postgres specs and e2e cover that). */
   async beginWithOnlineRunners(): Promise<RunnerWithAllocations[]> {
-    return this.onlineRunnersWithAllocations();
+    const allocations = await this.allocationsByRunner();
+    return this.online.map((r) => ({ id: r.id, gpus: r.gpus, memoryTotal: r.memoryTotal, allocations: allocations.get(r.id) ?? [] }));
   }
 
   async isDeployed(modelId: string, _tx: EntityManager, runnerId?: string): Promise<boolean> {
