@@ -3,6 +3,7 @@
 // dist/libs/local-infra/src/index.js) and by the test harness; never by the apps.
 export { repoRoot } from './repo';
 export { freePort, tcpAccepts } from './ports';
+export { claimExclusive } from './claims';
 export { startNats, natsServerBin, type NatsProcess, type StartNatsOptions } from './nats';
 export { setupNatsAuth, type NatsAuth, type NatsRole } from './nats-auth';
 export { startNatsCluster, type NatsCluster, type NatsClusterNode, type StartNatsClusterOptions } from './nats-cluster';

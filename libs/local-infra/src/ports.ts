@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimExclusive } from './claims';
 
 const handedOut = new Set<number>();
+/**
+ * Ports handed out by any process on this machine. Test files run in parallel processes: without a
+ * shared claim two of them could pick the same port, one app would fail to bind, and the other's
+ * answer on /readyz would pass for it.
+ */
+const CLAIMS = join(tmpdir(), 'helix-free-ports');
 
 function ephemeralRange(): [number, number] {
   try {
@@ -34,7 +43,7 @@ export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = lo + Math.floor(Math.random() * (hi - lo));
     if (handedOut.has(port)) continue;
-    if ((await canBind(port, '0.0.0.0')) && (await canBind(port, '127.0.0.1'))) {
+    if ((await canBind(port, '0.0.0.0')) && (await canBind(port, '127.0.0.1')) && claimExclusive(CLAIMS, String(port))) {
       handedOut.add(port);
       return port;
     }

@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { claimExclusive } from '@helix/local-infra';
 
 /** 125 blocks of 40 ports in 10000-14999: below freePort()'s range (15000+) and the unit specs' fixed ports. */
 const FIRST_PORT = 10_000;
@@ -25,57 +25,21 @@ export interface VllmPortClaim {
   release(): void;
 }
 
-const held = new Set<string>();
-process.once('exit', () => {
-  for (const file of held) rmQuiet(file);
-});
-
 /**
- * Claims a block no other test process holds (a file per block, created exclusively, naming the
+ * Claims a block no other test process holds (see claimExclusive: a file per block naming the
  * owner's pid; a dead owner's claim is taken over). Suites run side by side: two runners drawing the
  * same block would start vLLM on the same ports, and a slot's endpoint could reach the other
  * suite's simulator.
  */
 export function claimVllmPorts(): VllmPortClaim {
-  mkdirSync(CLAIMS, { recursive: true });
   const blocks = VLLM_PORT_BLOCKS.length;
   const start = Math.floor(Math.random() * blocks);
-  for (let i = 0; i < 2 * blocks; i++) {
+  for (let i = 0; i < blocks; i++) {
     const block = VLLM_PORT_BLOCKS[(start + i) % blocks];
-    const file = join(CLAIMS, String(block));
-    if (i >= blocks && !ownerAlive(file)) rmQuiet(file); // second round: take over claims of dead processes
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-    } catch {
-      continue;
-    }
-    held.add(file);
+    const release = claimExclusive(CLAIMS, String(block));
+    if (!release) continue;
     const low = FIRST_PORT + block * BLOCK;
-    return {
-      range: [low, low + BLOCK - 1],
-      release: () => {
-        if (held.delete(file)) rmQuiet(file);
-      },
-    };
+    return { range: [low, low + BLOCK - 1], release };
   }
   throw new Error(`no free vLLM port block for a test runner (${blocks} blocks in ${CLAIMS} are held by live processes)`);
-}
-
-function ownerAlive(file: string): boolean {
-  try {
-    const pid = Number(readFileSync(file, 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function rmQuiet(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    /* already gone */
-  }
 }
