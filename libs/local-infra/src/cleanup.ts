@@ -19,6 +19,7 @@ interface Tracked {
 
 const live = new Set<Tracked>();
 const tempDirs = new Set<string>();
+const endHooks = new Set<() => void>();
 let installed = false;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -39,6 +40,17 @@ function aliveSync(pid: number): boolean {
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function endSync(): void {
+  for (const hook of endHooks) {
+    try {
+      hook();
+    } catch {
+      /* best effort: the children must still be stopped */
+    }
+  }
+  killAllSync();
 }
 
 function killAllSync(): void {
@@ -72,16 +84,26 @@ function killAllSync(): void {
 function install(): void {
   if (installed) return;
   installed = true;
-  process.on('exit', killAllSync);
+  process.on('exit', endSync);
   for (const sig of SIGNALS) {
     const handler = () => {
       if (process.listenerCount(sig) > 1) return; // the host script handles shutdown; 'exit' is the backstop
-      killAllSync();
+      endSync();
       process.removeListener(sig, handler);
       process.kill(process.pid, sig);
     };
     process.on(sig, handler);
   }
+}
+
+/**
+ * Runs `hook` synchronously when this process ends: on 'exit', and on SIGINT/SIGTERM/SIGHUP when
+ * nobody else handles them (a test runner ends its workers with SIGTERM, which skips 'exit').
+ */
+export function atProcessEnd(hook: () => void): () => void {
+  install();
+  endHooks.add(hook);
+  return () => endHooks.delete(hook);
 }
 
 /** Registers a running child; returns an untrack function to call once it has exited. */
