@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { describeFieldErrors, MAX_ACKS_PER_MESSAGE, parseSettingsApplied, parseSettingsAppliedMessage, parseSettingsUpdatedEvent } from './index';
+import {
+  describeFieldErrors,
+  MAX_ACKS_PER_MESSAGE,
+  parseSettingsApplied,
+  parseSettingsAppliedMessage,
+  parseSettingsUpdatedEvent,
+  scopeOfSettingsSubject,
+  settingsSubject,
+} from './index';
 
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -100,5 +108,33 @@ describe('parseSettingsAppliedMessage', () => {
     ['an entry that is not an object', { runner_id: 'gpu-1', acks: [7] }, ['runner_id', 'acks[0].scope', 'acks[0].version', 'acks[0].hf_token_provided']],
   ])('refuses %s', (_, message, fields) => {
     expect(fieldsOf(parseSettingsAppliedMessage(bytes(message)))).toEqual(fields);
+  });
+});
+
+describe('scopeOfSettingsSubject', () => {
+  it('inverts settingsSubject for every scope, ids with dots, slashes and non-ASCII included', () => {
+    const refs = [
+      { scope: 'global', scopeId: null },
+      { scope: 'org', scopeId: 'acme.eu' },
+      { scope: 'user', scopeId: '7f3c2a9e-1b4d-4c8e-9f00-123456789abc' },
+      { scope: 'model', scopeId: 'Qwen/Qwen2.5-7B-Instruct' },
+      { scope: 'model', scopeId: 'ünïcode/模型' },
+    ] as const;
+    for (const ref of refs) expect(scopeOfSettingsSubject(settingsSubject(ref.scope, ref.scopeId))).toEqual(ref);
+  });
+
+  it('is null for subjects settingsSubject never makes', () => {
+    for (const subject of [
+      'settings.updated',
+      'settings.updated.global.extra',
+      'settings.updated.team.YWNtZQ',
+      'settings.updated.org',
+      'settings.updated.org.YWNtZQ.extra',
+      'settings.updated.org.YWNtZQ==', // padded: not the canonical base64url of "acme"
+      'settings.updated.org.not*base64',
+      'settings.applied.org.YWNtZQ',
+    ]) {
+      expect(scopeOfSettingsSubject(subject), subject).toBeNull();
+    }
   });
 });

@@ -58,6 +58,21 @@ export function settingsSubject(scope: Scope, scopeId: string | null): string {
   return `${SETTINGS_UPDATED_PREFIX}.${scope}.${encodeSubjectToken(scopeId)}`;
 }
 
+/**
+ * The scope whose events `subject` carries: the inverse of settingsSubject, or null for a subject it
+ * never makes (another prefix, an unknown scope, an id that is not canonical base64url).
+ */
+export function scopeOfSettingsSubject(subject: string): { scope: Scope; scopeId: string | null } | null {
+  const prefix = `${SETTINGS_UPDATED_PREFIX}.`;
+  if (!subject.startsWith(prefix)) return null;
+  const [scope, token, ...rest] = subject.slice(prefix.length).split('.');
+  if (rest.length > 0 || !isScope(scope)) return null;
+  if (scope === 'global') return token === undefined ? { scope, scopeId: null } : null;
+  if (!token) return null;
+  const scopeId = Buffer.from(token, 'base64url').toString('utf8');
+  return scopeId && encodeSubjectToken(scopeId) === token ? { scope, scopeId } : null;
+}
+
 /** A stable key for a (scope, id) pair, e.g. `global` or `model:Qwen/Qwen2.5`. */
 export function scopeKey(scope: Scope, scopeId: string | null): string {
   return scope === 'global' ? 'global' : `${scope}:${scopeId}`;

@@ -6,7 +6,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { SETTINGS_UPDATED_PREFIX } from '@helix/contracts';
 import { currentRequestId } from '@helix/logging';
 import { integerLiteral, preparedStatement, queryPrepared, ReadWithBegin, textLiteral } from '@helix/persistence';
-import { OutboxEntity, type OutboxEvent } from '../entities';
+import type { OutboxEvent } from '../entities';
 
 /** One publisher at a time across replicas, so versions of a subject are published in commit order. */
 const PUBLISH_LOCK = 'helix-settings-outbox';
@@ -37,6 +37,7 @@ const LOCK_AND_READ_OLDEST = new ReadWithBegin<LockedRow>(
      LEFT JOIN LATERAL (SELECT id, subject, msg_id, payload, request_id FROM settings.outbox ORDER BY id LIMIT $2) o ON l.locked
     ORDER BY o.id`,
 );
+const PENDING_SUBJECTS = preparedStatement('settings.outbox.pending-subjects', 'SELECT DISTINCT subject FROM settings.outbox WHERE subject = ANY($1::text[])');
 const DELETE_EVENTS = preparedStatement('settings.outbox.delete', 'DELETE FROM settings.outbox WHERE id = ANY($1::bigint[])');
 
 /** An event waiting to be published. */
@@ -115,8 +116,11 @@ export class OutboxRepository {
     });
   }
 
-  async hasPending(tx: EntityManager, subject: string): Promise<boolean> {
-    return (await tx.getRepository(OutboxEntity).countBy({ subject })) > 0;
+  /** Which of `subjects` have an event waiting to be published (one query for a chunk of scopes). */
+  async pendingSubjects(tx: EntityManager, subjects: string[]): Promise<Set<string>> {
+    if (subjects.length === 0) return new Set();
+    const rows: Array<{ subject: string }> = await queryPrepared(tx, PENDING_SUBJECTS, [subjects]);
+    return new Set(rows.map((r) => r.subject));
   }
 
   /**

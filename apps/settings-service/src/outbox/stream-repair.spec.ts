@@ -6,7 +6,7 @@ import { generateKeyBase64, Secret, SettingsBusCipher, TokenAtRestCipher } from 
 import { HfTokenEntity } from '../entities';
 import { SettingsEventFactory } from '../settings/settings-event.factory';
 import type { StreamHead } from '../streams/settings-streams';
-import { StreamRepair } from './stream-repair.service';
+import { REPAIR_CHUNK, StreamRepair } from './stream-repair.service';
 
 const GLOBAL = settingsSubject('global', null);
 const bus = SettingsBusCipher.fromBase64(generateKeyBase64());
@@ -25,16 +25,48 @@ function storedGlobal(version: number, token: string | null): HfTokenEntity {
   });
 }
 
+function storedModel(i: number, version: number): HfTokenEntity {
+  return Object.assign(new HfTokenEntity(), {
+    scope: 'model',
+    scopeId: `org/model-${String(i).padStart(4, '0')}`,
+    version,
+    envelope: atRest.seal(Secret.of(`hf_model_${i}`), 'model', `org/model-${String(i).padStart(4, '0')}`),
+    fingerprint: Secret.of(`hf_model_${i}`).fingerprint,
+    createdAt: new Date(0),
+    updatedAt: new Date(1_000),
+    updatedBy: 'admin',
+  });
+}
+
+const keyOf = (row: HfTokenEntity) => `${row.scope}\u0000${row.scopeId}`;
+
 /** Fakes for the table, the outbox and the stream; the event factory and ciphers are real. */
-function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pending?: string[]; rowsOnceLocked?: HfTokenEntity[] }) {
+function setup(options: {
+  rows: HfTokenEntity[];
+  head: StreamHead | Error | ((subject: string) => StreamHead);
+  pending?: string[];
+  rowsOnceLocked?: HfTokenEntity[];
+}) {
   const added: Array<{ subject: string; msgId: string; event: SettingsUpdatedEvent }> = [];
   const warnings: Array<{ msg: string; obj: any }> = [];
   const infos: Array<{ msg: string; obj: any }> = [];
+  const heads: string[] = [];
   let locked = 0;
   let holdingLock = false;
+  let turns = 0;
+  // What another replica committed and published while this one waited for the lock is only visible once it holds it.
+  const table = () => {
+    if (!holdingLock) throw new Error('the stored versions must be read under the publish lock');
+    return [...(options.rowsOnceLocked ?? options.rows)].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+  };
   const repair = new StreamRepair(
-    // What another replica committed and published while this one waited for the lock is only visible once it holds it.
-    { listChanged: async () => (holdingLock && options.rowsOnceLocked) || options.rows },
+    {
+      listChangedPage: async (_tx, after, limit) =>
+        table()
+          .filter((r) => r.version > 0 && (!after || keyOf(r) > keyOf(after)))
+          .slice(0, limit),
+      findChanged: async (_tx, refs) => table().filter((r) => r.version > 0 && refs.some((ref) => ref.scope === r.scope && (ref.scopeId ?? '') === r.scopeId)),
+    },
     {
       withPublishLock: async (work) => {
         locked++;
@@ -45,20 +77,25 @@ function setup(options: { rows: HfTokenEntity[]; head: StreamHead | Error; pendi
           holdingLock = false;
         }
       },
-      hasPending: async (_tx, subject) => (options.pending ?? []).includes(subject),
-      add: async (_tx, subject, msgId, event) => void added.push({ subject, msgId, event: event as SettingsUpdatedEvent }),
+      pendingSubjects: async (_tx, subjects) => new Set(subjects.filter((s) => (options.pending ?? []).includes(s))),
+      addAll: async (_tx, events) => void added.push(...events.map(({ subject, msgId, event }) => ({ subject, msgId, event: event as SettingsUpdatedEvent }))),
     },
     {
       ensure: async () => undefined,
-      head: async () => {
+      head: async (subject) => {
+        heads.push(subject);
         if (options.head instanceof Error) throw options.head;
-        return options.head;
+        return typeof options.head === 'function' ? options.head(subject) : options.head;
       },
     },
     new SettingsEventFactory(bus, atRest),
     { info: (obj, msg) => void infos.push({ obj, msg }), warn: (obj, msg) => void warnings.push({ obj, msg }) },
+    async () => {
+      if (holdingLock) throw new Error("the publisher's turn comes between chunks, not inside one");
+      turns++;
+    },
   );
-  return { repair, added, warnings, infos, locked: () => locked };
+  return { repair, added, warnings, infos, heads, locked: () => locked, turns: () => turns };
 }
 
 describe('StreamRepair', () => {
@@ -69,21 +106,21 @@ describe('StreamRepair', () => {
       rowsOnceLocked: [storedGlobal(8, 'hf_repair_race8')],
       head: { kind: 'event', version: 8, kid: 'k1' },
     });
-    expect(await repair.repair()).toBe(0);
+    expect(await repair.repairAll()).toBe(0);
     expect(added).toEqual([]);
     expect(warnings).toEqual([]);
   });
 
   it('leaves a stream whose last event is the stored version alone', async () => {
     const { repair, added, warnings } = setup({ rows: [storedGlobal(3, 'hf_repair_1')], head: { kind: 'event', version: 3, kid: 'k1' } });
-    expect(await repair.repair()).toBe(0);
+    expect(await repair.repairAll()).toBe(0);
     expect(added).toEqual([]);
     expect(warnings).toEqual([]);
   });
 
   it('a stream behind the database gets the stored token again, re-sealed for the bus with a fresh message id', async () => {
     const { repair, added, warnings, locked } = setup({ rows: [storedGlobal(3, 'hf_repair_2')], head: { kind: 'empty' } });
-    expect(await repair.repair()).toBe(1);
+    expect(await repair.repairAll()).toBe(1);
     expect(locked()).toBe(1);
     expect(added).toHaveLength(1);
     const [{ subject, msgId, event }] = added;
@@ -98,16 +135,16 @@ describe('StreamRepair', () => {
 
   it('a cleared scope is republished as a clear', async () => {
     const { repair, added } = setup({ rows: [storedGlobal(4, null)], head: { kind: 'event', version: 2, kid: 'k1' } });
-    expect(await repair.repair()).toBe(1);
+    expect(await repair.repairAll()).toBe(1);
     expect(added[0].event).toMatchObject({ version: 4, huggingface_token: null, fingerprint: null });
   });
 
   it('a last event that is not valid, or has a version the database never had, is replaced by the stored state', async () => {
     const invalid = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'invalid' } });
-    expect(await invalid.repair.repair()).toBe(1);
+    expect(await invalid.repair.repairAll()).toBe(1);
     expect(invalid.warnings[0].msg).toBe('settings stream ends with an invalid event; publishing the current state again');
     const ahead = setup({ rows: [storedGlobal(3, 'hf_repair_3')], head: { kind: 'event', version: 103, kid: 'k1' } });
-    expect(await ahead.repair.repair()).toBe(1);
+    expect(await ahead.repair.repairAll()).toBe(1);
     expect(ahead.warnings[0]).toMatchObject({
       msg: 'settings stream holds a version the database never had; publishing the current state again',
       obj: { stream_version: 103 },
@@ -116,20 +153,20 @@ describe('StreamRepair', () => {
 
   it('a scope with an event still in the outbox is left to the publisher', async () => {
     const { repair, added } = setup({ rows: [storedGlobal(3, 'hf_repair_4')], head: { kind: 'empty' }, pending: [GLOBAL] });
-    expect(await repair.repair()).toBe(0);
+    expect(await repair.repairAll()).toBe(0);
     expect(added).toEqual([]);
   });
 
   it('a stream that cannot be read is an error, never a "behind" warning', async () => {
     const { repair, added, warnings } = setup({ rows: [storedGlobal(3, 'hf_repair_5')], head: new TimeoutError() });
-    await expect(repair.repair()).rejects.toBeInstanceOf(TimeoutError);
+    await expect(repair.repairAll()).rejects.toBeInstanceOf(TimeoutError);
     expect(added).toEqual([]);
     expect(warnings).toEqual([]);
   });
 
   it('publishes the stored version again when the stream holds it sealed with an older HELIX_SETTINGS_KEY (rotation), and only then', async () => {
     const rotated = setup({ rows: [storedGlobal(3, 'hf_repair_rotated')], head: { kind: 'event', version: 3, kid: 'k0' } });
-    expect(await rotated.repair.repair()).toBe(1);
+    expect(await rotated.repair.repairAll()).toBe(1);
     expect(rotated.added[0].event).toMatchObject({ version: 3, huggingface_token: { kid: 'k1' } });
     expect(rotated.added[0].msgId).toMatch(/~repair-/);
     expect(rotated.infos.map((i) => i.msg)).toEqual([
@@ -137,6 +174,32 @@ describe('StreamRepair', () => {
     ]);
     expect(rotated.warnings).toEqual([]);
     const cleared = setup({ rows: [storedGlobal(4, null)], head: { kind: 'event', version: 4, kid: null } });
-    expect(await cleared.repair.repair()).toBe(0);
+    expect(await cleared.repair.repairAll()).toBe(0);
+  });
+  it('compares every scope a chunk at a time, each under its own hold of the publish lock', async () => {
+    const rows = Array.from({ length: 2 * REPAIR_CHUNK + 10 }, (_, i) => storedModel(i, 2));
+    const behind = rows[2 * REPAIR_CHUNK + 3];
+    const behindSubject = settingsSubject('model', behind.scopeId);
+    const { repair, added, heads, locked, turns } = setup({
+      rows,
+      head: (subject) => (subject === behindSubject ? { kind: 'event', version: 1, kid: 'k1' } : { kind: 'event', version: 2, kid: 'k1' }),
+    });
+    expect(await repair.repairAll()).toBe(1);
+    expect(locked()).toBe(3); // publishing goes on between chunks
+    expect(new Set(heads).size).toBe(rows.length); // every scope once
+    expect(added.map((a) => a.subject)).toEqual([behindSubject]);
+    expect(turns()).toBe(2); // the publisher's turn between chunks
+  });
+
+  it('compares only the scopes of the subjects it is given, ignoring subjects no scope has', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => storedModel(i, 3));
+    const forged = settingsSubject('model', rows[7].scopeId);
+    const { repair, added, heads, warnings } = setup({ rows, head: { kind: 'invalid' } });
+    expect(
+      await repair.repairSubjects([forged, 'settings.updated.model.not-base64url!', 'settings.updated.team.eA', settingsSubject('user', 'never-set')]),
+    ).toBe(1);
+    expect(heads).toEqual([forged]);
+    expect(added.map((a) => a.subject)).toEqual([forged]);
+    expect(warnings.map((w) => w.msg)).toEqual(['settings stream ends with an invalid event; publishing the current state again']);
   });
 });

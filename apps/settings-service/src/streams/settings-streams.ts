@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { parseSettingsUpdatedEvent, SETTINGS_SIGNATURE_HEADER, SETTINGS_STREAM } from '@helix/contracts';
 import { EventVerifier } from '@helix/secrets';
 import { ensureSettingsStreams, InjectNats, isStreamNotFound } from '@helix/nats';
@@ -22,6 +22,15 @@ export class SettingsStreams implements OnModuleInit {
     @Optional() @Inject(SETTINGS_CONFIG) private readonly config?: Pick<SettingsServiceConfig, 'HELIX_NATS_STREAM_REPLICAS'>,
   ) {}
 
+  /**
+   * Made once, without the account check `jetstreamManager` otherwise sends each time: a comparison
+   * of the stream with the database reads one head per scope.
+   */
+  private jsm?: Promise<JetStreamManager>;
+  private manager(): Promise<JetStreamManager> {
+    return (this.jsm ??= jetstreamManager(this.nc, { checkAPI: false }));
+  }
+
   /** Before any consumer or publisher starts. */
   async onModuleInit(): Promise<void> {
     await this.ensure();
@@ -38,7 +47,7 @@ export class SettingsStreams implements OnModuleInit {
    * current event of every subject. Other failures to read are thrown.
    */
   async lastSeq(): Promise<number | null> {
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await this.manager();
     try {
       return (await jsm.streams.info(SETTINGS_STREAM)).state.last_seq;
     } catch (err) {
@@ -49,7 +58,7 @@ export class SettingsStreams implements OnModuleInit {
 
   /** The last message stored for `subject`. Failures to read (timeouts, no JetStream) are thrown, never taken for "empty". */
   async head(subject: string): Promise<StreamHead> {
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await this.manager();
     const stored = await jsm.streams.getMessage(SETTINGS_STREAM, { last_by_subj: subject }); // null: no message
     if (stored === null) return { kind: 'empty' };
     // A message this service did not sign (someone else published there) is not the state: runners ignore it.

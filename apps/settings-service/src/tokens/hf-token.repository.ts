@@ -28,6 +28,22 @@ const SAVE = preparedStatement(
     WHERE scope = $1 AND scope_id = $2`,
 );
 
+const ROW_COLUMNS =
+  't.scope, t.scope_id, t.version, t.envelope, t.fingerprint, t.created_at, t.updated_at, t.updated_by, t.hub_status, t.hub_owner, t.hub_role';
+// The stream comparison's reads (see StreamRepair), a page or a chunk of scopes at a time.
+const LIST_CHANGED_PAGE = preparedStatement(
+  'settings.hf-tokens.list-changed-page',
+  `SELECT ${ROW_COLUMNS} FROM settings.hf_tokens t
+    WHERE t.version > 0 AND (t.scope, t.scope_id) > ($1, $2)
+    ORDER BY t.scope, t.scope_id LIMIT $3`,
+);
+const FIND_CHANGED = preparedStatement(
+  'settings.hf-tokens.find-changed',
+  `SELECT ${ROW_COLUMNS} FROM settings.hf_tokens t
+     JOIN unnest($1::text[], $2::text[]) AS r(scope, scope_id) ON t.scope = r.scope AND t.scope_id = r.scope_id
+    WHERE t.version > 0`,
+);
+
 /** All SQL of `settings.hf_tokens`: one row per scope with its version and the token sealed at rest. */
 @Injectable()
 export class HfTokenRepository {
@@ -43,9 +59,20 @@ export class HfTokenRepository {
     return this.db.getRepository(HfTokenEntity).findBy(refs.map(({ scope, scopeId }) => ({ scope, scopeId: scopeId ?? NO_ID })));
   }
 
-  /** Every scope that has had at least one change (version > 0). */
-  listChanged(tx?: EntityManager): Promise<HfTokenEntity[]> {
-    return (tx ?? this.db.manager).getRepository(HfTokenEntity).createQueryBuilder('t').where('t.version > 0').getMany();
+  /**
+   * Up to `limit` scopes that have had at least one change (version > 0), in key order after `after`
+   * (from the start when null): a comparison of 100,000 scopes reads them a page at a time.
+   */
+  async listChangedPage(tx: EntityManager, after: HfTokenEntity | null, limit: number): Promise<HfTokenEntity[]> {
+    const rows: RawTokenRow[] = await queryPrepared(tx, LIST_CHANGED_PAGE, [after?.scope ?? '', after?.scopeId ?? '', limit]);
+    return rows.map(fromRaw);
+  }
+
+  /** The scopes of `refs` that have had at least one change (version > 0), in no particular order. */
+  async findChanged(tx: EntityManager, refs: Array<{ scope: Scope; scopeId: string | null }>): Promise<HfTokenEntity[]> {
+    if (refs.length === 0) return [];
+    const rows: RawTokenRow[] = await queryPrepared(tx, FIND_CHANGED, [refs.map((r) => r.scope), refs.map((r) => r.scopeId ?? NO_ID)]);
+    return rows.map(fromRaw);
   }
 
   /**
