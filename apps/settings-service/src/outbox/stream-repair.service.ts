@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
@@ -52,18 +53,23 @@ export class StreamRepair {
 
   /** Every scope that has had a change, a chunk at a time (start-up, reconnect: the stream may be new). */
   async repairAll(): Promise<number> {
+    const started = performance.now();
     await this.streams.ensure();
+    let scopes = 0;
     let requeued = 0;
     let after: HfTokenEntity | null = null;
     do {
       if (after) await this.betweenChunks();
-      const chunk: { requeued: number; last: HfTokenEntity | null } = await this.outbox.withPublishLock(async (tx) => {
+      const chunk: { compared: number; requeued: number; last: HfTokenEntity | null } = await this.outbox.withPublishLock(async (tx) => {
         const rows = await this.tokens.listChangedPage(tx, after, REPAIR_CHUNK);
-        return { requeued: await this.compare(tx, rows), last: rows.length === REPAIR_CHUNK ? rows[rows.length - 1] : null };
+        return { compared: rows.length, requeued: await this.compare(tx, rows), last: rows.length === REPAIR_CHUNK ? rows[rows.length - 1] : null };
       });
+      scopes += chunk.compared;
       requeued += chunk.requeued;
       after = chunk.last;
     } while (after);
+    // Rare (start-up, reconnect) and long with many scopes: worth a line with its duration.
+    this.logger.info({ scopes, requeued, duration_ms: Math.round(performance.now() - started) }, 'compared every scope with the settings stream');
     return requeued;
   }
 

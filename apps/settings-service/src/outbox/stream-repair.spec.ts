@@ -171,6 +171,7 @@ describe('StreamRepair', () => {
     expect(rotated.added[0].msgId).toMatch(/~repair-/);
     expect(rotated.infos.map((i) => i.msg)).toEqual([
       'settings stream holds a token sealed with an older settings key; publishing it again with the current key',
+      'compared every scope with the settings stream',
     ]);
     expect(rotated.warnings).toEqual([]);
     const cleared = setup({ rows: [storedGlobal(4, null)], head: { kind: 'event', version: 4, kid: null } });
@@ -180,7 +181,7 @@ describe('StreamRepair', () => {
     const rows = Array.from({ length: 2 * REPAIR_CHUNK + 10 }, (_, i) => storedModel(i, 2));
     const behind = rows[2 * REPAIR_CHUNK + 3];
     const behindSubject = settingsSubject('model', behind.scopeId);
-    const { repair, added, heads, locked, turns } = setup({
+    const { repair, added, heads, infos, locked, turns } = setup({
       rows,
       head: (subject) => (subject === behindSubject ? { kind: 'event', version: 1, kid: 'k1' } : { kind: 'event', version: 2, kid: 'k1' }),
     });
@@ -189,6 +190,7 @@ describe('StreamRepair', () => {
     expect(new Set(heads).size).toBe(rows.length); // every scope once
     expect(added.map((a) => a.subject)).toEqual([behindSubject]);
     expect(turns()).toBe(2); // the publisher's turn between chunks
+    expect(infos.at(-1)).toMatchObject({ msg: 'compared every scope with the settings stream', obj: { scopes: rows.length, requeued: 1 } });
   });
 
   it('compares only the scopes of the subjects it is given, ignoring subjects no scope has', async () => {
