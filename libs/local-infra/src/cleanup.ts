@@ -42,15 +42,16 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Children first: a port claim released by a hook must not point at a child still listening on it. */
 function endSync(): void {
+  killAllSync();
   for (const hook of endHooks) {
     try {
       hook();
     } catch {
-      /* best effort: the children must still be stopped */
+      /* best effort: the other hooks still run */
     }
   }
-  killAllSync();
 }
 
 function killAllSync(): void {
