@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EntityManager } from 'typeorm';
 import { TimeoutError } from '@nats-io/nats-core';
 import { settingsSubject, type SettingsUpdatedEvent } from '@helix/contracts';
@@ -6,7 +6,7 @@ import { generateKeyBase64, Secret, SettingsBusCipher, TokenAtRestCipher } from 
 import { HfTokenEntity } from '../entities';
 import { SettingsEventFactory } from '../settings/settings-event.factory';
 import type { StreamHead } from '../streams/settings-streams';
-import { REPAIR_CHUNK, StreamRepair } from './stream-repair.service';
+import { REPAIR_CHUNK, StreamRepair, StreamRepairScheduler } from './stream-repair.service';
 
 const GLOBAL = settingsSubject('global', null);
 const bus = SettingsBusCipher.fromBase64(generateKeyBase64());
@@ -203,5 +203,99 @@ describe('StreamRepair', () => {
     expect(heads).toEqual([forged]);
     expect(added.map((a) => a.subject)).toEqual([forged]);
     expect(warnings.map((w) => w.msg)).toEqual(['settings stream ends with an invalid event; publishing the current state again']);
+  });
+});
+
+describe('StreamRepairScheduler', () => {
+  /** The scheduler on fakes: which comparisons ran (every scope, or the scopes of some subjects). */
+  function scheduler(options: { headFails?: (subject: string) => boolean } = {}) {
+    const passes: Array<'all' | string[]> = [];
+    let onMessage!: (err: unknown, msg: { subject: string }) => void;
+    let onReconnect!: () => void;
+    const warnings: string[] = [];
+    const nc = {
+      subscribe: (_subject: string, opts: { callback: typeof onMessage }) => {
+        onMessage = opts.callback;
+        return { unsubscribe: () => undefined };
+      },
+    };
+    const link = { onReconnect: (fn: () => void) => void (onReconnect = fn) };
+    const tokens = {
+      listChangedPage: async (_tx: unknown, after: unknown) => {
+        if (!after) passes.push('all');
+        return [];
+      },
+      findChanged: async (_tx: unknown, refs: Array<{ scope: string; scopeId: string | null }>) => {
+        passes.push(refs.map((r) => settingsSubject(r.scope as 'model', r.scopeId)));
+        return refs.map((r) => storedModel(Number(r.scopeId!.split('-').pop()), 1));
+      },
+    };
+    const outbox = {
+      withPublishLock: async (work: (tx: EntityManager) => unknown) => work({} as EntityManager),
+      pendingSubjects: async () => new Set(),
+      addAll: async () => undefined,
+    };
+    const streams = {
+      ensure: async () => undefined,
+      head: async (subject: string): Promise<StreamHead> => {
+        if (options.headFails?.(subject)) throw new TimeoutError();
+        return { kind: 'event', version: 1, kid: 'k1' };
+      },
+    };
+    const publisher = { kick: () => undefined, flush: async () => undefined };
+    const logger = { info: () => undefined, warn: (_obj: unknown, msg: string) => void warnings.push(msg) };
+    const s = new StreamRepairScheduler(
+      nc as never,
+      link as never,
+      tokens as never,
+      outbox as never,
+      streams as never,
+      new SettingsEventFactory(bus, atRest),
+      publisher as never,
+      logger as never,
+    );
+    const message = (subject: string) => onMessage(null, { subject });
+    return { s, passes, warnings, message, reconnect: () => onReconnect() };
+  }
+  const subjectOf = (i: number) => settingsSubject('model', storedModel(i, 1).scopeId);
+  const settle = async () => {
+    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(0);
+  };
+
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('compares every scope at start-up and after a reconnect, and only the subjects that had messages once they settle', async () => {
+    const { s, passes, message, reconnect } = scheduler();
+    s.onApplicationBootstrap();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(passes).toEqual(['all']);
+    message(subjectOf(1));
+    message(subjectOf(2));
+    message(subjectOf(1));
+    await vi.advanceTimersByTimeAsync(900);
+    expect(passes).toHaveLength(1); // not before a quiet second
+    await settle();
+    expect(passes).toEqual(['all', [subjectOf(1), subjectOf(2)]]);
+    reconnect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(passes).toEqual(['all', [subjectOf(1), subjectOf(2)], 'all']);
+    await s.onApplicationShutdown();
+  });
+
+  it('keeps the subjects of a comparison that failed for the next one', async () => {
+    let failing = true;
+    const { s, passes, warnings, message } = scheduler({ headFails: () => failing });
+    s.onApplicationBootstrap();
+    await vi.advanceTimersByTimeAsync(0);
+    message(subjectOf(3));
+    await settle();
+    expect(warnings).toEqual(['could not compare the settings stream with the database']);
+    failing = false;
+    message(subjectOf(4));
+    await settle();
+    expect(new Set(passes.at(-1))).toEqual(new Set([subjectOf(3), subjectOf(4)]));
+    await s.onApplicationShutdown();
   });
 });
