@@ -166,13 +166,27 @@ export class StreamRepairScheduler implements OnApplicationBootstrap, OnApplicat
     publisher: OutboxPublisher,
     @InjectPinoLogger('StreamRepair') private readonly logger: PinoLogger,
   ) {
-    this.repair = new StreamRepair(tokens, outbox, streams, events, logger, () => publisher.flush());
+    this.repair = new StreamRepair(tokens, outbox, streams, events, logger, () => this.publisherTurn(publisher));
     this.flight = new SingleFlight(
       async () => {
         if ((await this.pass()) > 0) publisher.kick();
       },
-      (err) => this.logger.warn({ err }, 'could not compare the settings stream with the database'),
+      (err) => {
+        if (!this.stopping.signal.aborted) this.logger.warn({ err }, 'could not compare the settings stream with the database');
+      },
     );
+  }
+
+  private readonly stopping = new AbortController();
+
+  /**
+   * The publisher's turn between chunks. With NATS down its passes retry until NATS is back, and so
+   * does this wait; on shutdown it ends, and so does the comparison (the next start compares again).
+   */
+  private async publisherTurn(publisher: Pick<OutboxPublisher, 'flush'>): Promise<void> {
+    const { signal } = this.stopping;
+    await Promise.race([publisher.flush(), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    if (signal.aborted) throw new Error('the settings-service is shutting down');
   }
 
   onApplicationBootstrap(): void {
@@ -195,6 +209,7 @@ export class StreamRepairScheduler implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
     this.subscription?.unsubscribe();
     clearTimeout(this.settleTimer);
     await this.flight.stop();

@@ -208,7 +208,7 @@ describe('StreamRepair', () => {
 
 describe('StreamRepairScheduler', () => {
   /** The scheduler on fakes: which comparisons ran (every scope, or the scopes of some subjects). */
-  function scheduler(options: { headFails?: (subject: string) => boolean } = {}) {
+  function scheduler(options: { headFails?: (subject: string) => boolean; firstPageFull?: boolean; flush?: () => Promise<void> } = {}) {
     const passes: Array<'all' | string[]> = [];
     let onMessage!: (err: unknown, msg: { subject: string }) => void;
     let onReconnect!: () => void;
@@ -222,8 +222,9 @@ describe('StreamRepairScheduler', () => {
     const link = { onReconnect: (fn: () => void) => void (onReconnect = fn) };
     const tokens = {
       listChangedPage: async (_tx: unknown, after: unknown) => {
-        if (!after) passes.push('all');
-        return [];
+        if (after) return [];
+        passes.push('all');
+        return options.firstPageFull ? Array.from({ length: REPAIR_CHUNK }, (_, i) => storedModel(i, 1)) : [];
       },
       findChanged: async (_tx: unknown, refs: Array<{ scope: string; scopeId: string | null }>) => {
         passes.push(refs.map((r) => settingsSubject(r.scope as 'model', r.scopeId)));
@@ -242,7 +243,7 @@ describe('StreamRepairScheduler', () => {
         return { kind: 'event', version: 1, kid: 'k1' };
       },
     };
-    const publisher = { kick: () => undefined, flush: async () => undefined };
+    const publisher = { kick: () => undefined, flush: options.flush ?? (async () => undefined) };
     const logger = { info: () => undefined, warn: (_obj: unknown, msg: string) => void warnings.push(msg) };
     const s = new StreamRepairScheduler(
       nc as never,
@@ -297,5 +298,17 @@ describe('StreamRepairScheduler', () => {
     await settle();
     expect(new Set(passes.at(-1))).toEqual(new Set([subjectOf(3), subjectOf(4)]));
     await s.onApplicationShutdown();
+  });
+  it('stops waiting for the publisher between chunks when the service shuts down (NATS down: its passes keep retrying)', async () => {
+    let flushes = 0;
+    const { s, warnings } = scheduler({ firstPageFull: true, flush: () => (flushes++, new Promise<void>(() => undefined)) });
+    s.onApplicationBootstrap();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(flushes).toBe(1); // after the first chunk, waiting for the publisher's turn
+    let stopped = false;
+    void s.onApplicationShutdown().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(true);
+    expect(warnings).toEqual([]);
   });
 });
