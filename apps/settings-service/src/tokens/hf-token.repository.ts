@@ -13,13 +13,17 @@ export function scopeIdOf(row: Pick<HfTokenEntity, 'scope' | 'scopeId'>): string
   return row.scope === 'global' ? null : row.scopeId;
 }
 
+/** A row as RawTokenRow reads it (prepared statements name their columns). */
+const ROW_COLUMNS =
+  't.scope, t.scope_id, t.version, t.envelope, t.fingerprint, t.created_at, t.updated_at, t.updated_by, t.hub_status, t.hub_owner, t.hub_role';
+
 // In the transaction of every change (see queryPrepared in @helix/persistence).
 const LOCK_FOR_UPDATE = preparedStatement(
   'settings.hf-tokens.lock-for-update',
   `INSERT INTO settings.hf_tokens AS t (scope, scope_id, version, envelope, fingerprint, created_at, updated_at, updated_by)
    VALUES ($1, $2, 0, NULL, NULL, now(), now(), NULL)
    ON CONFLICT (scope, scope_id) DO UPDATE SET version = t.version
-   RETURNING t.scope, t.scope_id, t.version, t.envelope, t.fingerprint, t.created_at, t.updated_at, t.updated_by, t.hub_status, t.hub_owner, t.hub_role`,
+   RETURNING ${ROW_COLUMNS}`,
 );
 const SAVE = preparedStatement(
   'settings.hf-tokens.save',
@@ -28,8 +32,6 @@ const SAVE = preparedStatement(
     WHERE scope = $1 AND scope_id = $2`,
 );
 
-const ROW_COLUMNS =
-  't.scope, t.scope_id, t.version, t.envelope, t.fingerprint, t.created_at, t.updated_at, t.updated_by, t.hub_status, t.hub_owner, t.hub_role';
 // The stream comparison's reads (see StreamRepair), a page or a chunk of scopes at a time.
 const LIST_CHANGED_PAGE = preparedStatement(
   'settings.hf-tokens.list-changed-page',
