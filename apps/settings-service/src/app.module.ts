@@ -18,6 +18,7 @@ import { SettingsEventFactory } from './settings/settings-event.factory';
 import { SettingsService } from './settings/settings.service';
 import { SettingsController } from './settings/settings.controller';
 import { OutboxRepository } from './outbox/outbox.repository';
+import { VerifiedHeadRepository } from './outbox/verified-head.repository';
 import { OutboxPublisher } from './outbox/outbox.publisher';
 import { StreamRepairScheduler } from './outbox/stream-repair.service';
 import { RunnerAckRepository } from './acks/runner-ack.repository';
@@ -56,6 +57,7 @@ export class SettingsServiceModule {
         { provide: EventVerifier, inject: [EventSigner], useFactory: (signer: EventSigner) => EventVerifier.fromBase64(signer.verifyKeyBase64()) },
         HfTokenRepository,
         OutboxRepository,
+        VerifiedHeadRepository,
         SettingsMetrics,
         RunnerAckRepository,
         SettingsStreams,

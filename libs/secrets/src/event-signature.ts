@@ -1,10 +1,13 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from './base64';
 import { InvalidKeyError } from './envelope';
 
 /** DER prefixes that turn a raw 32-byte Ed25519 seed / public key into PKCS#8 / SPKI (RFC 8410). */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** What `EventVerifier.digest` hashes first. */
+const DIGEST_LABEL = 'helix verified settings.updated v1\n';
 
 /** What is signed: a domain label, the subject, then the message bytes exactly as published. */
 function signedBytes(subject: string, payload: Uint8Array): Buffer {
@@ -49,13 +52,29 @@ export class EventSigner {
 
 /** Verifies `settings.updated` signatures with HELIX_EVENT_VERIFY_KEY: runners can check, not forge. */
 export class EventVerifier {
-  private constructor(private readonly key: KeyObject) {}
+  private constructor(
+    private readonly key: KeyObject,
+    private readonly raw: Buffer,
+  ) {}
 
   /** `publicKey`: base64 of the 32-byte Ed25519 public key. */
   static fromBase64(publicKey: string): EventVerifier {
-    return new EventVerifier(
-      createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, rawKey(publicKey, 'HELIX_EVENT_VERIFY_KEY')]), format: 'der', type: 'spki' }),
-    );
+    const raw = rawKey(publicKey, 'HELIX_EVENT_VERIFY_KEY');
+    return new EventVerifier(createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' }), raw);
+  }
+
+  /**
+   * SHA-256 over this verify key, the subject, the signature and the message: equal digests mean the
+   * same bytes under the same key, so a message found valid once (its digest kept) need not be
+   * verified again. A hash costs microseconds; an Ed25519 verification costs about 0.15 ms.
+   */
+  digest(subject: string, payload: Uint8Array, signature: string | undefined): Buffer {
+    return createHash('sha256')
+      .update(DIGEST_LABEL)
+      .update(this.raw)
+      .update(`${subject.length}:${subject}${signature?.length ?? 0}:${signature ?? ''}`) // lengths first: no other split of the same bytes
+      .update(payload)
+      .digest();
   }
 
   /** False for a missing, malformed or wrong signature. */

@@ -4,6 +4,7 @@ import { RequestNonces1764231200000 } from './1764231200000-request-nonces';
 import { HubValidation1764231300000 } from './1764231300000-hub-validation';
 import { OutboxRequestId1764231400000 } from './1764231400000-outbox-request-id';
 import { RunnerAcksGlobalOnly1764231500000 } from './1764231500000-runner-acks-global-only';
+import { VerifiedHeads1764231600000 } from './1764231600000-verified-heads';
 
 export const SETTINGS_MIGRATIONS = [
   Init1764230400000,
@@ -12,4 +13,5 @@ export const SETTINGS_MIGRATIONS = [
   HubValidation1764231300000,
   OutboxRequestId1764231400000,
   RunnerAcksGlobalOnly1764231500000,
+  VerifiedHeads1764231600000,
 ];

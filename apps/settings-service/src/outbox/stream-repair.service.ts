@@ -12,6 +12,7 @@ import { SettingsStreams, type StreamHead } from '../streams/settings-streams';
 import type { HfTokenEntity, OutboxEvent } from '../entities';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxPublisher } from './outbox.publisher';
+import { VerifiedHeadRepository, type VerifiedHead } from './verified-head.repository';
 
 /** Quiet time on `settings.updated.>` before the subjects seen are compared with the database. */
 const SETTLE_MS = 1_000;
@@ -41,6 +42,7 @@ export class StreamRepair {
     private readonly tokens: Pick<HfTokenRepository, 'listChangedPage' | 'findChanged'>,
     private readonly outbox: Pick<OutboxRepository, 'withPublishLock' | 'pendingSubjects' | 'addAll'>,
     private readonly streams: Pick<SettingsStreams, 'ensure' | 'head'>,
+    private readonly verifiedHeads: Pick<VerifiedHeadRepository, 'digests' | 'record'>,
     private readonly events: Pick<SettingsEventFactory, 'forStoredRow' | 'sealingKid'>,
     private readonly logger: RepairLogger,
     /**
@@ -92,18 +94,25 @@ export class StreamRepair {
    * for a gap; `rows` are read under the lock too: read before it, they could be older than what
    * another replica published while we waited, and that newer event would look like one "the database
    * never had" (the older version would then be published after it). A stream that cannot be read
-   * throws: only an answer from JetStream counts as "behind".
+   * throws: only an answer from JetStream counts as "behind". A head whose digest was kept when it
+   * was last verified is not verified again; a newly verified one has its digest kept.
    */
   private async compare(tx: EntityManager, rows: HfTokenEntity[]): Promise<number> {
     const subjects = rows.map((row) => settingsSubject(row.scope, scopeIdOf(row)));
     const pending = await this.outbox.pendingSubjects(tx, subjects); // already on their way
     const todo = rows.map((row, i) => ({ row, subject: subjects[i] })).filter(({ subject }) => !pending.has(subject));
+    const verified = await this.verifiedHeads.digests(
+      tx,
+      todo.map(({ subject }) => subject),
+    );
+    const newlyVerified: VerifiedHead[] = [];
     const queued: Array<{ subject: string; msgId: string; event: OutboxEvent }> = [];
     for (let i = 0; i < todo.length; i += HEADS_IN_FLIGHT) {
       const wave = todo.slice(i, i + HEADS_IN_FLIGHT);
-      const heads = await Promise.all(wave.map(({ subject }) => this.streams.head(subject)));
+      const heads = await Promise.all(wave.map(({ subject }) => this.streams.head(subject, verified.get(subject))));
       wave.forEach(({ row, subject }, k) => {
         const head = heads[k];
+        if (head.kind === 'event' && !verified.get(subject)?.equals(head.digest)) newlyVerified.push({ subject, digest: head.digest });
         const resealed = head.kind === 'event' && head.version === row.version && head.kid !== null && head.kid !== this.events.sealingKid;
         if (head.kind === 'event' && head.version === row.version && !resealed) return;
         // The stored token, not an old event, is the source of truth; a fresh Nats-Msg-Id gets past the duplicate window.
@@ -111,6 +120,7 @@ export class StreamRepair {
         this.explain(row, head, resealed);
       });
     }
+    await this.verifiedHeads.record(tx, newlyVerified);
     if (queued.length > 0) await this.outbox.addAll(tx, queued);
     return queued.length;
   }
@@ -162,11 +172,12 @@ export class StreamRepairScheduler implements OnApplicationBootstrap, OnApplicat
     tokens: HfTokenRepository,
     outbox: OutboxRepository,
     streams: SettingsStreams,
+    verifiedHeads: VerifiedHeadRepository,
     events: SettingsEventFactory,
     publisher: OutboxPublisher,
     @InjectPinoLogger('StreamRepair') private readonly logger: PinoLogger,
   ) {
-    this.repair = new StreamRepair(tokens, outbox, streams, events, logger, () => this.publisherTurn(publisher));
+    this.repair = new StreamRepair(tokens, outbox, streams, verifiedHeads, events, logger, () => this.publisherTurn(publisher));
     this.flight = new SingleFlight(
       async () => {
         if ((await this.pass()) > 0) publisher.kick();

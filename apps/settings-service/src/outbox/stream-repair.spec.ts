@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EntityManager } from 'typeorm';
 import { TimeoutError } from '@nats-io/nats-core';
@@ -40,17 +41,27 @@ function storedModel(i: number, version: number): HfTokenEntity {
 
 const keyOf = (row: HfTokenEntity) => `${row.scope}\u0000${row.scopeId}`;
 
-/** Fakes for the table, the outbox and the stream; the event factory and ciphers are real. */
+/** A head as the tests describe it; the fake stream adds the digest of its message. */
+type FakeHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number; kid: string | null };
+
+/** The fake message digest: one per subject and version (the real one hashes the message's bytes). */
+const digestOf = (subject: string, version: number) => createHash('sha256').update(`${subject}@${version}`).digest();
+
+/** Fakes for the table, the outbox, the stream and the kept digests; the event factory and ciphers are real. */
 function setup(options: {
   rows: HfTokenEntity[];
-  head: StreamHead | Error | ((subject: string) => StreamHead);
+  head: FakeHead | Error | ((subject: string) => FakeHead);
   pending?: string[];
   rowsOnceLocked?: HfTokenEntity[];
+  verified?: Map<string, Buffer>;
 }) {
   const added: Array<{ subject: string; msgId: string; event: SettingsUpdatedEvent }> = [];
   const warnings: Array<{ msg: string; obj: any }> = [];
   const infos: Array<{ msg: string; obj: any }> = [];
   const heads: string[] = [];
+  /** Subjects whose head was asked for with its own digest as the verified one (so not verified again). */
+  const skipped: string[] = [];
+  const verified = options.verified ?? new Map<string, Buffer>();
   let locked = 0;
   let holdingLock = false;
   let turns = 0;
@@ -82,10 +93,24 @@ function setup(options: {
     },
     {
       ensure: async () => undefined,
-      head: async (subject) => {
+      head: async (subject, known): Promise<StreamHead> => {
         heads.push(subject);
         if (options.head instanceof Error) throw options.head;
-        return typeof options.head === 'function' ? options.head(subject) : options.head;
+        const head = typeof options.head === 'function' ? options.head(subject) : options.head;
+        if (head.kind !== 'event') return head;
+        const digest = digestOf(subject, head.version);
+        if (known && digest.equals(known)) skipped.push(subject);
+        return { ...head, digest };
+      },
+    },
+    {
+      digests: async (_tx, subjects) => {
+        if (!holdingLock) throw new Error('the kept digests are read under the publish lock');
+        return new Map(subjects.filter((s) => verified.has(s)).map((s) => [s, verified.get(s)!]));
+      },
+      record: async (_tx, recorded) => {
+        if (!holdingLock) throw new Error('digests are kept under the publish lock');
+        for (const { subject, digest } of recorded) verified.set(subject, digest);
       },
     },
     new SettingsEventFactory(bus, atRest),
@@ -95,7 +120,7 @@ function setup(options: {
       turns++;
     },
   );
-  return { repair, added, warnings, infos, heads, locked: () => locked, turns: () => turns };
+  return { repair, added, warnings, infos, heads, skipped, verified, locked: () => locked, turns: () => turns };
 }
 
 describe('StreamRepair', () => {
@@ -204,6 +229,36 @@ describe('StreamRepair', () => {
     expect(added.map((a) => a.subject)).toEqual([forged]);
     expect(warnings.map((w) => w.msg)).toEqual(['settings stream ends with an invalid event; publishing the current state again']);
   });
+
+  it('keeps the digest of each head it verified, and passes it back next time so that unchanged heads are not verified again', async () => {
+    const rows = Array.from({ length: REPAIR_CHUNK + 5 }, (_, i) => storedModel(i, 2));
+    const subjects = rows.map((r) => settingsSubject('model', r.scopeId));
+    let version = (_subject: string) => 2;
+    const first = setup({ rows, head: (subject) => ({ kind: 'event', version: version(subject), kid: 'k1' }) });
+    expect(await first.repair.repairAll()).toBe(0);
+    expect(first.skipped).toEqual([]); // nothing kept yet: every head verified
+    expect([...first.verified.keys()].sort()).toEqual([...subjects].sort());
+    expect(first.verified.get(subjects[3])).toEqual(digestOf(subjects[3], 2));
+
+    // The next comparison: one head is a new message (its old digest no longer matches), one has no digest kept.
+    version = (subject) => (subject === subjects[7] ? 1 : 2);
+    first.verified.delete(subjects[9]);
+    const second = setup({ rows, head: (subject) => ({ kind: 'event', version: version(subject), kid: 'k1' }), verified: first.verified });
+    expect(await second.repair.repairAll()).toBe(1); // version 1 is behind the stored 2
+    expect(second.skipped).toHaveLength(rows.length - 2);
+    expect(second.skipped).not.toContain(subjects[7]);
+    expect(second.skipped).not.toContain(subjects[9]);
+    expect(second.verified.get(subjects[7])).toEqual(digestOf(subjects[7], 1)); // the new head, once verified
+    expect(second.verified.get(subjects[9])).toEqual(digestOf(subjects[9], 2));
+  });
+
+  it('keeps no digest for an invalid or missing head', async () => {
+    const invalid = setup({ rows: [storedGlobal(3, 'hf_repair_6')], head: { kind: 'invalid' } });
+    await invalid.repair.repairAll();
+    const empty = setup({ rows: [storedGlobal(3, 'hf_repair_7')], head: { kind: 'empty' } });
+    await empty.repair.repairAll();
+    expect([...invalid.verified.keys(), ...empty.verified.keys()]).toEqual([]);
+  });
 });
 
 describe('StreamRepairScheduler', () => {
@@ -240,9 +295,10 @@ describe('StreamRepairScheduler', () => {
       ensure: async () => undefined,
       head: async (subject: string): Promise<StreamHead> => {
         if (options.headFails?.(subject)) throw new TimeoutError();
-        return { kind: 'event', version: 1, kid: 'k1' };
+        return { kind: 'event', version: 1, kid: 'k1', digest: digestOf(subject, 1) };
       },
     };
+    const verifiedHeads = { digests: async () => new Map(), record: async () => undefined };
     const publisher = { kick: () => undefined, flush: options.flush ?? (async () => undefined) };
     const logger = { info: () => undefined, warn: (_obj: unknown, msg: string) => void warnings.push(msg) };
     const s = new StreamRepairScheduler(
@@ -251,6 +307,7 @@ describe('StreamRepairScheduler', () => {
       tokens as never,
       outbox as never,
       streams as never,
+      verifiedHeads as never,
       new SettingsEventFactory(bus, atRest),
       publisher as never,
       logger as never,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -54,8 +54,53 @@ describe('SettingsStreams.head and lastSeq', () => {
     expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
     await jetstream(nc).publish(subject, data, signed(data, EventSigner.fromBase64(generateEventKeyPair().signingKey)));
     expect(await streams.head(subject)).toEqual({ kind: 'invalid' });
-    await jetstream(nc).publish(subject, data, signed(data));
-    expect(await streams.head(subject)).toEqual({ kind: 'event', version: 7, kid: null }); // a clear names no key
+    const good = signed(data);
+    await jetstream(nc).publish(subject, data, good);
+    const verifier = EventVerifier.fromBase64(keys.verifyKey);
+    expect(await streams.head(subject)).toEqual({
+      kind: 'event',
+      version: 7,
+      kid: null, // a clear names no key
+      digest: verifier.digest(subject, data, good.headers.get(SETTINGS_SIGNATURE_HEADER)),
+    });
+  });
+
+  it('does not verify a head whose digest is the verified one it is given, and verifies any other head', async () => {
+    const verifier = EventVerifier.fromBase64(keys.verifyKey);
+    const checking = new SettingsStreams(nc, verifier);
+    const verify = vi.spyOn(verifier, 'verify');
+    const own = settingsSubject('model', 'org/digest');
+    const data = new TextEncoder().encode(
+      JSON.stringify({
+        type: 'settings.updated',
+        schema: 1,
+        scope: 'model',
+        scope_id: 'org/digest',
+        version: 3,
+        huggingface_token: null,
+        fingerprint: null,
+        updated_at: 'x',
+        updated_by: null,
+      }),
+    );
+    const h = headers();
+    h.set(SETTINGS_SIGNATURE_HEADER, signer.sign(own, data));
+    await jetstream(nc).publish(own, data, { headers: h });
+    const first = await checking.head(own);
+    expect(first).toMatchObject({ kind: 'event', version: 3 });
+    expect(verify).toHaveBeenCalledTimes(1);
+    const { digest } = first as { digest: Buffer };
+    expect(await checking.head(own, digest)).toEqual(first);
+    expect(verify).toHaveBeenCalledTimes(1); // the same message: not verified again
+    expect(await checking.head(own, Buffer.alloc(32))).toEqual(first);
+    expect(verify).toHaveBeenCalledTimes(2); // another digest: verified
+
+    // Someone else publishes the same bytes with a signature of their own: a new head, verified, refused.
+    const forged = headers();
+    forged.set(SETTINGS_SIGNATURE_HEADER, EventSigner.fromBase64(generateEventKeyPair().signingKey).sign(own, data));
+    await jetstream(nc).publish(own, data, { headers: forged });
+    expect(await checking.head(own, digest)).toEqual({ kind: 'invalid' });
+    expect(verify).toHaveBeenCalledTimes(3);
   });
 
   it("lastSeq is the sequence of the stream's last message, and null once the stream is gone", async () => {

@@ -6,9 +6,12 @@ import { EventVerifier } from '@helix/secrets';
 import { ensureSettingsStreams, InjectNats, isStreamNotFound } from '@helix/nats';
 import { SETTINGS_CONFIG, type SettingsServiceConfig } from '../config';
 
-/** What the SETTINGS stream holds as the last message of one subject. */
-/** `kid`: the id of the HELIX_SETTINGS_KEY that sealed the event's token (null for a clear). */
-export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number; kid: string | null };
+/**
+ * What the SETTINGS stream holds as the last message of one subject. `kid`: the id of the
+ * HELIX_SETTINGS_KEY that sealed the event's token (null for a clear); `digest`: the message's
+ * EventVerifier.digest, to keep as verified.
+ */
+export type StreamHead = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'event'; version: number; kid: string | null; digest: Buffer };
 
 /**
  * The settings-service owns the SETTINGS and SETTINGS_ACKS streams: it is the only process that
@@ -56,15 +59,21 @@ export class SettingsStreams implements OnModuleInit {
     }
   }
 
-  /** The last message stored for `subject`. Failures to read (timeouts, no JetStream) are thrown, never taken for "empty". */
-  async head(subject: string): Promise<StreamHead> {
+  /**
+   * The last message stored for `subject`. Its signature is checked unless its digest is `verified`
+   * (the digest of a message found valid before: the same bytes under the same key). Failures to
+   * read (timeouts, no JetStream) are thrown, never taken for "empty".
+   */
+  async head(subject: string, verified?: Uint8Array): Promise<StreamHead> {
     const jsm = await this.manager();
     const stored = await jsm.streams.getMessage(SETTINGS_STREAM, { last_by_subj: subject }); // null: no message
     if (stored === null) return { kind: 'empty' };
+    const signature = stored.header?.get(SETTINGS_SIGNATURE_HEADER) || undefined;
+    const digest = this.verifier.digest(subject, stored.data, signature);
     // A message this service did not sign (someone else published there) is not the state: runners ignore it.
-    if (!this.verifier.verify(subject, stored.data, stored.header?.get(SETTINGS_SIGNATURE_HEADER) || undefined)) return { kind: 'invalid' };
+    if (!(verified && digest.equals(verified)) && !this.verifier.verify(subject, stored.data, signature)) return { kind: 'invalid' };
     const parsed = parseSettingsUpdatedEvent(stored.data);
     if (!parsed.ok) return { kind: 'invalid' };
-    return { kind: 'event', version: parsed.value.version, kid: parsed.value.huggingface_token?.kid ?? null };
+    return { kind: 'event', version: parsed.value.version, kid: parsed.value.huggingface_token?.kid ?? null, digest };
   }
 }
