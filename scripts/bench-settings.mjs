@@ -9,10 +9,11 @@
 // /proc/<pid>/stat), gross and net of the idle CPU (heartbeats…) measured just before, the slope
 // per extra runner, the same per role, and GET /api/v1/runners latency at each N. The CPU floor of
 // one runner: a bare Node + NATS client process that receives each message of the same cadence, and
-// one that also acknowledges it with a JetStream publish (what the events contract asks of a runner),
+// one that also acknowledges it with a JetStream publish, and one that also checks each message's
+// Ed25519 signature and opens its AES-GCM sealed token (what the events contract asks of a runner),
 // from /proc. The floor's cadence is 10 ms between messages, near the product loop's. Runs the built product (npm run build).
 //   node scripts/bench-settings.mjs [--runners 1,2,10,50,100] [--updates 200] [--out file.json]
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ensurePinnedNode } from './lib/prepare.mjs';
 import {
@@ -34,6 +35,7 @@ import {
 
 ensurePinnedNode();
 const { startStack } = requireDist('libs/testing/src/index.js');
+const { headers } = requirePkg('@nats-io/nats-core');
 const { jetstream, jetstreamManager, DeliverPolicy } = requirePkg('@nats-io/jetstream');
 
 const LEVELS = listArg('runners', '2').sort((a, b) => a - b);
@@ -135,12 +137,20 @@ try {
 
   /**
    * CPU per message of a bare Node + NATS client process (its own connection and ordered consumer,
-   * like a runner) while `count` messages arrive `gapMs` apart: receiving only, or receiving and
-   * publishing a small ack to a JetStream stream and waiting for its PubAck.
+   * like a runner) while `count` messages arrive `gapMs` apart: receiving only; receiving and
+   * publishing a small ack to a JetStream stream and waiting for its PubAck; and that plus what the
+   * events contract asks of a runner for each message (docs/reference/security.md): check the
+   * message's Ed25519 signature and open its AES-256-GCM sealed token, with node:crypto alone.
    */
+  const contractKeys = generateKeyPairSync('ed25519');
+  const contractAesKey = randomBytes(32);
   const bareConsumerScript = `
     const { connect, credsAuthenticator } = require('@nats-io/transport-node');
     const { jetstream, DeliverPolicy } = require('@nats-io/jetstream');
+    const crypto = require('node:crypto');
+    const contract = process.env.BENCH_CONTRACT === '1';
+    const verifyKey = contract ? crypto.createPublicKey({ key: Buffer.from(process.env.BENCH_VERIFY_KEY, 'base64'), format: 'der', type: 'spki' }) : null;
+    const aesKey = contract ? crypto.createSecretKey(Buffer.from(process.env.BENCH_AES_KEY, 'base64')) : null;
     (async () => {
       const creds = process.env.BENCH_CREDS ? credsAuthenticator(require('node:fs').readFileSync(process.env.BENCH_CREDS)) : undefined;
       const nc = await connect({ servers: process.env.BENCH_NATS, authenticator: creds });
@@ -150,19 +160,43 @@ try {
       process.stdout.write('ready\\n');
       const ack = process.env.BENCH_ACK === '1';
       for await (const m of messages) {
-        const { i } = JSON.parse(new TextDecoder().decode(m.data));
+        const { i, token } = JSON.parse(new TextDecoder().decode(m.data));
+        if (contract) {
+          if (!crypto.verify(null, m.data, verifyKey, Buffer.from(m.headers.get('Bench-Signature'), 'base64'))) throw new Error('bad signature');
+          const d = crypto.createDecipheriv('aes-256-gcm', aesKey, Buffer.from(token.iv, 'base64url'));
+          d.setAuthTag(Buffer.from(token.tag, 'base64url'));
+          Buffer.concat([d.update(Buffer.from(token.ct, 'base64url')), d.final()]);
+        }
         if (ack) await js.publish('benchack.' + process.pid, new TextEncoder().encode(JSON.stringify({ runner_id: String(process.pid), scope: 'global', version: i })));
       }
     })();`;
-  async function bareConsumerCpu(ack, count = UPDATES, gapMs = 10) {
-    const child = spawnBareNodeProcess(stack, bareConsumerScript, { BENCH_ACK: ack ? '1' : '0' });
+  /** A message for the bare consumers: with `contract`, a sealed token and a signature header like a settings.updated event. */
+  function bareMessage(contract) {
+    const i = ++rawSeq;
+    if (!contract) return [encoder.encode(JSON.stringify({ i }))];
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', contractAesKey, iv);
+    const ct = Buffer.concat([cipher.update(`hf_bench_${randomBytes(8).toString('hex')}`, 'utf8'), cipher.final()]);
+    const token = { kid: 'bench', alg: 'A256GCM', iv: iv.toString('base64url'), ct: ct.toString('base64url'), tag: cipher.getAuthTag().toString('base64url') };
+    const data = encoder.encode(JSON.stringify({ type: 'settings.updated', schema: 1, scope: 'global', scope_id: null, version: i, i, token }));
+    const h = headers();
+    h.set('Bench-Signature', sign(null, data, contractKeys.privateKey).toString('base64'));
+    return [data, { headers: h }];
+  }
+  async function bareConsumerCpu(ack, contract = false, count = UPDATES, gapMs = 10) {
+    const child = spawnBareNodeProcess(stack, bareConsumerScript, {
+      BENCH_ACK: ack ? '1' : '0',
+      BENCH_CONTRACT: contract ? '1' : '0',
+      BENCH_VERIFY_KEY: contractKeys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      BENCH_AES_KEY: contractAesKey.toString('base64'),
+    });
     try {
       await new Promise((ok, fail) => {
         child.stdout.once('data', ok);
         child.once('exit', (code) => fail(new Error(`bare consumer exited ${code}`)));
       });
       await sleep(500);
-      for (let k = 0; k < 20; k++) await js.publish('bench.global', encoder.encode(JSON.stringify({ i: ++rawSeq }))); // warm-up
+      for (let k = 0; k < 20; k++) await js.publish('bench.global', ...bareMessage(contract)); // warm-up
       await sleep(500);
       const idle0 = cpuMs([child.pid]);
       await sleep(1000);
@@ -170,7 +204,7 @@ try {
       const cpu0 = cpuMs([child.pid]);
       const t0 = performance.now();
       for (let k = 0; k < count; k++) {
-        await js.publish('bench.global', encoder.encode(JSON.stringify({ i: ++rawSeq })));
+        await js.publish('bench.global', ...bareMessage(contract));
         await sleep(gapMs);
       }
       await sleep(200);
@@ -179,7 +213,11 @@ try {
       child.kill();
     }
   }
-  const bareConsumer = { receive: await bareConsumerCpu(false), receive_and_jetstream_ack: await bareConsumerCpu(true) };
+  const bareConsumer = {
+    receive: await bareConsumerCpu(false),
+    receive_and_jetstream_ack: await bareConsumerCpu(true),
+    receive_verify_open_and_ack: await bareConsumerCpu(true, true),
+  };
   process.stderr.write(`[bench-settings] bare consumer CPU per message: ${JSON.stringify(bareConsumer)}\n`);
 
   // Every runner's ack for a version of the global scope, seen on the wire (single or batched form).
@@ -310,6 +348,8 @@ try {
       by_role_gross: byRole,
       // Against the bare process that receives and acknowledges (the per-runner floor of the contract).
       net_vs_bare_consumer_ack: round(slope('cpu_ms_per_rotation_net') / bareConsumer.receive_and_jetstream_ack, 2),
+      // Against the bare process that also checks the signature and opens the token, as runners must.
+      net_vs_bare_consumer_contract: round(slope('cpu_ms_per_rotation_net') / bareConsumer.receive_verify_open_and_ack, 2),
       between: [first.runners, last.runners],
     },
   });

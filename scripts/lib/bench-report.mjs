@@ -88,7 +88,7 @@ export function evaluateGoals(results) {
       on: 'product',
       value: 0.5,
       note: slope
-        ? `all processes of the stack, net of idle CPU (gross slope ${slope.gross} ms)${bare ? `; a bare Node + NATS client process alone costs ${bare.receive} ms to receive a message and ${bare.receive_and_jetstream_ack} ms to receive and acknowledge it through JetStream (${slope.net_vs_bare_consumer_ack}× of that)` : ''}`
+        ? `all processes of the stack, net of idle CPU (gross slope ${slope.gross} ms)${bare ? `; a bare Node + NATS client process alone costs ${bare.receive} ms to receive a message, ${bare.receive_and_jetstream_ack} ms to receive and acknowledge it through JetStream (${slope.net_vs_bare_consumer_ack}× of that)${bare.receive_verify_open_and_ack !== undefined ? `, and ${bare.receive_verify_open_and_ack} ms to also check its signature and open its token as the events contract asks (${slope.net_vs_bare_consumer_contract}× of that)` : ''}` : ''}`
         : 'not measured',
     }),
   );
