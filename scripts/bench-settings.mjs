@@ -208,6 +208,8 @@ try {
         await sleep(gapMs);
       }
       await sleep(200);
+      // A consumer that died (a signature that did not verify, say) would report a floor of nothing.
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`bare consumer exited ${child.exitCode ?? child.signalCode} while measured`);
       return round((cpuMs([child.pid]) - cpu0 - idlePerMs * (performance.now() - t0)) / count, 3);
     } finally {
       child.kill();
