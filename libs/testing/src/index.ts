@@ -6,4 +6,4 @@ export { spawnApp, waitForHttp, capturedLogs, type AppProcess, type SpawnAppOpti
 export { scanForSecrets, assertNoSecrets, dumpPostgres, type SecretFinding, type SecretEncoding, type SecretSources } from './secrets-scan';
 export { Stack, startStack, eventually, type StackOptions, type RunnerOptions, type ApiResponse } from './stack';
 export { SEED_MODEL, SEED_MODEL_FILE, SEED_MODEL_VIEW, type SeedModel } from './fixtures';
-export { claimVllmPorts, type VllmPortClaim } from './vllm-ports';
+export { claimVllmPorts, ClaimedPorts, type VllmPortClaim } from './vllm-ports';

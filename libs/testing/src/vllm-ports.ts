@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimExclusive } from '@helix/local-infra';
 
-/** 125 blocks of 40 ports in 10000-14999: below freePort()'s range (15000+) and the unit specs' fixed ports. */
+/** 125 blocks of 40 ports in 10000-14999, below freePort()'s range (15000+): only claimants bind there. */
 const FIRST_PORT = 10_000;
 const BLOCK = 40;
 const BLOCKS = 125;
@@ -42,4 +42,32 @@ export function claimVllmPorts(): VllmPortClaim {
     return { range: [low, low + BLOCK - 1], release };
   }
   throw new Error(`no free vLLM port block for a test runner (${blocks} blocks in ${CLAIMS} are held by live processes)`);
+}
+
+/**
+ * Runs of consecutive ports for specs that start real processes on ports they choose: drawn from
+ * claimed vLLM blocks (a new block when the current one cannot hold the run), so no other test
+ * process binds them meanwhile. Fixed ports elsewhere below the ephemeral range are not safe:
+ * freePort() hands out random ones there to every suite's NATS, Postgres and apps.
+ */
+export class ClaimedPorts {
+  private range: [number, number] | null = null;
+  private next = 0;
+
+  /** `count` consecutive ports, as [first, last]; held until this process ends. */
+  take(count = 1): [number, number] {
+    if (!Number.isInteger(count) || count < 1 || count > BLOCK) throw new RangeError(`a run of 1 to ${BLOCK} ports, not ${count}`);
+    if (!this.range || this.next + count - 1 > this.range[1]) {
+      this.range = claimVllmPorts().range;
+      this.next = this.range[0];
+    }
+    const first = this.next;
+    this.next += count;
+    return [first, first + count - 1];
+  }
+
+  /** One port. */
+  one(): number {
+    return this.take(1)[0];
+  }
 }

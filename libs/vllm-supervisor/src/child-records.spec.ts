@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '@helix/secrets';
+import { ClaimedPorts } from '@helix/testing';
 import { buildVllmEnv, ChildRecords, runnerRuntimeDir, VllmProcess, type LaunchSpec, type ProcessIdentity, type VllmProcessHandle } from './index';
 import { captureLogger, eventually, isAlive, SIM } from './testing/helpers';
 
 const root = mkdtempSync(join(tmpdir(), 'child-records-'));
 const started: number[] = [];
-let nextPort = 24_300;
+const ports = new ClaimedPorts(); // a port some other suite's process holds would make vllm-sim exit
 let nextDir = 0;
 
 /** A runner that is gone: this pid with a start time it never had. */
@@ -30,7 +31,7 @@ async function simWithWorker(records: ChildRecords): Promise<{ proc: VllmProcess
   const lines: string[] = [];
   const spec: LaunchSpec = {
     bin: SIM,
-    args: ['serve', 'org/model', '--host', '127.0.0.1', '--port', String(nextPort++)],
+    args: ['serve', 'org/model', '--host', '127.0.0.1', '--port', String(ports.one())],
     env: { ...buildVllmEnv({ PATH: process.env.PATH, VLLM_SIM_SPAWN_CHILD: '1', VLLM_SIM_STARTUP_MS: '10' }, Secret.of('hf_recordsToken_1')) },
     healthHost: '127.0.0.1',
     port: 0,

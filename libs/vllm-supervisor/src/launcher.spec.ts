@@ -2,10 +2,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ClaimedPorts } from '@helix/testing';
 import { resolveExecutable } from './executable';
 import { parentDeathWrapper, vllmLauncher } from './launcher';
 import { captureLogger, cmdline, eventually, isAlive, SIM } from './testing/helpers';
 import type { LaunchSpec } from './vllm-process';
+
+const ports = new ClaimedPorts();
 
 const tmp = mkdtempSync(join(tmpdir(), 'launcher-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -39,12 +42,13 @@ describe('vllmLauncher', () => {
       'setpriv with --pdeathsig is not available; vllm processes outlive a runner that is killed with SIGKILL',
     ]);
     // Still starts vLLM, as itself.
+    const port = ports.one();
     const spec: LaunchSpec = {
       bin: SIM,
-      args: ['serve', 'org/model', '--port', '24390'],
+      args: ['serve', 'org/model', '--port', String(port)],
       env: { PATH: process.env.PATH ?? '' },
       healthHost: '127.0.0.1',
-      port: 24390,
+      port,
       healthIntervalMs: 50,
       secrets: () => [],
       onLine: () => undefined,
@@ -60,12 +64,13 @@ describe('vllmLauncher', () => {
 
   it('through setpriv, the process is vLLM itself (same pid, its own command line) in its own group', async () => {
     const launch = vllmLauncher(captureLogger());
+    const port = ports.one();
     const proc = launch({
       bin: SIM,
-      args: ['serve', 'org/model', '--port', '24391'],
+      args: ['serve', 'org/model', '--port', String(port)],
       env: { PATH: process.env.PATH ?? '' },
       healthHost: '127.0.0.1',
-      port: 24391,
+      port,
       healthIntervalMs: 50,
       secrets: () => [],
       onLine: () => undefined,
@@ -74,7 +79,7 @@ describe('vllmLauncher', () => {
     });
     await proc.ready;
     await eventually(() => !cmdline(proc.pid!).includes('setpriv'), 3_000, 'the exec');
-    expect(cmdline(proc.pid!)).toContain('serve org/model --port 24391');
+    expect(cmdline(proc.pid!)).toContain(`serve org/model --port ${port}`);
     const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
     expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])).toBe(proc.pid); // group leader
     const exit = await proc.terminate(1_000);

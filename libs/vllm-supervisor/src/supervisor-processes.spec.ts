@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fingerprint, Secret } from '@helix/secrets';
+import { ClaimedPorts } from '@helix/testing';
 import { buildVllmArgs, isAllowedEnvName, isPortFree, VllmSupervisor, type SlotStatus, type StartSpec, type VllmSupervisorOptions } from './index';
 import { captureLogger, cmdline, eventually, getJson, groupMembers, isAlive, recordStatuses, SIM, sleep, waitForStatus } from './testing/helpers';
 
-// Each supervisor gets its own 10 ports below the ephemeral range (other suites use random ports).
-let nextRange = 24000;
+// Each supervisor gets its own 10 ports, claimed so that no other test process binds them meanwhile.
+const ports = new ClaimedPorts();
 const supervisors: VllmSupervisor[] = [];
 const servers: Server[] = [];
 const tmp = mkdtempSync(join(tmpdir(), 'vllm-supervisor-'));
@@ -25,8 +26,7 @@ interface Setup {
 
 function setup({ env = {}, known = [], options = {} }: Setup = {}) {
   const logger = captureLogger();
-  const portRange: [number, number] = [nextRange, nextRange + 9];
-  nextRange += 10;
+  const portRange = ports.take(10);
   const sup = new VllmSupervisor({
     vllmBin: SIM,
     portRange,
@@ -189,8 +189,7 @@ describe('VllmSupervisor: start', () => {
   });
 
   it('fails with no_capacity when every port of its range is taken', async () => {
-    const only = nextRange++;
-    nextRange += 9;
+    const only = ports.one();
     await occupy(only);
     const { sup, launches } = setup({ options: { portRange: [only, only] } });
     sup.start(spec());

@@ -2,9 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '@helix/secrets';
+import { ClaimedPorts } from '@helix/testing';
 import { getJson, isAlive, SIM } from './testing/helpers';
 
-let nextPort = 24200;
+const ports = new ClaimedPorts();
 const children: ChildProcess[] = [];
 const workers: number[] = [];
 
@@ -16,7 +17,7 @@ interface Sim {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function sim(args: string[], env: Record<string, string> = {}, port = nextPort++): Sim {
+function sim(args: string[], env: Record<string, string> = {}, port = ports.one()): Sim {
   const argv = args.map((a) => a.replace('{port}', String(port)));
   const child = spawn(SIM, argv, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VLLM_SIM_STARTUP_MS: '50', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
